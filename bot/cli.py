@@ -1,0 +1,113 @@
+"""`hindsight …`: serve, migrate, and the batch commands for cron and export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+logger = logging.getLogger("hindsight")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hindsight", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve Slack over HTTP (or Socket Mode)")
+    serve.add_argument("--host", help="address to listen on (default: HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
+
+    commands.add_parser("migrate", help="upgrade the database to the newest schema and exit")
+
+    remind = commands.add_parser("remind", help="send due action-item reminders")
+    remind.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
+
+    export = commands.add_parser("export", help="print an incident's postmortem")
+    export.add_argument("ref", metavar="REF", help="INC-<n> or the incident channel's id")
+    export.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "serve":
+            settings.require_slack()
+    except ConfigError as error:
+        print(f"hindsight: {error.message}", file=sys.stderr)
+        return 2
+
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    if args.command == "serve":
+        asyncio.run(serve(settings, host=args.host, port=args.port))
+    elif args.command == "migrate":
+        asyncio.run(migrate(settings))
+    elif args.command == "remind":
+        print("hindsight remind: no action items yet; reminders arrive with the follow-up feature.")
+    elif args.command == "export":
+        print(f"hindsight export: nothing to export for {args.ref} yet; export is not built yet.")
+    return 0
+
+
+async def migrate(settings: Settings) -> None:
+    from bot.db import migrate as upgrade
+
+    await upgrade(settings.database_url)
+    logger.info("database is at the newest schema")
+
+
+async def serve(settings: Settings, *, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from bot.app import build_runtime
+    from bot.server import HindsightASGI
+
+    await migrate(settings)
+    runtime = build_runtime(settings)
+    if settings.socket_mode:
+        await serve_socket_mode(runtime)
+        return
+    config = uvicorn.Config(
+        HindsightASGI(runtime),
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        lifespan="on",
+        log_config=None,  # keep our redacting formatter
+        timeout_graceful_shutdown=10,
+    )
+    await uvicorn.Server(config).serve()  # handles SIGINT/SIGTERM and runs lifespan shutdown
+
+
+async def serve_socket_mode(runtime: Runtime) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(runtime.app, runtime.settings.slack_app_token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runtime.scheduler.start()
+    await handler.connect_async()
+    logger.info("connected to Slack in Socket Mode")
+    try:
+        await stop.wait()
+    finally:
+        await handler.close_async()
+        await runtime.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

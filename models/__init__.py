@@ -1,0 +1,47 @@
+"""Hindsight's data model. Importing this package registers every table on `Base.metadata`."""
+
+from models.action import (
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+    DeliveryKind,
+    Priority,
+    ReminderDelivery,
+)
+from models.audit import AuditEntry
+from models.base import Base, utcnow
+from models.incident import (
+    EventSource,
+    Incident,
+    IncidentStatus,
+    PostmortemState,
+    Severity,
+    TimelineEvent,
+    TimelineMark,
+)
+from models.retro import ContributingFactor, FactorCategory, Retrospective
+from models.slack import ProcessedEvent, SlackUser
+
+__all__ = [
+    "ActionItem",
+    "ActionKind",
+    "ActionStatus",
+    "AuditEntry",
+    "Base",
+    "ContributingFactor",
+    "DeliveryKind",
+    "EventSource",
+    "FactorCategory",
+    "Incident",
+    "IncidentStatus",
+    "PostmortemState",
+    "Priority",
+    "ProcessedEvent",
+    "ReminderDelivery",
+    "Retrospective",
+    "Severity",
+    "SlackUser",
+    "TimelineEvent",
+    "TimelineMark",
+    "utcnow",
+]

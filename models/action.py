@@ -1,0 +1,92 @@
+"""Action items that come out of a retrospective, and the reminders sent about them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, TeamScoped, Timestamps, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from models.incident import Incident
+
+
+class Priority(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class ActionKind(enum.StrEnum):
+    PREVENT = "prevent"
+    DETECT = "detect"
+    MITIGATE = "mitigate"
+    PROCESS = "process"
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    WONT_DO = "wont_do"
+
+
+class DeliveryKind(enum.StrEnum):
+    ASSIGNED = "assigned"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+
+
+class ActionItem(TeamScoped, Timestamps, Base):
+    __tablename__ = "action_items"
+    __table_args__ = (
+        # The reminder sweep's query: open items whose next nudge is due.
+        Index("ix_action_items_due", "status", "next_reminder_at"),
+        Index("ix_action_items_owner", "team_id", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority), default=Priority.MEDIUM)
+    kind: Mapped[ActionKind] = mapped_column(str_enum(ActionKind), default=ActionKind.PREVENT)
+    status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus), default=ActionStatus.OPEN)
+    wont_do_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(32))
+    source_channel_id: Mapped[str | None] = mapped_column(String(32))
+    source_ts: Mapped[str | None] = mapped_column(String(32))
+    external_link: Mapped[str | None] = mapped_column(String(1000))
+    next_reminder_at: Mapped[datetime | None]
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_nudges: Mapped[int] = mapped_column(Integer, default=0)
+    snoozed_until: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+
+    incident: Mapped[Incident] = relationship(back_populates="action_items", lazy="raise")
+
+
+class ReminderDelivery(TeamScoped, Base):
+    """One DM (or escalation, or digest) sent about action items; the log of follow-through."""
+
+    __tablename__ = "reminder_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("action_items.id", ondelete="CASCADE"), index=True
+    )
+    recipient_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[DeliveryKind] = mapped_column(str_enum(DeliveryKind))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
