@@ -70,25 +70,15 @@ async def migrate(settings: Settings) -> None:
 
 
 async def serve(settings: Settings, *, host: str | None, port: int | None) -> None:
-    import uvicorn
-
     from bot.app import build_runtime
-    from bot.server import HindsightASGI
+    from bot.server import serve_http
 
     await migrate(settings)
     runtime = build_runtime(settings)
     if settings.socket_mode:
         await serve_socket_mode(runtime)
         return
-    config = uvicorn.Config(
-        HindsightASGI(runtime),
-        host=host or settings.host,
-        port=settings.port if port is None else port,
-        lifespan="on",
-        log_config=None,  # keep our redacting formatter
-        timeout_graceful_shutdown=10,
-    )
-    await uvicorn.Server(config).serve()  # handles SIGINT/SIGTERM and runs lifespan shutdown
+    await serve_http(runtime, host=host or settings.host, port=port or settings.port)
 
 
 async def serve_socket_mode(runtime: Runtime) -> None:

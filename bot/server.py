@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
+from types import FrameType
 from typing import Any
 
+import uvicorn
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.async_app import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
@@ -34,18 +37,35 @@ class SlackHandler(AsyncSlackRequestHandler):
         self.verifier = SignatureVerifier(runtime.settings.slack_signing_secret or "")
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
-        raw = await request.get_raw_body()
+        body = ""
         headers = request.get_headers()
         try:
-            bolt_request = AsyncBoltRequest(body=raw, query=request.query_string, headers=headers)
-            if not isinstance(bolt_request.body, dict):
+            body = (await request_body(request)).decode()
+            if not isinstance(parse_body(body, content_type(headers)), dict):
                 raise ValueError("payload is not a JSON object")
-        except ValueError as error:
-            if not self.verifier.is_valid_request(raw, headers):
+        except UnicodeDecodeError:  # Slack only sends UTF-8; this cannot be a Slack request
+            return BoltResponse(status=400, body='{"error": "body is not UTF-8"}')
+        except ValueError as error:  # bad JSON, or JSON that is not an object
+            if not self.verifier.is_valid_request(body, headers):
                 return BoltResponse(status=401, body='{"error": "invalid request"}')
             logger.warning("rejected a signed request with an unreadable body: %s", error)
             return BoltResponse(status=400, body='{"error": "unreadable body"}')
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
         return await self.app.async_dispatch(bolt_request)
+
+
+async def request_body(request: AsgiHttpRequest) -> bytes:
+    chunks = bytearray()
+    while True:
+        message = await request.receive()
+        chunks.extend(message.get("body", b""))
+        if not message.get("more_body", False):
+            return bytes(chunks)
+
+
+def content_type(headers: dict[str, Any]) -> str | None:
+    value = headers.get("content-type")
+    return value if isinstance(value, str) or value is None else value[0]
 
 
 class HindsightASGI:
@@ -88,3 +108,26 @@ class HindsightASGI:
                 await self.runtime.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+class OrderlyServer(uvicorn.Server):
+    """SIGTERM and SIGINT stop gracefully (lifespan shutdown runs) and the process exits 0.
+
+    Plain uvicorn re-raises the signal after shutting down, so the process would die by it.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
+async def serve_http(runtime: Runtime, *, host: str, port: int) -> None:
+    config = uvicorn.Config(
+        HindsightASGI(runtime),
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,  # keep our redacting formatter
+        timeout_graceful_shutdown=10,
+    )
+    await OrderlyServer(config).serve()

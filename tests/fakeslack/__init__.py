@@ -1,0 +1,33 @@
+"""Offline Slack for tests: a fake Web API server and a signed-request client for the app."""
+
+from .fixtures import FIXTURES_DIR, SHARED_DIR, fixture_path, load_fixture
+from .limits import validate_blocks, validate_message_blocks, validate_view, view_too_large
+from .models import Call, Channel, Failure, Rejection, StoredFile, Trigger
+from .payloads import EventBuilders, option, state_value
+from .server import FakeSlack
+from .signed import SlackRequests
+from .spec import missing_args, required_args
+
+__all__ = [
+    "FIXTURES_DIR",
+    "SHARED_DIR",
+    "Call",
+    "Channel",
+    "EventBuilders",
+    "Failure",
+    "FakeSlack",
+    "Rejection",
+    "SlackRequests",
+    "StoredFile",
+    "Trigger",
+    "fixture_path",
+    "load_fixture",
+    "missing_args",
+    "option",
+    "required_args",
+    "state_value",
+    "validate_blocks",
+    "validate_message_blocks",
+    "validate_view",
+    "view_too_large",
+]
