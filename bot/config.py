@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import ConfigError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
+DEFAULT_CHANNEL_PREFIX = "inc-"
+# Reactions that mark a timeline event, and the kind each marks. `white_check_mark` is left out
+# on purpose: people use it to acknowledge, and every ack would become a "resolution".
+DEFAULT_TIMELINE_REACTIONS = (
+    "pushpin=key_event,rotating_light=detection,hammer_and_wrench=action,"
+    "adhesive_bandage=mitigation,bulb=lesson"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +34,8 @@ class Settings:
     port: int
     log_level: str
     postmortem_channel: str | None
+    channel_prefix: str = DEFAULT_CHANNEL_PREFIX
+    timeline_reactions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def socket_mode(self) -> bool:
@@ -79,7 +89,32 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=port,
         log_level=(get("LOG_LEVEL") or "INFO").upper(),
         postmortem_channel=get("POSTMORTEM_CHANNEL"),
+        channel_prefix=channel_prefix(get("INCIDENT_CHANNEL_PREFIX")),
+        timeline_reactions=reaction_map(get("TIMELINE_REACTIONS") or DEFAULT_TIMELINE_REACTIONS),
     )
+
+
+def channel_prefix(value: str | None) -> str:
+    prefix = DEFAULT_CHANNEL_PREFIX if value is None else value.lower()
+    if len(prefix) > 20 or not re.fullmatch(r"[a-z0-9_-]*", prefix):
+        raise ConfigError(
+            "INCIDENT_CHANNEL_PREFIX may hold up to 20 lowercase letters, digits, - and _"
+        )
+    return prefix
+
+
+def reaction_map(value: str) -> dict[str, str]:
+    """`pushpin=key_event,bulb=lesson` → {"pushpin": "key_event", "bulb": "lesson"}."""
+    kinds: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        emoji, sep, kind = pair.partition("=")
+        emoji, kind = emoji.strip().strip(":"), kind.strip()
+        if not sep or not emoji or not re.fullmatch(r"[a-z_]{1,32}", kind):
+            raise ConfigError(
+                f"TIMELINE_REACTIONS must look like pushpin=key_event,bulb=lesson; got {pair!r}"
+            )
+        kinds[emoji] = kind
+    return kinds
 
 
 def async_database_url(url: str | None) -> str:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import commands, errors
+from handlers import actions, commands, errors, events, shortcuts, views
 
 
 def register(app: AsyncApp) -> None:
     errors.register(app)
     commands.register(app)
+    events.register(app)
+    actions.register(app)
+    views.register(app)
+    shortcuts.register(app)

@@ -1,0 +1,29 @@
+"""What a subcommand handler gets: the parsed command and the tools to answer it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    args: str  # the text after the subcommand
+    team_id: str
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    ack: AsyncAck
+    respond: AsyncRespond
+    client: AsyncWebClient
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+
+
+CommandHandler = Callable[[CommandRequest], Awaitable[None]]

@@ -1,0 +1,7 @@
+"""`/postmortem event|timeline`."""
+
+from __future__ import annotations
+
+from handlers.context import CommandHandler
+
+ROUTES: dict[str, CommandHandler] = {}
