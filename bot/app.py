@@ -7,10 +7,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.response import BoltResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import handlers
+from bot.capture_writer import CaptureWriter
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.slack import create_web_client
@@ -27,10 +30,12 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     app: AsyncApp
     scheduler: AsyncIOScheduler
+    capture: CaptureWriter
 
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.capture.stop()  # what was queued is committed before the engine goes
         await self.engine.dispose()
         logger.info("stopped: scheduler shut down, database connections closed")
 
@@ -38,17 +43,24 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
+    capture = CaptureWriter(sessions)
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        app=create_app(settings, sessions),
+        app=create_app(settings, sessions, capture),
         scheduler=AsyncIOScheduler(timezone="UTC"),
+        capture=capture,
     )
 
 
-def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> AsyncApp:
+def create_app(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    capture: CaptureWriter | None = None,
+) -> AsyncApp:
     settings.require_slack()
+    writer = capture or CaptureWriter(sessions)
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret or "",
         client=create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token),
@@ -56,11 +68,31 @@ def create_app(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -
         request_verification_enabled=not settings.socket_mode,
     )
 
-    async def provide(context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
-        context["sessions"] = sessions
-        context["settings"] = settings
-        await next()
-
-    app.use(provide)
+    app.use(Provide(sessions=sessions, settings=settings, capture=writer))
     handlers.register(app)
     return app
+
+
+class Provide(AsyncMiddleware):
+    """Puts the runtime's parts in every listener's context: context["sessions"], ["settings"],
+    ["capture"]. A middleware class, not a function, so Bolt builds no kwargs for it on every
+    request (it runs on each of them, and message capture is the hot path)."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        capture: CaptureWriter,
+    ) -> None:
+        self.parts = {"sessions": sessions, "settings": settings, "capture": capture}
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        req.context.update(self.parts)
+        return await next()

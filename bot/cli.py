@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, HindsightError
 
 if TYPE_CHECKING:
     from bot.app import Runtime
@@ -32,9 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
     remind = commands.add_parser("remind", help="send due action-item reminders")
     remind.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
 
-    export = commands.add_parser("export", help="print an incident's postmortem")
+    export = commands.add_parser("export", help="print an incident and its full timeline")
     export.add_argument("ref", metavar="REF", help="INC-<n> or the incident channel's id")
-    export.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    export.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
+        help="json: the structured record; markdown: a readable timeline (default)",
+    )
+    export.add_argument(
+        "--team", metavar="T…", help="the workspace's team id, when REF exists in several"
+    )
     return parser
 
 
@@ -58,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "remind":
         print("hindsight remind: no action items yet; reminders arrive with the follow-up feature.")
     elif args.command == "export":
-        print(f"hindsight export: nothing to export for {args.ref} yet; export is not built yet.")
+        return asyncio.run(export(settings, ref=args.ref, fmt=args.format, team_id=args.team))
     return 0
 
 
@@ -67,6 +75,18 @@ async def migrate(settings: Settings) -> None:
 
     await upgrade(settings.database_url)
     logger.info("database is at the newest schema")
+
+
+async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None) -> int:
+    """Print the incident to stdout; 1 with one line on stderr when it cannot be found."""
+    from bot.export import export_text
+
+    try:
+        print(await export_text(settings.database_url, ref=ref, fmt=fmt, team_id=team_id))
+    except HindsightError as error:
+        print(f"hindsight export: {error.message}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def serve(settings: Settings, *, host: str | None, port: int | None) -> None:

@@ -2,8 +2,66 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import channels, incidents
+from bot.ids import Header
+from bot.incidents import Field
+from models import utcnow
+
+# The header message's controls and what each changes.
+HEADER_FIELDS = {
+    Header.STATUS: Field.STATUS,
+    Header.SEVERITY: Field.SEVERITY,
+    Header.COMMANDER: Field.COMMANDER,
+    Header.FACILITATOR: Field.FACILITATOR,
+}
 
 
 def register(app: AsyncApp) -> None:
     """Wire this module's listeners onto the app."""
+    for action_id in HEADER_FIELDS:
+        app.action(action_id)(change_from_header)
+
+
+def header_choice(action: dict[str, Any]) -> tuple[Field, str]:
+    """What a header control was set to: a status or severity value, or a user id."""
+    chosen = action.get("selected_user") or (action.get("selected_option") or {}).get("value")
+    return HEADER_FIELDS[Header(action["action_id"])], str(chosen or "")
+
+
+async def change_from_header(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """The same change as the slash commands, saved before the ack; then the header follows."""
+    team_id, channel_id = body["team"]["id"], body["channel"]["id"]
+    field, value = header_choice(action)
+    async with context["sessions"]() as session:
+        incident = await incidents.require_by_channel(
+            session=session, team_id=team_id, channel_id=channel_id
+        )
+        saved = await incidents.apply_change(
+            session=session,
+            client=client,
+            incident=incident,
+            actor_id=body["user"]["id"],
+            field=field,
+            value=value,
+            now=utcnow(),
+        )
+        await session.commit()
+    await ack()
+    await channels.show_change(
+        client=client,
+        sessions=context["sessions"],
+        team_id=team_id,
+        channel_id=channel_id,
+        change=saved,
+    )

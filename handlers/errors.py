@@ -32,11 +32,19 @@ async def handle_error(
     else:
         logger.error("unexpected error handling a Slack request", exc_info=error)
         message = UNEXPECTED
-    if response is not None:  # not acknowledged yet: the answer is the ack itself
+    if response is not None and _answers_in_ack(body):
         return _ack_response(error, body, message)
     if respond is not None:
         await respond(text=message, response_type="ephemeral", replace_original=False)
-    return None
+    elif response is not None:
+        logger.warning("no way to tell the person: %s", message)
+    # Buttons and shortcuts: the ack is an empty 200 and the message went by response_url.
+    return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _answers_in_ack(body: dict[str, Any]) -> bool:
+    """Commands and modal submissions show the error in the ack itself."""
+    return body.get("type") == "view_submission" or "command" in body
 
 
 def _ack_response(error: Exception, body: dict[str, Any], message: str) -> BoltResponse:
@@ -47,9 +55,7 @@ def _ack_response(error: Exception, body: dict[str, Any], message: str) -> BoltR
         else:
             payload = {"response_action": "update", "view": error_modal(message).to_dict()}
         return _json(payload)
-    if "command" in body:
-        return _json({"response_type": "ephemeral", "text": message})
-    return BoltResponse(status=200, body="")
+    return _json({"response_type": "ephemeral", "text": message})
 
 
 def _json(payload: dict[str, Any]) -> BoltResponse:

@@ -1,9 +1,121 @@
-"""Bolt listeners for events."""
+"""Bolt listeners for events: capture messages and reactions into the incident timeline.
+
+Bolt acknowledges events by itself before a listener's body runs, so the writes happen in
+listener middleware, which Bolt runs (and awaits) before the listener and so before the ack:
+the 200 goes out only once the change is committed. If the write fails the request is answered
+with a 500, and Slack delivers the event again (every write is idempotent).
+"""
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.capture import change_from_slack
+from bot.capture_writer import CaptureWriter
+from bot.reactions import Reaction, mark_by_reaction, unmark_by_reaction
+
+logger = logging.getLogger(__name__)
+
+Next = Callable[[], Awaitable[None]]
+NextResponse = Callable[[], Awaitable[BoltResponse]]
 
 
 def register(app: AsyncApp) -> None:
     """Wire this module's listeners onto the app."""
+    app.event("message", middleware=[CaptureMessage()])(acknowledged)
+    app.event("reaction_added", middleware=[mark_reaction])(acknowledged)
+    app.event("reaction_removed", middleware=[unmark_reaction])(acknowledged)
+
+
+class CaptureMessage(AsyncMiddleware):
+    """Stores a `message` event's change, committed, before Bolt runs the listener and acks.
+
+    A middleware class rather than a function: Bolt then builds no keyword arguments for it on
+    each request, and every message in every channel the bot is in passes through here.
+    """
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: NextResponse
+    ) -> BoltResponse | None:
+        context, event = req.context, req.body.get("event") or {}
+        change = change_from_slack(
+            event,
+            team_id=context.team_id or "",
+            bot_user_id=context.bot_user_id,
+            bot_id=context.bot_id,
+        )
+        if change is not None:
+            capture: CaptureWriter = context["capture"]
+            try:
+                await capture.record(change)
+            except Exception:
+                logger.exception(
+                    "message %s not stored; answering 500 to be retried", event.get("ts")
+                )
+                return retry_later()
+        return await next()
+
+
+async def mark_reaction(
+    context: AsyncBoltContext, client: AsyncWebClient, event: dict[str, Any], next: Next
+) -> BoltResponse | None:
+    reaction = reaction_from_slack(event, team_id=context.team_id or "")
+    if reaction is not None:
+        try:
+            await mark_by_reaction(
+                sessions=context["sessions"],
+                client=client,
+                capture=context["capture"],
+                reaction=reaction,
+                kinds=context["settings"].timeline_reactions,
+                bot_user_id=context.bot_user_id,
+                bot_id=context.bot_id,
+            )
+        except Exception:
+            logger.exception("mark by :%s: not stored; answering 500", reaction.reaction)
+            return retry_later()
+    await next()
+    return None
+
+
+async def unmark_reaction(
+    context: AsyncBoltContext, event: dict[str, Any], next: Next
+) -> BoltResponse | None:
+    reaction = reaction_from_slack(event, team_id=context.team_id or "")
+    if reaction is not None:
+        try:
+            await unmark_by_reaction(
+                sessions=context["sessions"],
+                reaction=reaction,
+                kinds=context["settings"].timeline_reactions,
+            )
+        except Exception:
+            logger.exception("unmark by :%s: not stored; answering 500", reaction.reaction)
+            return retry_later()
+    await next()
+    return None
+
+
+async def acknowledged() -> None:
+    """The work was done (and committed) by the listener's middleware; Bolt acks."""
+
+
+def reaction_from_slack(event: dict[str, Any], *, team_id: str) -> Reaction | None:
+    """A reaction on a message (not a file), its skin tone dropped: `+1::skin-tone-2` → `+1`."""
+    item = event.get("item") or {}
+    fields = (item.get("channel"), item.get("ts"), event.get("reaction"), event.get("user"))
+    if item.get("type") != "message" or not all(isinstance(f, str) for f in fields):
+        return None
+    channel_id, ts, name, user_id = fields
+    return Reaction(team_id, channel_id, ts, name.split("::")[0], user_id)
+
+
+def retry_later() -> BoltResponse:
+    return BoltResponse(status=500, body='{"error": "not stored, please retry"}')

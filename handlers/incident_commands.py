@@ -2,6 +2,80 @@
 
 from __future__ import annotations
 
-from handlers.context import CommandHandler
+from collections.abc import Callable
 
-ROUTES: dict[str, CommandHandler] = {}
+from slack_sdk.errors import SlackApiError
+
+from bot import channels, incidents
+from bot.errors import SlackCallError
+from bot.incidents import Field
+from bot.ui.declare import declare_modal, prefill_title
+from handlers.context import CommandHandler, CommandRequest
+from models import utcnow
+
+ReadChange = Callable[[str], tuple[Field, str]]
+
+
+async def declare(request: CommandRequest) -> None:
+    """Open the declare form first: the trigger_id is only good for 3 seconds."""
+    modal = declare_modal(
+        title=prefill_title(request.args),
+        declared_by=request.user_id,
+        channel_id=request.channel_id,
+    )
+    try:
+        await request.client.views_open(trigger_id=request.trigger_id, view=modal)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        raise SlackCallError(
+            f"I couldn't open the declare form (Slack answered `{code}`). Please run "
+            "`/postmortem declare` again."
+        ) from error
+    await request.ack()
+
+
+async def change(request: CommandRequest, read: ReadChange) -> None:
+    """Check and save before the ack (so a refusal is the answer), then update the header."""
+    async with request.sessions() as session:
+        incident = await incidents.require_by_channel(
+            session=session, team_id=request.team_id, channel_id=request.channel_id
+        )
+        field, value = read(request.args)
+        saved = await incidents.apply_change(
+            session=session,
+            client=request.client,
+            incident=incident,
+            actor_id=request.user_id,
+            field=field,
+            value=value,
+            now=utcnow(),
+        )
+        await session.commit()
+    await request.ack(response_type="ephemeral", text=saved.describe())
+    await channels.show_change(
+        client=request.client,
+        sessions=request.sessions,
+        team_id=request.team_id,
+        channel_id=request.channel_id,
+        change=saved,
+    )
+
+
+async def status(request: CommandRequest) -> None:
+    await change(request, lambda args: (Field.STATUS, args))
+
+
+async def severity(request: CommandRequest) -> None:
+    await change(request, lambda args: (Field.SEVERITY, args))
+
+
+async def role(request: CommandRequest) -> None:
+    await change(request, incidents.parse_role_command)
+
+
+ROUTES: dict[str, CommandHandler] = {
+    "declare": declare,
+    "status": status,
+    "severity": severity,
+    "role": role,
+}

@@ -2,8 +2,89 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
+import asyncio
+import logging
+import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import declare
+from bot.errors import HindsightError
+from bot.ids import Declare
+from bot.ui.declare import declared_view, read_form, result_text, still_working_view
+from handlers.errors import UNEXPECTED
+from models import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Slack wants the submission answered within 3 s; what isn't done by then is finished after.
+ACK_BUDGET_SECONDS = 2.5
 
 
 def register(app: AsyncApp) -> None:
     """Wire this module's listeners onto the app."""
+    app.view(Declare.CALLBACK)(submit_declare)
+
+
+async def submit_declare(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Check the form (inline errors), declare, and answer with the outcome in the modal; if
+    Slack is too slow for that, the modal says so and the outcome follows as a DM."""
+    started = time.monotonic()
+    user_id = body["user"]["id"]
+    form = read_form(view, team_id=body["team"]["id"], user_id=user_id)
+    async with context["sessions"]() as session:
+        declaration, problems = await declare.validate(session=session, client=client, form=form)
+    if declaration is None:
+        await ack(response_action="errors", errors=problems)
+        return
+    work = asyncio.ensure_future(
+        declare.declare_incident(
+            sessions=context["sessions"],
+            client=client,
+            declaration=declaration,
+            channel_prefix=context["settings"].channel_prefix,
+            bot_user_id=context.bot_user_id,
+            bot_id=context.bot_id,
+            now=utcnow(),
+        )
+    )
+    left = ACK_BUDGET_SECONDS - (time.monotonic() - started)
+    done, _ = await asyncio.wait({work}, timeout=max(left, 0.1))
+    if done:  # a refusal raises here, before the ack: the error handler shows it in the modal
+        await ack(response_action="update", view=outcome_view(work.result()))
+        return
+    await ack(response_action="update", view=still_working_view(title=declaration.title))
+    await send_late_outcome(client, user_id=user_id, work=work)
+
+
+def outcome_view(declared: declare.Declared) -> View:
+    return declared_view(
+        ref=declared.incident.ref,
+        channel_id=declared.incident.channel_id or "",
+        created=declared.channel_created,
+        invite_failures=declared.invite_failures,
+        header_problem=declared.header_problem,
+    )
+
+
+async def send_late_outcome(
+    client: AsyncWebClient, *, user_id: str, work: asyncio.Future[declare.Declared]
+) -> None:
+    """After the ack no error handler can answer, so the outcome, good or bad, goes by DM."""
+    try:
+        text = result_text(outcome_view(await work))
+    except HindsightError as error:
+        text = f":warning: {error.message}"
+    except Exception:
+        logger.exception("declaring an incident failed after the submission was answered")
+        text = f":warning: {UNEXPECTED}"
+    await client.chat_postMessage(channel=user_id, text=text)

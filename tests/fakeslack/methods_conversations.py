@@ -253,6 +253,16 @@ def conversations_join(st: SlackState, req: Req) -> dict[str, Any]:
     return {"channel": channel_obj(st, chan), **result}
 
 
+def conversations_archive(st: SlackState, req: Req) -> dict[str, Any]:
+    chan = get_channel(st, arg_str(req.args, "channel"), member=False)
+    if chan.is_im or chan.is_mpim:
+        raise SlackError("method_not_supported_for_channel_type")
+    if chan.is_archived:
+        raise SlackError("already_archived")
+    chan.is_archived = True
+    return {}
+
+
 def conversations_info(st: SlackState, req: Req) -> dict[str, Any]:
     chan = get_channel(st, arg_str(req.args, "channel"), member=False)
     return {"channel": channel_obj(st, chan, num_members=arg_bool(req.args, "include_num_members"))}
@@ -338,6 +348,7 @@ HANDLERS: dict[str, Handler] = {
     "conversations.create": conversations_create,
     "conversations.invite": conversations_invite,
     "conversations.join": conversations_join,
+    "conversations.archive": conversations_archive,
     "conversations.info": conversations_info,
     "conversations.open": conversations_open,
     "conversations.history": conversations_history,

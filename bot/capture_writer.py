@@ -1,0 +1,159 @@
+"""Group commit for captured messages: durable before the ack, without a commit per request.
+
+Each request puts its change on a queue and awaits a future. One writer task takes everything
+queued, applies it in one transaction, commits, and resolves the futures; if that batch fails,
+its changes are applied one by one, so a bad change fails only its own request (which answers
+Slack with a 5xx, and Slack delivers it again). Every write is idempotent (ON CONFLICT on
+team, channel and ts), so retries, duplicates and backfill overlap are stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.capture import DeleteMessage, MessageChange
+from bot.capture_store import BatchStore, batch_operations
+from bot.incidents import find_by_channel
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+
+
+@dataclass(slots=True)
+class _Pending:
+    incident_id: int
+    change: MessageChange
+    done: asyncio.Future[None]
+
+
+class CaptureWriter:
+    """Owns the one task that writes captured messages; `record` returns once it is committed."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = MAX_BATCH
+    ) -> None:
+        self.sessions = sessions
+        self.engine: AsyncEngine = sessions.kw["bind"]
+        self.max_batch = max_batch
+        self._store: BatchStore | None = None  # opened on the first batch, closed by stop()
+        # channel → incident never changes once declared; a miss always asks the database,
+        # since another replica may have declared it a moment ago.
+        self._incidents: dict[tuple[str, str], int] = {}
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.batches = 0  # transactions committed (figures for the benchmark and tests)
+
+    # ---- life ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the writer task (in the running loop); idempotent."""
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="capture")
+
+    async def stop(self) -> None:
+        """Write what is queued, then end the task and give its connection back."""
+        self._stopping = True
+        if self._task is not None and not self._task.done():
+            self._queue.put_nowait(None)
+            await self._task
+        self._task = None
+        store, self._store = self._store, None
+        if store is not None:
+            await store.close()
+
+    # ---- requests ------------------------------------------------------------------------
+    async def incident_for(self, *, team_id: str, channel_id: str) -> int | None:
+        """The id of the channel's incident, or None if it is not an incident channel."""
+        key = (team_id, channel_id)
+        if key in self._incidents:
+            return self._incidents[key]
+        async with self.sessions() as session:
+            incident = await find_by_channel(
+                session=session, team_id=team_id, channel_id=channel_id
+            )
+        if incident is None:
+            return None
+        self._incidents[key] = incident.id
+        return incident.id
+
+    async def record(self, change: MessageChange) -> bool:
+        """Commit the change if its channel is an incident's; False when it is not."""
+        team_id, channel_id = _where(change)
+        incident_id = await self.incident_for(team_id=team_id, channel_id=channel_id)
+        if incident_id is None:
+            return False
+        await self.submit(incident_id, change)
+        return True
+
+    async def submit(self, incident_id: int, change: MessageChange) -> None:
+        """Queue the change for the incident and wait until it is committed (or failed)."""
+        if self._stopping:
+            raise RuntimeError("the capture writer is shutting down")
+        self.start()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(incident_id, change, done))
+        await done
+
+    # ---- the writer task -----------------------------------------------------------------
+    async def _run(self) -> None:
+        stopping = False
+        while not (stopping and self._queue.empty()):
+            batch: list[_Pending] = []
+            item = await self._queue.get()
+            while True:
+                if item is None:
+                    stopping = True
+                else:
+                    batch.append(item)
+                if self._queue.empty() or len(batch) >= self.max_batch:
+                    break
+                item = self._queue.get_nowait()
+            if batch:
+                await self._write(batch)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            await self._apply(batch)
+        except Exception as error:
+            if len(batch) == 1:
+                logger.error("could not store a captured message: %r", error, exc_info=error)
+                # Ask the database again next time: the incident may have gone or changed.
+                self._incidents.pop(_where(batch[0].change), None)
+                _resolve(batch[0], error)
+                return
+            logger.warning(
+                "a batch of %d changes failed (%r); retrying one by one", len(batch), error
+            )
+            for pending in batch:
+                await self._write([pending])
+            return
+        for pending in batch:
+            _resolve(pending, None)
+
+    async def _apply(self, batch: list[_Pending]) -> None:
+        if self._store is None:
+            self._store = BatchStore(self.engine)
+        changes = [(pending.incident_id, pending.change) for pending in batch]
+        await self._store.run(batch_operations(self.engine.dialect.name, changes))
+        self.batches += 1
+
+
+def _where(change: MessageChange) -> tuple[str, str]:
+    if isinstance(change, DeleteMessage):
+        return change.team_id, change.channel_id
+    return change.message.team_id, change.message.channel_id
+
+
+def _resolve(pending: _Pending, error: Exception | None) -> None:
+    if pending.done.done():  # the request gave up (cancelled); nothing to tell it
+        return
+    if error is None:
+        pending.done.set_result(None)
+    else:
+        pending.done.set_exception(error)

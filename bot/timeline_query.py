@@ -1,0 +1,262 @@
+"""Reading an incident's timeline back: for `/postmortem timeline` and for export.
+
+Every query filters on the incident's team. Names come from the user cache (bot.users); links
+come from one chat.getPermalink call whose answer shows the workspace's permalink format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import NotFoundError, UserInputError
+from bot.timeparse import user_zone
+from bot.users import display_name, get_user
+from models import EventSource, Incident, SlackUser, TimelineEvent, TimelineMark
+
+logger = logging.getLogger(__name__)
+
+KIND_LABELS: dict[str, str] = {
+    "key_event": "Key event",
+    "detection": "Detection",
+    "action": "Action",
+    "mitigation": "Mitigation",
+    "resolution": "Resolution",
+    "lesson": "Lesson",
+}
+IN_CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
+PERMALINK_PROBES = 3  # messages tried for the permalink format before giving up on links
+# chat.getPermalink errors that mean "no link here", not "something is broken".
+LINKLESS = frozenset({"message_not_found", "channel_not_found", "not_in_channel", "is_archived"})
+USER_LOOKUP_SECONDS = 2.0  # users.info inside a request Slack wants answered within 3 s
+
+
+def kind_label(kind: str) -> str:
+    """`key_event` → "Key event"; kinds from TIMELINE_REACTIONS that we don't know read as-is."""
+    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    event: TimelineEvent
+    marks: tuple[TimelineMark, ...]
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The distinct kinds this event was marked with, in marking order."""
+        return tuple(dict.fromkeys(mark.kind for mark in self.marks))
+
+    @property
+    def deleted(self) -> bool:
+        return self.event.deleted_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    incident: Incident
+    entries: list[TimelineEntry]  # in time order, at most the limit asked for
+    total: int  # how many events matched, shown or not
+    everything: bool  # the full log, or only what was marked (and added by hand)
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.entries)
+
+
+def _selection(incident: Incident, *, everything: bool) -> list[object]:
+    conditions: list[object] = [
+        TimelineEvent.team_id == incident.team_id,
+        TimelineEvent.incident_id == incident.id,
+    ]
+    if not everything:
+        marked = exists().where(
+            TimelineMark.team_id == incident.team_id, TimelineMark.event_id == TimelineEvent.id
+        )
+        # Events added by hand were put there on purpose; they count as marked.
+        conditions.append(or_(marked, TimelineEvent.source == EventSource.MANUAL))
+    return conditions
+
+
+async def load_timeline(
+    *, session: AsyncSession, incident: Incident, everything: bool, limit: int | None = None
+) -> Timeline:
+    """The incident's events (all, or the marked ones) in time order, each with its marks."""
+    conditions = _selection(incident, everything=everything)
+    total = await session.scalar(select(func.count(TimelineEvent.id)).where(*conditions))
+    query = (
+        select(TimelineEvent)
+        .where(*conditions)
+        .order_by(TimelineEvent.occurred_at, TimelineEvent.ts, TimelineEvent.id)
+        .limit(limit)
+    )
+    events = list(await session.scalars(query))
+    marks = await _marks_of(session=session, team_id=incident.team_id, events=events)
+    entries = [TimelineEntry(event, tuple(marks.get(event.id, ()))) for event in events]
+    return Timeline(
+        incident=incident, entries=entries, total=int(total or 0), everything=everything
+    )
+
+
+async def _marks_of(
+    *, session: AsyncSession, team_id: str, events: Sequence[TimelineEvent]
+) -> dict[int, list[TimelineMark]]:
+    found: dict[int, list[TimelineMark]] = {}
+    ids = [event.id for event in events]
+    for start in range(0, len(ids), IN_CHUNK):
+        query = (
+            select(TimelineMark)
+            .where(
+                TimelineMark.team_id == team_id,
+                TimelineMark.event_id.in_(ids[start : start + IN_CHUNK]),
+            )
+            .order_by(TimelineMark.created_at, TimelineMark.id)
+        )
+        for mark in await session.scalars(query):
+            found.setdefault(mark.event_id, []).append(mark)
+    return found
+
+
+def people_in(timeline: Timeline) -> set[str]:
+    """User ids worth a name: authors and markers (bot ids and integrations excluded)."""
+    ids: set[str] = set()
+    for entry in timeline.entries:
+        if entry.event.author_id and not entry.event.author_name:
+            ids.add(entry.event.author_id)
+        ids.update(mark.marked_by for mark in entry.marks)
+    return {user_id for user_id in ids if user_id[:1] in ("U", "W")}
+
+
+async def resolve_names(
+    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_ids: Iterable[str]
+) -> dict[str, str]:
+    """Display names through users.info, cached in slack_users; an unknown user keeps its id."""
+    names: dict[str, str] = {}
+    for user_id in sorted(set(user_ids)):
+        try:
+            user = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
+        except NotFoundError:
+            user = None  # left the workspace or never existed: show the id, not an error
+        # Commit each refreshed cache row: no write lock is held across the next users.info.
+        await session.commit()
+        names[user_id] = display_name(user, user_id)
+    return names
+
+
+async def cached_names(
+    *, session: AsyncSession, team_id: str, user_ids: Iterable[str]
+) -> dict[str, str]:
+    """Names from the cache alone (export runs without Slack); missing users are left out."""
+    wanted = sorted(set(user_ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        query = select(SlackUser).where(
+            SlackUser.team_id == team_id, SlackUser.user_id.in_(wanted[start : start + IN_CHUNK])
+        )
+        for user in await session.scalars(query):
+            names[user.user_id] = display_name(user, user.user_id)
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class Permalinks:
+    """Builds message links from the workspace's base, learned from one chat.getPermalink."""
+
+    base: str  # e.g. "https://acme.slack.com/archives/"
+
+    def link(self, event: TimelineEvent) -> str | None:
+        if event.channel_id is None or event.ts is None or event.deleted_at is not None:
+            return None
+        url = f"{self.base}{event.channel_id}/p{event.ts.replace('.', '')}"
+        if event.thread_ts and event.thread_ts != event.ts:
+            url += f"?thread_ts={event.thread_ts}&cid={event.channel_id}"
+        return url
+
+    @classmethod
+    def from_permalink(cls, permalink: str) -> Permalinks | None:
+        base, sep, _ = permalink.partition("/archives/")
+        return cls(base=f"{base}/archives/") if sep and base.startswith("https://") else None
+
+
+async def learn_permalinks(*, client: AsyncWebClient, timeline: Timeline) -> Permalinks | None:
+    """Ask Slack for one message's permalink and build the rest from it (not one call each).
+
+    A message deleted in Slack since it was captured answers `message_not_found`; the next one
+    is tried. None (no links) when no captured message is left to ask about."""
+    probes = [
+        entry.event
+        for entry in timeline.entries
+        if entry.event.ts and entry.event.channel_id and not entry.deleted
+    ]
+    for event in probes[:PERMALINK_PROBES]:
+        try:
+            response = await client.chat_getPermalink(channel=event.channel_id, message_ts=event.ts)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code not in LINKLESS:
+                raise
+            logger.info("no permalink for %s %s: %s", event.channel_id, event.ts, code)
+            if code == "message_not_found":
+                continue  # deleted in Slack since: ask about the next one
+            return None  # the channel itself is out of reach: show the timeline without links
+        return Permalinks.from_permalink(str(response.get("permalink") or ""))
+    return None
+
+
+async def viewer_zone(
+    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str
+) -> ZoneInfo:
+    """The person's zone (users.info, cached); UTC when Slack doesn't know it. Used before an
+    ack, so a slow users.info is given up on with an answer rather than a missed 3 s."""
+    try:
+        async with asyncio.timeout(USER_LOOKUP_SECONDS):
+            person = await get_user(
+                session=session, client=client, team_id=team_id, user_id=user_id
+            )
+    except TimeoutError:
+        raise UserInputError(
+            "Slack took too long to tell me your time zone. Please try again."
+        ) from None
+    return user_zone(person.tz)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerTimeline:
+    """Everything `/postmortem timeline` renders for one person."""
+
+    timeline: Timeline
+    names: dict[str, str]
+    links: Permalinks | None
+    zone: ZoneInfo
+
+
+async def timeline_for_viewer(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    incident: Incident,
+    viewer_id: str,
+    everything: bool,
+    limit: int,
+) -> ViewerTimeline:
+    """The timeline with names resolved (cached), one permalink call, and the viewer's zone."""
+    timeline = await load_timeline(
+        session=session, incident=incident, everything=everything, limit=limit
+    )
+    links = await learn_permalinks(client=client, timeline=timeline)
+    names = await resolve_names(
+        session=session,
+        client=client,
+        team_id=incident.team_id,
+        user_ids=people_in(timeline) | {viewer_id},
+    )
+    viewer = await session.get(SlackUser, (incident.team_id, viewer_id))
+    zone = user_zone(viewer.tz if viewer is not None else None)
+    return ViewerTimeline(timeline=timeline, names=names, links=links, zone=zone)
