@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import handlers
 from bot.capture_writer import CaptureWriter
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
+from bot.declare import running_backfills
 from bot.slack import create_web_client
 
 logger = logging.getLogger(__name__)
@@ -35,9 +37,18 @@ class Runtime:
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await cancel_backfills()
         await self.capture.stop()  # what was queued is committed before the engine goes
         await self.engine.dispose()
         logger.info("stopped: scheduler shut down, database connections closed")
+
+
+async def cancel_backfills() -> None:
+    """A backfill stopped halfway keeps what it stored (inserts are idempotent)."""
+    tasks = running_backfills()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def build_runtime(settings: Settings) -> Runtime:
