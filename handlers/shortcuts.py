@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.capture import StoreMessage
 from bot.capture_writer import CaptureWriter
-from bot.errors import NotFoundError, NotInIncidentChannelError, UserInputError
+from bot.errors import NotFoundError
 from bot.ids import Shortcut, TimelineIds
 from bot.marking import mark_kinds, mark_target
 from bot.timeline import mark_event
@@ -47,28 +47,22 @@ class ShortcutTarget:
 async def add_to_timeline(
     ack: AsyncAck,
     body: dict[str, Any],
-    respond: AsyncRespond,
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
     """Store the message if it is new, then open the modal to mark it (within the trigger's 3 s:
     the store is one row through the group-commit writer)."""
     shortcut = ShortcutTarget.from_body(body)
-    try:
-        async with context["sessions"]() as session:
-            target = await mark_target(
-                session=session,
-                client=client,
-                team_id=shortcut.team_id,
-                channel_id=shortcut.channel_id,
-                message=shortcut.message,
-                bot_user_id=context.bot_user_id,
-                bot_id=context.bot_id,
-            )
-    except (NotInIncidentChannelError, UserInputError) as refused:
-        await ack()  # a shortcut's ack can't carry an answer: it goes to the response_url
-        await respond(text=refused.message, response_type="ephemeral", replace_original=False)
-        return
+    async with context["sessions"]() as session:  # a refusal is answered by response_url
+        target = await mark_target(
+            session=session,
+            client=client,
+            team_id=shortcut.team_id,
+            channel_id=shortcut.channel_id,
+            message=shortcut.message,
+            bot_user_id=context.bot_user_id,
+            bot_id=context.bot_id,
+        )
     await ack()
     capture: CaptureWriter = context["capture"]
     await capture.submit(target.incident.id, StoreMessage(target.message))  # stored once, ever
