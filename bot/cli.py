@@ -32,22 +32,38 @@ def build_parser() -> argparse.ArgumentParser:
     remind = commands.add_parser("remind", help="send due action-item reminders")
     remind.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
 
-    export = commands.add_parser("export", help="print an incident and its full timeline")
+    export = commands.add_parser(
+        "export", help="print an incident's postmortem: the document, or the full record"
+    )
     export.add_argument("ref", metavar="REF", help="INC-<n> or the incident channel's id")
     export.add_argument(
         "--format",
         choices=("markdown", "json"),
         default="markdown",
-        help="json: the structured record; markdown: a readable timeline (default)",
+        help="markdown: the postmortem document (default); json: the full structured record",
     )
     export.add_argument(
         "--team", metavar="T…", help="the workspace's team id, when REF exists in several"
+    )
+
+    wording = commands.add_parser(
+        "wording", help="check text for blame language: one JSON line of findings per input line"
+    )
+    wording.add_argument("file", nargs="?", metavar="FILE", help="the text (default: stdin)")
+    wording.add_argument(
+        "--person",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name to treat as a person, as the Slack user cache does (repeatable)",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "wording":  # text in, JSON out: needs no Slack or database settings
+        return check_wording_lines(args.file, people=args.person)
     try:
         settings = load_settings()
         if args.command == "serve":
@@ -79,13 +95,40 @@ async def migrate(settings: Settings) -> None:
 
 async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None) -> int:
     """Print the incident to stdout; 1 with one line on stderr when it cannot be found."""
+    import gc
+
     from bot.export import export_text
 
+    # A long timeline makes tens of thousands of objects; keep the cycle collector from
+    # rescanning the modules loaded so far each time (as `serve` does).
+    gc.freeze()
     try:
         print(await export_text(settings.database_url, ref=ref, fmt=fmt, team_id=team_id))
     except HindsightError as error:
         print(f"hindsight export: {error.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def check_wording_lines(path: str | None, *, people: Sequence[str]) -> int:
+    """Print `{"line": N, "findings": [...]}` per line of FILE or stdin; 2 if FILE can't be read."""
+    import json
+    from pathlib import Path
+
+    from bot.wording import check_wording
+
+    try:
+        data = sys.stdin.buffer.read() if path in (None, "-") else Path(path).read_bytes()
+    except OSError as error:
+        print(f"hindsight wording: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 2
+    lines = data.decode("utf-8-sig", errors="replace").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line does not start another
+    for number, line in enumerate(lines, start=1):
+        findings = check_wording(line.removesuffix("\r"), people=people)
+        rows = [{"rule": f.rule, "text": f.text, "suggestion": f.suggestion} for f in findings]
+        print(json.dumps({"line": number, "findings": rows}))
     return 0
 
 

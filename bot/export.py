@@ -1,4 +1,5 @@
-"""An incident as a structured record: its fields, roles, times and the full timeline.
+"""An incident as a structured record: its fields, roles, times, retrospective, action items,
+time to detect / mitigate / resolve, and the full timeline; or as the Markdown document.
 
 Runs without Slack (the CLI needs only DATABASE_URL): names come from the user cache, when it
 has them. A deleted message keeps its place and time but never its text or files; an edited
@@ -8,7 +9,6 @@ one carries `edited_at`.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import create_engine, create_sessionmaker
 from bot.errors import NotFoundError, UserInputError
 from bot.incidents import REF_PATTERN
-from bot.timeline_query import (
-    TimelineEntry,
-    cached_names,
-    kind_label,
-    load_timeline,
-    people_in,
-)
-from models import Incident, utcnow
+from bot.postmortem import Event, Mark, Milestone, Postmortem, duration_text, load_postmortem
+from bot.render import category_label, render_markdown
+from models import ActionItem, Incident, utcnow
 
 FORMAT = "hindsight.incident/1"
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
-LINK = re.compile(r"<(https?://[^|>]+)(?:\|([^>]*))?>")
+ENCODER = json.JSONEncoder(ensure_ascii=False)  # one, not one per timeline event
 
 
 class AmbiguousRefError(UserInputError):
@@ -72,35 +66,37 @@ def _person(user_id: str | None, names: dict[str, str]) -> dict[str, str | None]
     return {"id": user_id, "name": names.get(user_id)}
 
 
-def _entry(entry: TimelineEntry, names: dict[str, str]) -> dict[str, Any]:
-    event = entry.event
-    author = _person(event.author_id, names)
-    if author is not None and event.author_name:
-        author["name"] = event.author_name
+def _entry(event: Event, names: dict[str, str]) -> dict[str, Any]:
+    """One timeline event (run 10,000 times for a long incident: kept lean)."""
+    deleted = event.deleted_at is not None
+    author = None
+    if event.author_id is not None:
+        author = {"id": event.author_id, "name": event.author_name or names.get(event.author_id)}
     return {
-        "occurred_at": _time(event.occurred_at),
-        "source": str(event.source),
+        "occurred_at": event.occurred_at.isoformat(),
+        "source": event.source.value,
         "channel_id": event.channel_id,
         "ts": event.ts,
         "thread_ts": event.thread_ts,
         "author": author,
-        "text": None if entry.deleted else event.text,
-        "files": [] if entry.deleted else list(event.files or []),
-        "edited_at": _time(event.edited_at),
-        "deleted": entry.deleted,
-        "deleted_at": _time(event.deleted_at),
-        "marked": bool(entry.marks),
-        "kinds": list(entry.kinds),
-        "marks": [
-            {
-                "kind": mark.kind,
-                "marked_by": _person(mark.marked_by, names),
-                "reaction": mark.reaction or None,
-                "note": mark.note,
-                "marked_at": _time(mark.created_at),
-            }
-            for mark in entry.marks
-        ],
+        "text": None if deleted else event.text,
+        "files": [] if deleted else event.files,
+        "edited_at": None if event.edited_at is None else event.edited_at.isoformat(),
+        "deleted": deleted,
+        "deleted_at": None if event.deleted_at is None else event.deleted_at.isoformat(),
+        "marked": bool(event.marks),
+        "kinds": list(event.kinds) if event.marks else [],
+        "marks": [_mark(mark, names) for mark in event.marks] if event.marks else [],
+    }
+
+
+def _mark(mark: Mark, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "kind": mark.kind,
+        "marked_by": _person(mark.marked_by, names),
+        "reaction": mark.reaction or None,
+        "note": mark.note,
+        "marked_at": _time(mark.created_at),
     }
 
 
@@ -132,71 +128,105 @@ def _incident(incident: Incident, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def export_record(
-    *, session: AsyncSession, incident: Incident, now: datetime | None = None
-) -> dict[str, Any]:
-    """The JSON-ready record of `incident` and its whole timeline, oldest event first."""
-    timeline = await load_timeline(session=session, incident=incident, everything=True)
-    roles = {incident.declared_by, incident.commander_id, incident.facilitator_id}
-    wanted = people_in(timeline) | {user_id for user_id in roles if user_id}
-    names = await cached_names(session=session, team_id=incident.team_id, user_ids=wanted)
+def _retrospective(pm: Postmortem) -> dict[str, Any] | None:
+    retro, names = pm.retro, pm.names
+    if retro is None:
+        return None
+    return {
+        "summary": retro.summary,
+        "customer_impact": retro.customer_impact,
+        "duration": retro.duration,
+        "detection": retro.detection,
+        "went_well": retro.went_well,
+        "went_badly": retro.went_badly,
+        "got_lucky": retro.got_lucky,
+        "contributing_factors": [
+            {
+                "position": factor.position,
+                "category": str(factor.category) if factor.category else None,
+                "category_label": category_label(factor.category),
+                "description": factor.description,
+                "whys": list(factor.whys or []),
+            }
+            for factor in pm.factors
+        ],
+        "completed_steps": list(retro.completed_steps or []),
+        "version": retro.version,
+        "last_edited_by": _person(retro.last_edited_by, names),
+        "last_edited_at": _time(retro.last_edited_at),
+        "published_by": _person(retro.published_by, names),
+        "published_at": _time(retro.published_at),
+    }
+
+
+def _action_item(item: ActionItem, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "owner": _person(item.owner_id, names),
+        "due_date": item.due_date.isoformat() if item.due_date else None,
+        "priority": str(item.priority),
+        "kind": str(item.kind),
+        "status": str(item.status),
+        "wont_do_reason": item.wont_do_reason,
+        "external_link": item.external_link,
+        "created_by": _person(item.created_by, names),
+        "created_at": _time(item.created_at),
+        "closed_at": _time(item.closed_at),
+        "closed_by": _person(item.closed_by, names),
+    }
+
+
+def _time_to(milestone: Milestone) -> dict[str, Any]:
+    span = milestone.since_start
+    return {
+        "kind": milestone.kind,
+        "at": _time(milestone.at),
+        "basis": milestone.basis,  # retrospective, marked or incident (see bot.postmortem)
+        "seconds": int(span.total_seconds()) if span is not None else None,
+        "text": duration_text(span),
+    }
+
+
+def postmortem_record(pm: Postmortem, *, now: datetime | None = None) -> dict[str, Any]:
+    """The JSON-ready record: the incident, its retrospective, action items, response times and
+    the loaded timeline (oldest event first)."""
+    names = pm.names
     return {
         "format": FORMAT,
         "exported_at": _time(now or utcnow()),
-        "incident": _incident(incident, names),
-        "timeline": [_entry(entry, names) for entry in timeline.entries],
+        "incident": _incident(pm.incident, names),
+        "retrospective": _retrospective(pm),
+        "action_items": [_action_item(item, names) for item in pm.action_items],
+        "time_to": {m.verb: _time_to(m) for m in pm.milestones.values()},
+        "timeline": [_entry(event, names) for event in pm.events],
         "people": dict(sorted(names.items())),  # for <@U…> mentions in the texts
     }
 
 
-def render_markdown(record: dict[str, Any]) -> str:
-    """A plain Markdown timeline of an exported record (times in UTC). The full postmortem
-    document arrives with the retrospective."""
-    incident = record["incident"]
-    lines = [f"# {incident['ref']}: {incident['title']}", ""]
-    lines.append(f"- Severity: {incident['severity']}; status: {incident['status']}")
-    for role, person in incident["roles"].items():
-        if person is not None:
-            lines.append(f"- {role.replace('_', ' ').capitalize()}: {_who(person)}")
-    for name, moment in incident["times"].items():
-        if moment is not None:
-            lines.append(f"- {name.removesuffix('_at').capitalize()}: {_utc(moment)}")
-    lines += ["", "## Timeline", ""]
-    if not record["timeline"]:
-        lines.append("Nothing was captured.")
-    for event in record["timeline"]:
-        kinds = "".join(f" **[{kind_label(kind)}]**" for kind in event["kinds"])
-        author = _who(event["author"]) if event["author"] else "Hindsight"
-        text = _readable(event["text"] or "", record["people"])
-        text = "_(deleted)_" if event["deleted"] else text
-        edited = " _(edited)_" if event["edited_at"] and not event["deleted"] else ""
-        lines.append(f"- {_utc(event['occurred_at'])} **{author}**{kinds}: {text}{edited}")
-        for mark in event["marks"]:
-            if mark["note"]:
-                lines.append(f"  - Note from {_who(mark['marked_by'])}: {mark['note']}")
-    return "\n".join(lines) + "\n"
+async def export_record(
+    *, session: AsyncSession, incident: Incident, now: datetime | None = None
+) -> dict[str, Any]:
+    """The record of `incident` with its whole timeline, every event, marked or not."""
+    pm = await load_postmortem(session=session, incident=incident, everything=True)
+    return postmortem_record(pm, now=now)
 
 
-def _readable(text: str, people: dict[str, str]) -> str:
-    """Slack markup made plain: `<@U1>` → @name, `<https://x|label>` → label (https://x)."""
-
-    def mention(match: re.Match[str]) -> str:
-        return "@" + (people.get(match.group(1)) or match.group(2) or match.group(1))
-
-    def link(match: re.Match[str]) -> str:
-        return f"{match.group(2)} ({match.group(1)})" if match.group(2) else match.group(1)
-
-    text = MENTION.sub(mention, " ".join(text.split()))
-    text = LINK.sub(link, text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+async def export_markdown(*, session: AsyncSession, incident: Incident) -> str:
+    """The postmortem document (bot.render), timeline of the marked events."""
+    return render_markdown(await load_postmortem(session=session, incident=incident))
 
 
-def _who(person: dict[str, str | None]) -> str:
-    return person["name"] or person["id"] or "someone"
-
-
-def _utc(moment: str) -> str:
-    return datetime.fromisoformat(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+def dump_record(record: dict[str, Any]) -> str:
+    """The record as indented JSON, each timeline event on one line of its own: as readable,
+    and the C encoder (which `indent` turns off) does the long part."""
+    head = {key: value for key, value in record.items() if key != "timeline"}
+    text = json.dumps(head | {"timeline": []}, indent=2, ensure_ascii=False)
+    events = ",\n".join("    " + ENCODER.encode(event) for event in record["timeline"])
+    if not events:
+        return text
+    opening, _, rest = text.rpartition('"timeline": []')
+    return f'{opening}"timeline": [\n{events}\n  ]{rest}'
 
 
 async def export_text(database_url: str, *, ref: str, fmt: str, team_id: str | None) -> str:
@@ -210,12 +240,12 @@ async def export_text(database_url: str, *, ref: str, fmt: str, team_id: str | N
             raise NotFoundError("The database has no Hindsight tables; run `hindsight migrate`.")
         async with create_sessionmaker(engine)() as session:
             incident = await find_for_export(session=session, ref=ref, team_id=team_id)
-            record = await export_record(session=session, incident=incident)
+            if fmt == "json":
+                record = await export_record(session=session, incident=incident)
+                return dump_record(record)
+            return (await export_markdown(session=session, incident=incident)).rstrip("\n")
     finally:
         await engine.dispose()
-    if fmt == "json":
-        return json.dumps(record, indent=2, ensure_ascii=False)
-    return render_markdown(record).rstrip("\n")
 
 
 def _require_sqlite_file(database_url: str) -> None:

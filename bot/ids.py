@@ -51,3 +51,44 @@ class TimelineIds(enum.StrEnum):
     MARK_MESSAGE = "timeline.mark.message"  # the preview of the message being marked
     MARK_KIND = "timeline.mark.kind"
     MARK_NOTE = "timeline.mark.note"
+
+
+class Retro(enum.StrEnum):
+    """The retrospective's step views. Inputs repeated per row (factors, action items) get the
+    row's key appended (`retro.factor.desc.f12`); each input's action id is its block id."""
+
+    LOADING = "retro.loading"
+    READ = "retro.read"  # the read-only view for people who may not edit
+    STEP = "retro.step"  # callback ids are `retro.step.<step name>`
+    HEADER = "retro.header"
+    NOTICE = "retro.notice"
+    NAV = "retro.nav"
+    BACK = "retro.back"
+    KEEP_WORDING = "retro.keep_wording"
+    SUMMARY = "retro.summary"
+    IMPACT = "retro.impact"
+    DURATION = "retro.duration"
+    DETECTION = "retro.detection"
+    EVENTS = "retro.events"
+    TIMES = "retro.times"
+    DETECTED_BY = "retro.timeline.detection"
+    MITIGATED_BY = "retro.timeline.mitigation"
+    RESOLVED_BY = "retro.timeline.resolution"
+    FACTOR_CATEGORY = "retro.factor.category"
+    FACTOR_DESCRIPTION = "retro.factor.desc"
+    FACTOR_WHYS = "retro.factor.whys"
+    FACTOR_REMOVE = "retro.factor.remove"
+    FACTOR_HEAD = "retro.factor.head"
+    FACTOR_ADD = "retro.factors.add"
+    WENT_WELL = "retro.went_well"
+    WENT_BADLY = "retro.went_badly"
+    GOT_LUCKY = "retro.got_lucky"
+    ACTION_TITLE = "retro.action.title"
+    ACTION_OWNER = "retro.action.owner"
+    ACTION_DUE = "retro.action.due"
+    ACTION_PRIORITY = "retro.action.priority"
+    ACTION_KIND = "retro.action.kind"
+    ACTION_REMOVE = "retro.action.remove"
+    ACTION_ROW = "retro.action.row"  # the actions block holding a row's priority, kind, Remove
+    ACTION_ADD = "retro.actions.add"
+    REVIEW = "retro.review"

@@ -11,6 +11,7 @@ from bot.errors import SlackCallError
 from bot.incidents import Field
 from bot.ui.declare import declare_modal, prefill_title
 from handlers.context import CommandHandler, CommandRequest
+from handlers.retro import open_retro
 from models import utcnow
 
 ReadChange = Callable[[str], tuple[Field, str]]
@@ -78,4 +79,5 @@ ROUTES: dict[str, CommandHandler] = {
     "status": status,
     "severity": severity,
     "role": role,
+    "retro": open_retro,
 }

@@ -68,7 +68,8 @@ class ContributingFactor(TeamScoped, Base):
         ForeignKey("retrospectives.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
-    category: Mapped[FactorCategory] = mapped_column(str_enum(FactorCategory))
+    # None only in a draft saved on close before a category was picked; the step requires one.
+    category: Mapped[FactorCategory | None] = mapped_column(str_enum(FactorCategory))
     description: Mapped[str] = mapped_column(Text)
     whys: Mapped[list[str]] = mapped_column(JSON, default=list)  # the chain, at most five
 

@@ -141,5 +141,5 @@ def test_console_script_is_installed_beside_python() -> None:
     assert script.exists(), "pip install did not create the hindsight console script"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
-    for command in ("serve", "migrate", "remind", "export"):
+    for command in ("serve", "migrate", "remind", "export", "wording"):
         assert command in result.stdout

@@ -11,7 +11,10 @@ import pytest
 
 from bot.errors import NotFoundError
 from bot.export import AmbiguousRefError, export_record, find_for_export
+from bot.postmortem import load_postmortem
+from bot.render import render_markdown
 from models import EventSource
+from tests.postmortem_seed import DELETED_TEXT, TEAM_B, seed_postmortem
 from tests.test_cli import base_env, run
 from tests.timeline_seed import (
     Sessions,
@@ -23,7 +26,7 @@ from tests.timeline_seed import (
     ts_of,
 )
 
-TEAM_A, TEAM_B = "T0TEAM1", "T0TEAM2"
+TEAM_A = "T0TEAM1"
 START = datetime(2025, 11, 20, 22, 30, tzinfo=UTC)
 
 
@@ -187,7 +190,7 @@ async def test_export_refuses_unknown_and_ambiguous_refs_on_one_line(
     assert len(ambiguous.stderr.strip().splitlines()) == 1 and "--team" in ambiguous.stderr
 
 
-async def test_export_markdown_is_a_readable_timeline(
+async def test_export_markdown_prints_the_postmortem_document(
     sessions: Sessions, database_url: str, tmp_path: Path
 ) -> None:
     await seed_story(sessions)
@@ -196,11 +199,166 @@ async def test_export_markdown_is_a_readable_timeline(
     lines = result.stdout.splitlines()
     assert lines[0] == "# INC-1: Checkout errors" and "## Timeline" in lines
     assert (
-        "- 2025-11-20 22:30:00 UTC **alice** **[Detection]** **[Key event]**: db-1 @bob is down"
-        in lines
+        "- **2025-11-20 22:30 UTC** · Detection, Key event · **alice**: db-1 @bob is down" in lines
     )
-    assert "- 2025-11-20 22:37:00 UTC **bob** **[Key event]**: _(deleted)_" in lines
-    assert any(line.endswith("failover started _(edited)_") for line in lines)
+    assert "  - Note from alice: first" in lines
+    assert "- **2025-11-20 22:37 UTC** · Key event · **bob**: _(message deleted)_" in lines
+    assert "- **2025-11-20 22:00 UTC** · Added by hand · **alice**: Deploy 4512 went out" in lines
+    assert "failover started" not in result.stdout  # edited, but never marked
+    assert "No action items yet." in lines and "B-ONLY" not in result.stdout
+
+
+# ---- the full postmortem ----------------------------------------------------------------------
+
+
+async def test_the_record_holds_the_retrospective_action_items_and_response_times(
+    sessions: Sessions,
+) -> None:
+    await seed_postmortem(sessions)
+    record = await record_of(sessions, "INC-7")
+    incident = record["incident"]
+    assert incident["roles"]["facilitator"] == {"id": "U0BOB", "name": "bob"}
+    assert incident["postmortem_state"] == "draft" and incident["severity"] == "SEV1"
+    retro = record["retrospective"]
+    assert {key: retro[key] for key in ("summary", "customer_impact", "duration", "detection")} == {
+        "summary": "A config deploy halved the DB pool; checkout timed out.",
+        "customer_impact": "EU customers could not pay for 2 hours.",
+        "duration": "about 2 hours of errors",
+        "detection": "PagerDuty alerted on the 5xx rate.",
+    }
+    assert retro["went_well"] == "Rollback was quick.\n# not a heading\n---"
+    assert retro["went_badly"] == "The alert came an hour late."
+    assert retro["got_lucky"] == "It happened outside the sales peak."
+    assert retro["last_edited_by"] == {"id": "U0BOB", "name": "bob"}
+    assert retro["last_edited_at"] == "2026-11-22T10:00:00+00:00" and retro["version"] == 6
+    assert retro["published_at"] is None and retro["published_by"] is None
+    assert retro["contributing_factors"] == [
+        {
+            "position": 0,
+            "category": "configuration",
+            "category_label": "Configuration",
+            "description": "The deploy lowered the pool size from 40 to 20.",
+            "whys": [
+                "The default changed in the new template.",
+                "Templates are not diffed in review.",
+                "The review checklist predates templates.",
+            ],
+        },
+        {
+            "position": 1,
+            "category": "monitoring_gap",
+            "category_label": "Monitoring gap",
+            "description": "No alert on pool saturation.",
+            "whys": ["Pool metrics were never exported."],
+        },
+    ]
+    rows = [
+        (i["title"], i["owner"], i["due_date"], i["priority"], i["kind"], i["status"])
+        for i in record["action_items"]
+    ]
+    assert rows == [
+        (
+            "Alert on pool saturation | p95",
+            {"id": "U0CAROL", "name": "carol"},
+            "2026-12-01",
+            "high",
+            "detect",
+            "open",
+        ),
+        (
+            "Diff templates in config review",
+            {"id": "U0DAVE", "name": None},
+            None,
+            "medium",
+            "process",
+            "done",
+        ),
+        ("Load-test checkout weekly", None, "2026-12-15", "low", "prevent", "wont_do"),
+    ]
+    assert record["action_items"][2]["wont_do_reason"] == "Covered by the quarterly game day"
+    assert record["action_items"][0]["created_by"] == {"id": "U0BOB", "name": "bob"}
+    assert record["time_to"] == {
+        "detect": {
+            "kind": "detection",
+            "at": "2026-11-20T15:17:00+00:00",
+            "basis": "marked",
+            "seconds": 72 * 60,
+            "text": "1 h 12 min",
+        },
+        "mitigate": {
+            "kind": "mitigation",
+            "at": "2026-11-20T16:00:00+00:00",
+            "basis": "retrospective",
+            "seconds": 115 * 60,
+            "text": "1 h 55 min",
+        },
+        "resolve": {
+            "kind": "resolution",
+            "at": "2026-11-21T09:35:00+00:00",
+            "basis": "marked",
+            "seconds": (19 * 60 + 30) * 60,
+            "text": "19 h 30 min",
+        },
+    }
+    # The full log: unmarked chatter too, the deleted message without its text or files.
+    texts = [event["text"] for event in record["timeline"]]
+    assert "anyone seeing 5xx?" in texts and len(texts) == 8
+    deleted = next(event for event in record["timeline"] if event["deleted"])
+    assert deleted["text"] is None and deleted["files"] == [] and deleted["kinds"] == ["key_event"]
+    assert record["people"] == {"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol"}
+    dumped = json.dumps(record)
+    assert DELETED_TEXT not in dumped and "secret-file" not in dumped
+    assert "B-ONLY" not in dumped and "mallory" not in dumped
+
+
+async def test_a_record_without_a_retrospective_says_so_plainly(sessions: Sessions) -> None:
+    await seed_story(sessions)
+    record = await record_of(sessions, "INC-1")
+    assert record["retrospective"] is None and record["action_items"] == []
+    assert record["time_to"]["detect"]["at"] == "2025-11-20T22:30:00+00:00"
+    assert record["time_to"]["detect"]["text"] == "1 h"  # from the start an hour earlier
+    assert record["time_to"]["resolve"] == {
+        "kind": "resolution",
+        "at": None,
+        "basis": None,
+        "seconds": None,
+        "text": "—",
+    }
+
+
+async def test_export_prints_the_whole_postmortem_in_both_formats(
+    sessions: Sessions, database_url: str, tmp_path: Path
+) -> None:
+    await seed_postmortem(sessions)
+    markdown = export(database_url, "INC-7", "--team", TEAM_A, cwd=tmp_path)
+    assert markdown.returncode == 0, markdown.stderr
+    async with sessions() as session:
+        incident = await find_for_export(session=session, ref="INC-7", team_id=TEAM_A)
+        expected = render_markdown(await load_postmortem(session=session, incident=incident))
+    assert markdown.stdout == expected
+    for heading in (
+        "## Summary and impact",
+        "## Time to detect, mitigate and resolve",
+        "## Timeline",
+        "## Contributing factors",
+        "## What went well",
+        "## What went badly",
+        "## Where we got lucky",
+        "## Action items",
+    ):
+        assert f"\n{heading}\n" in markdown.stdout
+    as_json = export(database_url, "C0INC7", "--format", "json", "--team", TEAM_A, cwd=tmp_path)
+    record = json.loads(as_json.stdout)
+    assert record["retrospective"]["contributing_factors"][0]["whys"][2] == (
+        "The review checklist predates templates."
+    )
+    assert [item["title"] for item in record["action_items"]][
+        1
+    ] == "Diff templates in config review"
+    for output in (markdown.stdout, as_json.stdout):
+        assert DELETED_TEXT not in output and "B-ONLY" not in output
+    team_b = export(database_url, "INC-7", "--team", TEAM_B, cwd=tmp_path)
+    assert "B-ONLY message" in team_b.stdout and "pool" not in team_b.stdout
 
 
 def test_export_without_a_database_says_so_and_creates_nothing(tmp_path: Path) -> None:

@@ -175,7 +175,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('retrospective_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('category', sa.Enum('code_change', 'configuration', 'capacity', 'dependency', 'monitoring_gap', 'process', 'communication', 'external', name='factorcategory', native_enum=False, length=24), nullable=False),
+    sa.Column('category', sa.Enum('code_change', 'configuration', 'capacity', 'dependency', 'monitoring_gap', 'process', 'communication', 'external', name='factorcategory', native_enum=False, length=24), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('whys', sa.JSON(), nullable=False),
     sa.Column('team_id', sa.String(length=32), nullable=False),

@@ -1,0 +1,262 @@
+"""Checking a retrospective step before it is saved: every problem by the block to show it on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import UserInputError
+from bot.ids import Retro
+from bot.incidents import require_person
+from bot.retro import Draft, event_ids
+from bot.retro_forms import (
+    MAX_DURATION,
+    MAX_FACTORS,
+    MAX_ITEM_TITLE,
+    MAX_ITEMS,
+    MAX_TEXT,
+    MAX_WHYS,
+    ActionsForm,
+    FactorsForm,
+    LessonsForm,
+    StepForm,
+    SummaryForm,
+    TimelineForm,
+    row_block,
+)
+from bot.wording import Finding, check_wording, needs_deeper_analysis
+from models import ActionKind, FactorCategory, Priority, SlackUser
+
+CHECK_SECONDS = 2.0  # owners are confirmed (users.info) before the ack Slack wants in 3 s
+
+
+async def check_step(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    draft: Draft,
+    form: StepForm,
+    today: date,
+) -> dict[str, str]:
+    """Problems with a submitted step, by block id; empty when it can be saved. Blameless
+    wording is checked too, unless the step's "keep my wording" box is ticked."""
+    if isinstance(form, SummaryForm):
+        problems = check_summary(form)
+    elif isinstance(form, TimelineForm):
+        return check_timeline(form, draft)
+    elif isinstance(form, FactorsForm):
+        problems = check_factors(form)
+    elif isinstance(form, LessonsForm):
+        problems = _texts(
+            {
+                Retro.WENT_WELL: form.went_well,
+                Retro.WENT_BADLY: form.went_badly,
+                Retro.GOT_LUCKY: form.got_lucky,
+            }
+        )
+    else:
+        problems = await check_actions(session, client, draft, form, today)
+    if not form.keep_wording:
+        people = await known_names(session=session, team_id=draft.incident.team_id)
+        for block_id, message in wording_problems(form, people=people).items():
+            problems.setdefault(block_id, message)
+    return problems
+
+
+async def known_names(*, session: AsyncSession, team_id: str) -> list[str]:
+    """Names from the user cache, so a person named as a cause is recognised."""
+    rows = await session.execute(
+        select(SlackUser.name, SlackUser.real_name, SlackUser.display_name).where(
+            SlackUser.team_id == team_id, SlackUser.is_bot.is_(False)
+        )
+    )
+    return sorted({name for row in rows for name in row if name})
+
+
+def free_texts(form: StepForm) -> dict[str, str]:
+    """The step's free-text answers by the block they are typed in."""
+    if isinstance(form, SummaryForm):
+        return {
+            Retro.SUMMARY: form.summary,
+            Retro.IMPACT: form.impact,
+            Retro.DETECTION: form.detection,
+        }
+    if isinstance(form, LessonsForm):
+        return {
+            Retro.WENT_WELL: form.went_well,
+            Retro.WENT_BADLY: form.went_badly,
+            Retro.GOT_LUCKY: form.got_lucky,
+        }
+    texts: dict[str, str] = {}
+    if isinstance(form, FactorsForm):
+        for row in form.rows:
+            texts[row_block(Retro.FACTOR_DESCRIPTION, row.key)] = row.description
+            texts[row_block(Retro.FACTOR_WHYS, row.key)] = "\n".join(row.whys)
+    elif isinstance(form, ActionsForm):
+        for row in form.rows:
+            texts[row_block(Retro.ACTION_TITLE, row.key)] = row.title
+    return texts
+
+
+def wording_problems(form: StepForm, *, people: Sequence[str]) -> dict[str, str]:
+    """Blameless-wording nudges by block: blame words, people as causes, and a factor with a
+    single why."""
+    problems: dict[str, str] = {}
+    for block_id, text in free_texts(form).items():
+        findings = check_wording(text, people=people)
+        if findings:
+            problems[block_id] = _nudge(findings[0])
+    if isinstance(form, FactorsForm):
+        for row in form.rows:
+            shallow = None if row.empty else needs_deeper_analysis(row.whys)
+            if shallow is not None:
+                problems.setdefault(row_block(Retro.FACTOR_WHYS, row.key), _nudge(shallow))
+    return problems
+
+
+def _nudge(finding: Finding) -> str:
+    quoted = f"“{finding.text[:80]}”: " if finding.text else ""
+    keep = "(To keep your words as they are, tick “Keep my wording” below and save again.)"
+    return f"{quoted}{finding.suggestion} {keep}"[:1000]
+
+
+def _texts(texts: dict[str, str], required: tuple[str, ...] = ()) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    for block_id, text in texts.items():
+        if block_id in required and not text.strip():
+            problems[block_id] = "This one is needed; a sentence is enough."
+        elif len(text) > MAX_TEXT:
+            problems[block_id] = f"Keep it within {MAX_TEXT} characters ({len(text)} now)."
+    return problems
+
+
+def check_summary(form: SummaryForm) -> dict[str, str]:
+    problems = _texts(
+        {Retro.SUMMARY: form.summary, Retro.IMPACT: form.impact, Retro.DETECTION: form.detection},
+        required=(Retro.SUMMARY, Retro.IMPACT),
+    )
+    if len(form.duration) > MAX_DURATION:
+        problems[Retro.DURATION] = f"Keep the duration within {MAX_DURATION} characters."
+    return problems
+
+
+def check_timeline(form: TimelineForm, draft: Draft) -> dict[str, str]:
+    known = event_ids(draft)
+    blocks = {
+        "detection": Retro.DETECTED_BY,
+        "mitigation": Retro.MITIGATED_BY,
+        "resolution": Retro.RESOLVED_BY,
+    }
+    return {
+        blocks[kind]: "That event is not in this incident's timeline any more; pick another."
+        for kind, event_id in form.chosen.items()
+        if event_id is not None and event_id not in known
+    }
+
+
+def check_factors(form: FactorsForm) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    rows = [row for row in form.rows if not row.empty]
+    if not rows:
+        first = form.rows[0].key if form.rows else "n1"
+        problems[row_block(Retro.FACTOR_DESCRIPTION, first)] = (
+            "Describe at least one contributing factor."
+        )
+    if len(rows) > MAX_FACTORS:
+        problems[row_block(Retro.FACTOR_DESCRIPTION, rows[-1].key)] = (
+            f"Keep to {MAX_FACTORS} factors; group related ones."
+        )
+    for row in form.rows:
+        if row.empty:
+            continue
+        if row.category not in {c.value for c in FactorCategory}:
+            problems[row_block(Retro.FACTOR_CATEGORY, row.key)] = "Pick a category."
+        if not row.description.strip():
+            problems[row_block(Retro.FACTOR_DESCRIPTION, row.key)] = (
+                "Describe the factor: what in the system or the way we work made this possible?"
+            )
+        elif len(row.description) > MAX_TEXT:
+            problems[row_block(Retro.FACTOR_DESCRIPTION, row.key)] = (
+                f"Keep it within {MAX_TEXT} characters ({len(row.description)} now)."
+            )
+        whys = [why for why in row.whys if why.strip()]
+        if len(whys) > MAX_WHYS:
+            problems[row_block(Retro.FACTOR_WHYS, row.key)] = (
+                f"Up to {MAX_WHYS} whys, one per line ({len(whys)} now)."
+            )
+        elif len("\n".join(row.whys)) > MAX_TEXT:
+            problems[row_block(Retro.FACTOR_WHYS, row.key)] = (
+                f"Keep the whys within {MAX_TEXT} characters."
+            )
+    return problems
+
+
+async def check_actions(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    draft: Draft,
+    form: ActionsForm,
+    today: date,
+) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    known = {item.id: item for item in draft.items}
+    owners: dict[str, list[str]] = {}  # each person is confirmed once, however many items
+    rows = [row for row in form.rows if not row.empty]
+    if len(rows) > MAX_ITEMS:
+        problems[row_block(Retro.ACTION_TITLE, rows[-1].key)] = (
+            f"Keep to {MAX_ITEMS} action items; the most important ones first."
+        )
+    for row in form.rows:
+        title_block = row_block(Retro.ACTION_TITLE, row.key)
+        if row.empty:
+            if row.owner_id or row.due:
+                problems[title_block] = "Give the action item a title (or remove the row)."
+            continue
+        if len(row.title) > MAX_ITEM_TITLE:
+            problems[title_block] = f"Keep the title within {MAX_ITEM_TITLE} characters."
+        if row.priority not in {p.value for p in Priority}:
+            problems[title_block] = "Pick a priority."
+        if row.kind not in {k.value for k in ActionKind}:
+            problems[title_block] = "Pick a kind."
+        saved = known.get(row.item_id) if row.item_id is not None else None
+        due_block = row_block(Retro.ACTION_DUE, row.key)
+        moved = saved is None or saved.due_date != row.due
+        if row.due is not None and row.due < today and moved:
+            problems[due_block] = "Pick a due date from today on."
+        owner_block = row_block(Retro.ACTION_OWNER, row.key)
+        if not row.owner_id:
+            problems[owner_block] = "Pick who owns this item."
+        else:
+            owners.setdefault(row.owner_id, []).append(owner_block)
+    await _check_owners(session, client, draft.incident.team_id, owners, problems)
+    return problems
+
+
+async def _check_owners(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    owners: dict[str, list[str]],
+    problems: dict[str, str],
+) -> None:
+    """Every owner a real, active person; all within one time budget (the ack waits on it)."""
+    unchecked = dict(owners)
+    try:
+        async with asyncio.timeout(CHECK_SECONDS):
+            for user_id, blocks in owners.items():
+                try:
+                    await require_person(
+                        session=session, client=client, team_id=team_id, user_id=user_id
+                    )
+                except UserInputError as error:
+                    problems.update(dict.fromkeys(blocks, error.message))
+                del unchecked[user_id]
+    except TimeoutError:
+        late = "Slack took too long to confirm this person; try again."
+        for blocks in unchecked.values():
+            problems.update(dict.fromkeys(blocks, late))

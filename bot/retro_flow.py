@@ -1,0 +1,233 @@
+"""What happens when a retrospective step is submitted, left with Back, or closed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.retro import (
+    Draft,
+    DraftChangedError,
+    can_edit,
+    event_ids,
+    load_draft,
+    require_editor,
+    save_step,
+)
+from bot.retro_check import check_step
+from bot.retro_forms import (
+    MAX_DURATION,
+    MAX_ITEM_TITLE,
+    ActionRow,
+    ActionsForm,
+    FactorRow,
+    FactorsForm,
+    LessonsForm,
+    StepForm,
+    SummaryForm,
+    TimelineForm,
+    step_of,
+)
+
+
+@dataclass(slots=True)
+class Outcome:
+    draft: Draft
+    problems: dict[str, str] = field(default_factory=dict)
+    conflict: bool = False  # someone saved since this view was opened; nothing was written
+
+
+async def submit(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    user_id: str,
+    incident_id: int,
+    version: int,
+    form: StepForm,
+    first_field: str | None,
+    now: datetime,
+) -> Outcome:
+    """Check and save a submitted step (marking it done); PermissionDenied-style refusals are
+    raised as UserInputError on `first_field` so the view, and every word in it, stays open."""
+    draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
+    require_editor(draft.incident, user_id, field=first_field)
+    problems = await check_step(
+        session=session, client=client, draft=draft, form=form, today=now.date()
+    )
+    if problems:
+        await session.commit()  # users.info answers are cached even when the form is refused
+        return Outcome(draft, problems)
+    return await _save(session, draft, form, user_id, version, complete=True, now=now)
+
+
+async def keep_typed(
+    *,
+    session: AsyncSession,
+    team_id: str,
+    user_id: str,
+    incident_id: int,
+    version: int,
+    form: StepForm,
+    now: datetime,
+) -> Outcome:
+    """On close or Back: save what was typed, unchecked, so no word is lost; nothing happens
+    when nothing changed or the person may not edit."""
+    draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
+    if not can_edit(draft.incident, user_id) or same_content(form, form_of(draft, step_of(form))):
+        return Outcome(draft)
+    form = keepable(form, draft=draft, today=now.date())
+    return await _save(session, draft, form, user_id, version, complete=False, now=now)
+
+
+async def _save(
+    session: AsyncSession,
+    draft: Draft,
+    form: StepForm,
+    user_id: str,
+    version: int,
+    *,
+    complete: bool,
+    now: datetime,
+) -> Outcome:
+    team_id, incident_id = draft.incident.team_id, draft.incident.id
+    try:
+        await save_step(
+            session=session,
+            draft=draft,
+            form=form,
+            user_id=user_id,
+            expected_version=version,
+            complete=complete,
+            now=now,
+        )
+        await session.commit()
+    except DraftChangedError:
+        await session.rollback()
+        fresh = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
+        return Outcome(fresh, conflict=True)
+    return Outcome(draft)
+
+
+def same_content(a: StepForm, b: StepForm) -> bool:
+    """Whether two forms of one step say the same (row keys and the checkbox aside)."""
+    return _content(a) == _content(b)
+
+
+def _content(form: StepForm) -> object:
+    if isinstance(form, SummaryForm):
+        return (form.summary, form.impact, form.duration, form.detection)
+    if isinstance(form, LessonsForm):
+        return (form.went_well, form.went_badly, form.got_lucky)
+    if isinstance(form, TimelineForm):
+        return {k: v for k, v in form.chosen.items() if v is not None}
+    if isinstance(form, FactorsForm):
+        return [(r.category, r.description, r.whys) for r in form.rows if not r.empty]
+    assert isinstance(form, ActionsForm)
+    rows = [(r.title, r.owner_id, r.due, r.priority, r.kind) for r in form.rows if not r.empty]
+    return (rows, form.removed)
+
+
+def typed_text(form: StepForm) -> str:
+    """What someone typed in a step, as plain text, for when it couldn't be saved."""
+    if isinstance(form, SummaryForm):
+        parts = [
+            ("What happened", form.summary),
+            ("Customer impact", form.impact),
+            ("Duration", form.duration),
+            ("How it was detected", form.detection),
+        ]
+    elif isinstance(form, LessonsForm):
+        parts = [
+            ("Went well", form.went_well),
+            ("Went badly", form.went_badly),
+            ("Got lucky", form.got_lucky),
+        ]
+    elif isinstance(form, FactorsForm):
+        parts = [
+            (
+                f"Factor {i} ({r.category or 'no category'})",
+                "\n".join([r.description, *(f"Why? {w}" for w in r.whys)]),
+            )
+            for i, r in enumerate(form.rows, start=1)
+            if not r.empty
+        ]
+    elif isinstance(form, ActionsForm):
+        parts = [
+            (f"Action item {i}", f"{r.title} (owner {r.owner_id or '-'}, due {r.due or '-'})")
+            for i, r in enumerate(form.rows, start=1)
+            if not r.empty
+        ]
+    else:
+        parts = []
+    return "\n\n".join(f"{label}:\n{text}" for label, text in parts if text)
+
+
+# ---- the draft as forms (what each step shows when opened) --------------------------------------
+
+
+def form_of(draft: Draft, step: str) -> StepForm:
+    retro = draft.retro
+    if step == "summary":
+        return SummaryForm(
+            summary=retro.summary,
+            impact=retro.customer_impact,
+            duration=retro.duration,
+            detection=retro.detection,
+        )
+    if step == "timeline":
+        return TimelineForm(
+            chosen={k: (e.id if e is not None else None) for k, e in draft.chosen.items()}
+        )
+    if step == "factors":
+        return FactorsForm(
+            rows=[
+                FactorRow(
+                    key=f"f{factor.id}",
+                    category=factor.category.value if factor.category else None,
+                    description=factor.description,
+                    whys=list(factor.whys or []),
+                )
+                for factor in draft.factors
+            ]
+        )
+    if step == "lessons":
+        return LessonsForm(
+            went_well=retro.went_well, went_badly=retro.went_badly, got_lucky=retro.got_lucky
+        )
+    return ActionsForm(
+        rows=[
+            ActionRow(
+                key=f"i{item.id}",
+                title=item.title,
+                owner_id=item.owner_id,
+                due=item.due_date,
+                priority=item.priority.value,
+                kind=item.kind.value,
+            )
+            for item in draft.items
+        ]
+    )
+
+
+def keepable(form: StepForm, *, draft: Draft, today: date) -> StepForm:
+    """What of an unchecked form can be saved on close or Back: every word typed; picks that
+    cannot stand (a new item due in the past, an event not in this incident) are left out."""
+    if isinstance(form, TimelineForm):
+        ids = event_ids(draft)
+        return TimelineForm(chosen={k: (v if v in ids else None) for k, v in form.chosen.items()})
+    if isinstance(form, SummaryForm):
+        form.duration = form.duration[:MAX_DURATION]
+    if isinstance(form, ActionsForm):
+        known = {item.id for item in draft.items}
+        for row in form.rows:
+            row.title = row.title[:MAX_ITEM_TITLE]
+            if row.due is not None and row.due < today and row.item_id not in known:
+                row.due = None
+            if row.item_id is not None and row.item_id not in known:
+                row.key = "n0"
+    return form

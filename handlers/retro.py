@@ -1,0 +1,261 @@
+"""Bolt listeners for the retrospective: `/postmortem retro`, each step's submit, Back, the
+add/remove row buttons, and closing the modal (which keeps what was typed)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import retro, retro_flow
+from bot.errors import HindsightError, SlackCallError
+from bot.ids import Retro
+from bot.retro_forms import (
+    EDITABLE_STEPS,
+    ActionRow,
+    ActionsForm,
+    FactorRow,
+    FactorsForm,
+    StepForm,
+    new_key,
+)
+from bot.ui.feedback import error_modal
+from bot.ui.retro import loading_view
+from bot.ui.retro_read import StepMeta, read_meta, read_step
+from bot.ui.retro_steps import read_only_view, step_view
+from handlers.context import CommandRequest
+from handlers.errors import UNEXPECTED
+from models import utcnow
+
+REMOVE_ROW = re.compile(r"^retro\.(factor|action)\.remove\.\w+$")
+ROW_CONTROL = re.compile(r"^retro\.action\.(priority|kind)\.\w+$")
+
+
+def register(app: AsyncApp) -> None:
+    """Wire this module's listeners onto the app."""
+    for step in EDITABLE_STEPS:
+        app.view(f"{Retro.STEP}.{step}")(submit_step)
+        app.view_closed(f"{Retro.STEP}.{step}")(close_step)
+    app.action(Retro.BACK)(go_back)
+    app.action(Retro.FACTOR_ADD)(change_rows)
+    app.action(Retro.ACTION_ADD)(change_rows)
+    app.action(REMOVE_ROW)(change_rows)
+    app.action(ROW_CONTROL)(just_ack)  # priority and kind are read when the step is saved
+
+
+async def open_retro(request: CommandRequest) -> None:
+    """Open a modal at once (the trigger dies in 3 s), then fill it with the first unfinished
+    step, every field as saved; people without a role get the draft to read."""
+    try:
+        opened = await request.client.views_open(trigger_id=request.trigger_id, view=loading_view())
+    except SlackApiError as error:
+        code = error.response.get("error")
+        raise SlackCallError(
+            f"I couldn't open the retrospective (Slack answered `{code}`). Please run "
+            "`/postmortem retro` again."
+        ) from error
+    await request.ack()
+    view_id = opened["view"]["id"]
+    # After the ack the error handler can no longer answer, so the modal itself says it.
+    try:
+        async with request.sessions() as session:
+            draft = await retro.open_draft(
+                session=session, team_id=request.team_id, channel_id=request.channel_id
+            )
+            await session.commit()
+    except HindsightError as error:
+        await request.client.views_update(view_id=view_id, view=error_modal(error.message))
+        return
+    except Exception:
+        await request.client.views_update(view_id=view_id, view=error_modal(UNEXPECTED))
+        raise
+    if retro.can_edit(draft.incident, request.user_id):
+        view = step_view(draft, retro.first_unfinished(draft.retro))
+    else:
+        view = read_only_view(draft, editors=retro.editors(draft.incident))
+    await request.client.views_update(view_id=view_id, view=view)
+
+
+def _typed(view: dict[str, Any]) -> tuple[StepMeta, StepForm | None]:
+    meta = read_meta(view)
+    if meta is None:
+        raise HindsightError("This retrospective view is out of date; run `/postmortem retro`.")
+    return meta, read_step(view, meta)
+
+
+def _kept(view: dict[str, Any]) -> tuple[StepMeta, StepForm | None]:
+    """Like _typed, for Back and close: a view that carries no input state has nothing to keep
+    (and must not be saved as if everything had been emptied)."""
+    meta, form = _typed(view)
+    return meta, form if (view.get("state") or {}).get("values") else None
+
+
+def conflict_notice(draft: retro.Draft) -> str:
+    who = f"<@{draft.retro.last_edited_by}>" if draft.retro.last_edited_by else "Someone"
+    return (
+        f"{who} saved the draft since you opened this step. What you typed is below, unchanged "
+        "and not saved yet, and their version is at the bottom. Saving again (or Back, or "
+        "closing) keeps yours for this step and replaces theirs: merge first if both matter."
+    )
+
+
+async def submit_step(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Check (inline errors, before the ack), save, and move on to the next step."""
+    meta, form = _typed(view)
+    assert form is not None
+    first = next((b.get("block_id") for b in view["blocks"] if b.get("type") == "input"), None)
+    async with context["sessions"]() as session:
+        outcome = await retro_flow.submit(
+            session=session,
+            client=client,
+            team_id=body["team"]["id"],
+            user_id=body["user"]["id"],
+            incident_id=meta.incident_id,
+            version=meta.version,
+            form=form,
+            first_field=first,
+            now=utcnow(),
+        )
+    if outcome.problems:
+        await ack(response_action="errors", errors=outcome.problems)
+    elif outcome.conflict:
+        notice = conflict_notice(outcome.draft)
+        await ack(
+            response_action="update",
+            view=step_view(
+                outcome.draft,
+                meta.step,
+                form=form,
+                version=outcome.draft.version,
+                notice=notice,
+                theirs=True,
+            ),
+        )
+    else:
+        await ack(
+            response_action="update", view=step_view(outcome.draft, retro.next_step(meta.step))
+        )
+
+
+async def go_back(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Keep what was typed here (saved before the ack), then show the previous step."""
+    view = body["view"]
+    meta, form = _kept(view)
+    async with context["sessions"]() as session:
+        if form is None:
+            outcome = retro_flow.Outcome(
+                await retro.load_draft(
+                    session=session, team_id=body["team"]["id"], incident_id=meta.incident_id
+                )
+            )
+        else:
+            outcome = await retro_flow.keep_typed(
+                session=session,
+                team_id=body["team"]["id"],
+                user_id=body["user"]["id"],
+                incident_id=meta.incident_id,
+                version=meta.version,
+                form=form,
+                now=utcnow(),
+            )
+    await ack()
+    if outcome.conflict:
+        shown = step_view(
+            outcome.draft,
+            meta.step,
+            form=form,
+            version=outcome.draft.version,
+            notice=conflict_notice(outcome.draft),
+            theirs=True,
+        )
+    else:
+        shown = step_view(outcome.draft, retro.previous_step(meta.step))
+    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
+
+
+async def change_rows(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Add or remove a factor or action-item row in place (views.update, not a new modal),
+    keeping everything typed in the other rows."""
+    await ack()
+    view = body["view"]
+    meta, form = _typed(view)
+    if isinstance(form, FactorsForm | ActionsForm):
+        edit_rows(form, action_id=action["action_id"], key=str(action.get("value") or ""))
+    async with context["sessions"]() as session:
+        draft = await retro.load_draft(
+            session=session, team_id=body["team"]["id"], incident_id=meta.incident_id
+        )
+    shown = step_view(draft, meta.step, form=form, version=meta.version)
+    await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
+
+
+def edit_rows(form: FactorsForm | ActionsForm, *, action_id: str, key: str) -> None:
+    keys = [row.key for row in form.rows]
+    if isinstance(form, FactorsForm):
+        if action_id == Retro.FACTOR_ADD:
+            form.rows.append(FactorRow(key=new_key(keys)))
+        else:
+            form.rows = [row for row in form.rows if row.key != key]
+        return
+    if action_id == Retro.ACTION_ADD:
+        form.rows.append(ActionRow(key=new_key(keys)))
+        return
+    gone = next((row for row in form.rows if row.key == key), None)
+    form.rows = [row for row in form.rows if row.key != key]
+    if gone is not None and gone.item_id is not None:
+        form.removed.append(gone.item_id)
+
+
+async def close_step(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Closing keeps what was typed (saved before the ack); if the draft moved on meanwhile,
+    the words go to the person by DM instead."""
+    meta, form = _kept(view)
+    if form is None:
+        await ack()  # the review, or a close that carries no inputs: nothing to keep
+        return
+    user_id = body["user"]["id"]
+    async with context["sessions"]() as session:
+        outcome = await retro_flow.keep_typed(
+            session=session,
+            team_id=body["team"]["id"],
+            user_id=user_id,
+            incident_id=meta.incident_id,
+            version=meta.version,
+            form=form,
+            now=utcnow(),
+        )
+    await ack()
+    if outcome.conflict:
+        text = (
+            f"{conflict_notice(outcome.draft).split('.')[0]}, so I didn't save what you typed in "
+            f"the retrospective of {outcome.draft.incident.ref}. Here it is, so nothing is lost:"
+            f"\n\n{retro_flow.typed_text(form)}"
+        )
+        await client.chat_postMessage(channel=user_id, text=text[:35000])
+
+
+async def just_ack(ack: AsyncAck) -> None:
+    await ack()
