@@ -220,13 +220,13 @@ async def export_markdown(*, session: AsyncSession, incident: Incident) -> str:
 def dump_record(record: dict[str, Any]) -> str:
     """The record as indented JSON, each timeline event on one line of its own: as readable,
     and the C encoder (which `indent` turns off) does the long part."""
-    head = {key: value for key, value in record.items() if key != "timeline"}
-    text = json.dumps(head | {"timeline": []}, indent=2, ensure_ascii=False)
+    head = {key: [] if key == "timeline" else value for key, value in record.items()}
+    text = json.dumps(head, indent=2, ensure_ascii=False)  # `"timeline": []` appears once
     events = ",\n".join("    " + ENCODER.encode(event) for event in record["timeline"])
     if not events:
         return text
-    opening, _, rest = text.rpartition('"timeline": []')
-    return f'{opening}"timeline": [\n{events}\n  ]{rest}'
+    opening, _, rest = text.partition('\n  "timeline": []')
+    return f'{opening}\n  "timeline": [\n{events}\n  ]{rest}'
 
 
 async def export_text(database_url: str, *, ref: str, fmt: str, team_id: str | None) -> str:

@@ -92,3 +92,21 @@ class Retro(enum.StrEnum):
     ACTION_ROW = "retro.action.row"  # the actions block holding a row's priority, kind, Remove
     ACTION_ADD = "retro.actions.add"
     REVIEW = "retro.review"
+
+
+class Publish(enum.StrEnum):
+    """Publishing a postmortem: the review step's button, the header's retro button, and the
+    blocks of the summary message."""
+
+    ACTIONS = "publish.actions"
+    BUTTON = "publish.go"
+    OUTCOME = "publish.outcome"  # what the last press delivered, above the button
+    START_RETRO = "incident.retro"  # the header's "Start retrospective" (block id = action id)
+    SUMMARY_TITLE = "publish.summary.title"
+    SUMMARY_FACTS = "publish.summary.facts"
+    SUMMARY_TIMES = "publish.summary.times"
+    SUMMARY_STORY = "publish.summary.story"
+    SUMMARY_FACTORS = "publish.summary.factors"
+    SUMMARY_ITEMS = "publish.summary.items"
+    SUMMARY_DOCUMENT = "publish.summary.document"
+    SUMMARY_FOOTER = "publish.summary.footer"

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Text, cast, or_, select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload, with_loader_criteria
 
-from bot.timeline_query import cached_names
+from bot.timeline_query import cached_names, marked_or_manual
 from models import (
     ActionItem,
     ContributingFactor,
@@ -187,18 +187,7 @@ async def load_events(
         TimelineEvent.team_id == team_id, TimelineEvent.incident_id == incident.id
     )
     if not everything:
-        marked = (
-            select(TimelineMark.event_id)
-            .join(TimelineEvent, TimelineEvent.id == TimelineMark.event_id)
-            .where(
-                TimelineMark.team_id == team_id,
-                TimelineEvent.team_id == team_id,
-                TimelineEvent.incident_id == incident.id,
-            )
-        )
-        query = query.where(
-            or_(TimelineEvent.id.in_(marked), TimelineEvent.source == EventSource.MANUAL)
-        )
+        query = query.where(marked_or_manual(incident))
     order = (TimelineEvent.occurred_at, TimelineEvent.ts, TimelineEvent.id)
     rows = (await session.execute(query.order_by(*order))).all()
     marks = await _marks_of(session=session, team_id=team_id, ids=[row[0] for row in rows])

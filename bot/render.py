@@ -20,7 +20,7 @@ from bot.markdown import (
     paragraphs,
     slack_to_markdown,
 )
-from bot.postmortem import Event, Postmortem, duration_text
+from bot.postmortem import RETRO_PICK, Event, Postmortem, duration_text
 from bot.timeline_query import kind_label
 from models import (
     ActionItem,
@@ -175,7 +175,7 @@ def _timeline(pm: Postmortem) -> str:
 def _event(pm: Postmortem, event: Event) -> str:
     kinds = ", ".join(kind_label(kind) for kind in event.kinds) or "Added by hand"
     author = event.author_name or pm.name(event.author_id, default="Hindsight")
-    head = f"**{utc(event.occurred_at)}** · {kinds} · **{escape_inline(one_line(author))}**"
+    head = f"**{utc(event.occurred_at)}** · {kinds} · **{one_line(author)}**"
     if event.deleted:
         text = "_(message deleted)_"
     else:
@@ -187,10 +187,12 @@ def _event(pm: Postmortem, event: Event) -> str:
     if not event.deleted:
         for file in event.files or []:
             name = one_line(file.get("name") or file.get("title") or "file")
+            name = name.replace("[", "\\[").replace("]", "\\]")
             link = file.get("permalink")
-            lines.append(f"  - File: [{name}]({link})" if link else f"  - File: {name}")
+            lines.append(f"  - File: [{name}](<{link}>)" if link else f"  - File: {name}")
     for mark in event.marks:
-        if mark.note:
+        # The retro's own picks carry a stock note ("picked in the retrospective"): not news.
+        if mark.note and not mark.reaction.startswith(RETRO_PICK):
             note = f"Note from {_person(pm, mark.marked_by)}: {one_line(mark.note)}"
             lines.append(f"  - {note}")
     return "\n".join(lines)

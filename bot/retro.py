@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import HindsightError, NotFoundError, UserInputError
 from bot.incidents import require_by_channel
+from bot.postmortem import RETRO_PICK
 from bot.retro_forms import (
     EDITABLE_STEPS,
     STEPS,
@@ -130,7 +131,7 @@ async def _retro_of(session: AsyncSession, incident: Incident) -> Retrospective 
 
 
 def _retro_reaction(kind: str) -> str:
-    return f"retro:{kind}"
+    return f"{RETRO_PICK}{kind}"
 
 
 async def _chosen_events(

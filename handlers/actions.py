@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import channels, incidents
-from bot.ids import Header
+from bot.ids import Header, Publish
 from bot.incidents import Field
+from handlers.context import CommandRequest
+from handlers.retro import open_retro
 from models import utcnow
 
 # The header message's controls and what each changes.
@@ -25,6 +27,7 @@ def register(app: AsyncApp) -> None:
     """Wire this module's listeners onto the app."""
     for action_id in HEADER_FIELDS:
         app.action(action_id)(change_from_header)
+    app.action(Publish.START_RETRO)(start_retro)
 
 
 def header_choice(action: dict[str, Any]) -> tuple[Field, str]:
@@ -64,4 +67,28 @@ async def change_from_header(
         team_id=team_id,
         channel_id=channel_id,
         change=saved,
+    )
+
+
+async def start_retro(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    context: AsyncBoltContext,
+) -> None:
+    """The header's "Start retrospective": exactly what `/postmortem retro` does."""
+    await open_retro(
+        CommandRequest(
+            args="",
+            team_id=body["team"]["id"],
+            user_id=body["user"]["id"],
+            channel_id=body["channel"]["id"],
+            trigger_id=body["trigger_id"],
+            ack=ack,
+            respond=respond,
+            client=client,
+            sessions=context["sessions"],
+            settings=context["settings"],
+        )
     )

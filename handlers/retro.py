@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import retro, retro_flow
+from bot import channels, publish, retro, retro_flow
 from bot.errors import HindsightError, SlackCallError
-from bot.ids import Retro
+from bot.ids import Publish, Retro
 from bot.retro_forms import (
     EDITABLE_STEPS,
     ActionRow,
@@ -26,6 +26,7 @@ from bot.ui.feedback import error_modal
 from bot.ui.retro import loading_view
 from bot.ui.retro_read import StepMeta, read_meta, read_step
 from bot.ui.retro_steps import read_only_view, step_view
+from bot.ui.summary import outcome_notice
 from handlers.context import CommandRequest
 from handlers.errors import UNEXPECTED
 from models import utcnow
@@ -44,6 +45,7 @@ def register(app: AsyncApp) -> None:
     app.action(Retro.ACTION_ADD)(change_rows)
     app.action(REMOVE_ROW)(change_rows)
     app.action(ROW_CONTROL)(just_ack)  # priority and kind are read when the step is saved
+    app.action(Publish.BUTTON)(publish_postmortem)
 
 
 async def open_retro(request: CommandRequest) -> None:
@@ -259,3 +261,37 @@ async def close_step(
 
 async def just_ack(ack: AsyncAck) -> None:
     await ack()
+
+
+async def publish_postmortem(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Publish from the review step; the modal then says what went out and what didn't."""
+    view, team_id = body["view"], body["team"]["id"]
+    meta, _ = _typed(view)
+    await ack()  # a button's ack carries nothing; the answer is the modal updated below
+    try:
+        async with context["sessions"]() as session:
+            done = await publish.publish(
+                session=session,
+                client=client,
+                team_id=team_id,
+                incident_id=meta.incident_id,
+                user_id=body["user"]["id"],
+                postmortem_channel=context["settings"].postmortem_channel,
+                now=utcnow(),
+            )
+        notice = outcome_notice(delivered=done.delivered, failed=done.failed, ref=done.ref)
+    except HindsightError as error:
+        notice = f":no_entry_sign: {error.message}"
+    except Exception:
+        await client.views_update(view_id=view["id"], view=error_modal(UNEXPECTED))
+        raise
+    async with context["sessions"]() as session:
+        draft = await retro.load_draft(
+            session=session, team_id=team_id, incident_id=meta.incident_id
+        )
+    await client.views_update(view_id=view["id"], view=step_view(draft, "review", published=notice))
+    await channels.refresh_header(
+        client=client, sessions=context["sessions"], team_id=team_id, incident_id=meta.incident_id
+    )

@@ -104,7 +104,13 @@ async def seed_postmortem(sessions: Sessions) -> Seeded:
     await seed_mark(sessions, events["rollback"], "action", note="the rollback that helped")
     await seed_mark(sessions, events["deleted"], "key_event", marked_by="U0CAROL")
     await seed_mark(sessions, events["mitigation_mark"], "mitigation", reaction="adhesive_bandage")
-    await seed_mark(sessions, events["mitigation_pick"], "mitigation", reaction="retro:mitigation")
+    await seed_mark(
+        sessions,
+        events["mitigation_pick"],
+        "mitigation",
+        reaction="retro:mitigation",
+        note="picked in the retrospective",  # the retro's stock note: not shown
+    )
     await seed_mark(sessions, events["resolution"], "resolution", reaction="white_check_mark")
     await _retro(sessions, incident)
     await _other_team(sessions)

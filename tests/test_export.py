@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.errors import NotFoundError
-from bot.export import AmbiguousRefError, export_record, find_for_export
+from bot.export import AmbiguousRefError, dump_record, export_record, find_for_export
 from bot.postmortem import load_postmortem
 from bot.render import render_markdown
 from models import EventSource
@@ -359,6 +359,20 @@ async def test_export_prints_the_whole_postmortem_in_both_formats(
         assert DELETED_TEXT not in output and "B-ONLY" not in output
     team_b = export(database_url, "INC-7", "--team", TEAM_B, cwd=tmp_path)
     assert "B-ONLY message" in team_b.stdout and "pool" not in team_b.stdout
+
+
+def test_the_json_keeps_its_keys_in_order_with_one_line_per_event() -> None:
+    tricky = '\n  "timeline": [] and {"a": 1}'
+    record = {
+        "format": "x",
+        "incident": {"title": tricky},
+        "timeline": [{"text": tricky, "n": n} for n in range(3)],
+        "people": {"U1": "a"},
+    }
+    dumped = dump_record(record)
+    assert json.loads(dumped) == record and list(json.loads(dumped)) == list(record)
+    assert dumped.splitlines()[6] == '    {"text": ' + json.dumps(tricky)[:-1] + '", "n": 0},'
+    assert json.loads(dump_record(record | {"timeline": []}))["timeline"] == []
 
 
 def test_export_without_a_database_says_so_and_creates_nothing(tmp_path: Path) -> None:

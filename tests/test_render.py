@@ -99,7 +99,7 @@ async def test_the_timeline_shows_marked_and_hand_added_events_with_dates_over_t
         " checkout > 20%",
         "- **2026-11-20 15:35 UTC** · Action · **alice** _(edited 2026-11-20 15:38 UTC)_: @bob"
         " rolling back [deploy 4512](https://deploy.example/4512) & draining #ops, cc @U0DAVE",
-        "  - File: [graph.png](https://x/graph.png)",
+        "  - File: [graph.png](<https://x/graph.png>)",
         "  - Note from bob: the rollback that helped",
         "- **2026-11-20 15:41 UTC** · Key event · **bob**: _(message deleted)_",
         "- **2026-11-20 15:47 UTC** · Mitigation · **alice**: pool resized",

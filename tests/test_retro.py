@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import retro
 from bot.ids import Retro
+from bot.postmortem import duration_text
 from bot.retro_forms import SummaryForm
-from bot.ui.retro import duration_text
 from bot.ui.retro_read import read_meta
 from models import ActionItem, ContributingFactor, Incident, Retrospective, TimelineMark
 from tests.conftest import ServedBot

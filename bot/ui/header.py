@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -20,8 +22,8 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from bot.ids import Header
-from models import Incident, IncidentStatus, Severity
+from bot.ids import Header, Publish
+from models import Incident, IncidentStatus, PostmortemState, Severity
 
 # The statuses people move an incident through (closing is the postmortem's business).
 STATUS_CHOICES: tuple[IncidentStatus, ...] = (
@@ -105,6 +107,8 @@ def header_blocks(incident: Incident) -> list[Block]:
     if incident.summary:
         summary = clip(escape(incident.summary), MAX_SECTION_TEXT - 20)
         blocks.append(SectionBlock(block_id=Header.SUMMARY, text=f"*What happened*\n{summary}"))
+    if incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
+        blocks.append(_retro_block(incident))
     channel = f" in <#{incident.channel_id}>" if incident.channel_id else ""
     blocks.append(
         ContextBlock(
@@ -118,6 +122,14 @@ def header_blocks(incident: Incident) -> list[Block]:
         )
     )
     return blocks
+
+
+def _retro_block(incident: Incident) -> ActionsBlock:
+    """Once resolved: open the retrospective, as `/postmortem retro` does."""
+    started = incident.postmortem_state != PostmortemState.NONE
+    label = "Open retrospective" if started else "Start retrospective"
+    button = ButtonElement(text=label, action_id=Publish.START_RETRO, style="primary")
+    return ActionsBlock(block_id=Publish.START_RETRO, elements=[button])
 
 
 def _status_block(incident: Incident) -> SectionBlock:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -27,6 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Retro
+from bot.postmortem import duration_text
 from bot.retro import Draft, time_to
 from bot.retro_forms import (
     MAX_DURATION,
@@ -83,17 +83,6 @@ def answer(label: str, text: str, *, limit: int = 2800) -> SectionBlock:
     elif text.strip():
         shown = escape(shown)
     return md(f"*{label}*\n{shown}")
-
-
-def duration_text(span: timedelta | None) -> str:
-    if span is None:
-        return "—"
-    minutes = int(span.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} d"] if days else []
-    parts += [f"{hours} h"] if hours else []
-    return " ".join([*parts, f"{mins} min"]) if mins or not parts else " ".join(parts)
 
 
 def times_text(draft: Draft) -> str:

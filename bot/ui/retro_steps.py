@@ -45,6 +45,7 @@ from bot.ui.retro import (
     text_input,
     times_text,
 )
+from bot.ui.summary import publish_blocks
 from models import ActionKind, FactorCategory, Priority
 
 CATEGORY_LABELS = {c.value: c.value.replace("_", " ").capitalize() for c in FactorCategory}
@@ -278,10 +279,13 @@ def step_view(
     notice: str | None = None,
     removed: Sequence[int] = (),
     theirs: bool = False,
+    published: str | None = None,
 ) -> View:
-    """The view of `step`, filled with `form` (what was typed) or else with the saved draft."""
+    """The view of `step`, filled with `form` (what was typed) or else with the saved draft;
+    on the review, `published` says what the last Publish delivered."""
     if step == "review":
-        return frame(draft, step, review_blocks(draft), version=version, notice=notice)
+        blocks = [*review_blocks(draft), *publish_blocks(draft.retro, outcome=published)]
+        return frame(draft, step, blocks, version=version, notice=notice)
     form = form if form is not None else form_of(draft, step)
     rows: list[str] = []
     if isinstance(form, FactorsForm):
