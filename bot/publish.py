@@ -17,6 +17,8 @@ publish (a new canvas or file: the old one stays as it was).
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -79,6 +81,11 @@ def require_publisher(incident: Incident, user_id: str) -> None:
         )
 
 
+# Two presses in one process wait for each other (SQLite has no row locks; with several
+# replicas on PostgreSQL, SELECT … FOR UPDATE in `_load` does the same across processes).
+_publishing: defaultdict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+
 async def publish(
     *,
     session: AsyncSession,
@@ -90,6 +97,28 @@ async def publish(
     now: datetime,
 ) -> Published:
     """Publish (or republish) the incident's postmortem; commits when anything went out."""
+    async with _publishing[(team_id, incident_id)]:
+        return await _publish(
+            session=session,
+            client=client,
+            team_id=team_id,
+            incident_id=incident_id,
+            user_id=user_id,
+            postmortem_channel=postmortem_channel,
+            now=now,
+        )
+
+
+async def _publish(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    incident_id: int,
+    user_id: str,
+    postmortem_channel: str | None,
+    now: datetime,
+) -> Published:
     incident, retro = await _load(session, team_id, incident_id)
     require_publisher(incident, user_id)
     if incident.channel_id is None:

@@ -328,12 +328,7 @@ async def test_two_presses_at_once_post_each_summary_once(
     fake_slack: FakeSlack,
     sessions: Sessions,
     incident: Incident,
-    backend: str,
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip(
-            "the row lock that serialises two presses is PostgreSQL's (SELECT … FOR UPDATE)"
-        )
     postmortems_channel(fake_slack)
     review = await walk_retro(slack, fake_slack, sessions, incident)
     updates = len(fake_slack.calls_to("views.update"))
