@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.export import export_text
 from bot.ids import Publish, Retro
 from bot.postmortem import Postmortem, milestones
 from bot.ui.header import header_blocks
@@ -152,7 +153,11 @@ def every_field_entered() -> list[str]:
 
 
 async def test_publish_posts_the_summary_to_both_channels_and_the_document_as_a_canvas(
-    slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, incident: Incident
+    slack: SlackRequests,
+    fake_slack: FakeSlack,
+    sessions: Sessions,
+    incident: Incident,
+    database_url: str,
 ) -> None:
     postmortems_channel(fake_slack)
     review = await walk_retro(slack, fake_slack, sessions, incident)
@@ -193,6 +198,12 @@ async def test_publish_posts_the_summary_to_both_channels_and_the_document_as_a_
     button = next(b for b in view["blocks"] if b.get("block_id") == Publish.ACTIONS)
     assert button["elements"][0]["text"]["text"] == "Publish again"
     fake_slack.assert_no_rejections()
+    # `hindsight export` prints the same document, and the JSON record holds every field too.
+    markdown = await export_text(database_url, ref="INC-1", fmt="markdown", team_id=TEAM_ID)
+    assert markdown.strip() == canvas["markdown"].strip()
+    record = await export_text(database_url, ref="INC-1", fmt="json", team_id=TEAM_ID)
+    for words in every_field_entered():
+        assert json.dumps(words, ensure_ascii=False)[1:-1] in record, words
 
 
 async def test_without_canvases_the_document_is_uploaded_as_a_markdown_file(
