@@ -129,36 +129,38 @@ async def _publish(
     )
     document = Document.parse(retro.document_ref)
     attach = document is None or edited
-    before = (retro.published_at, retro.published_by)
-    if attach or retro.published_at is None:
-        retro.published_at, retro.published_by = now, user_id
-    incident.postmortem_state = PostmortemState.PUBLISHED
-    await session.flush()
-    pm = await load_postmortem(session=session, incident=incident)
-    if attach:
-        attached = await _attach(client, pm, result)
-        if attached is None and before[0] is not None:
-            # Still "edited since": the next press attaches the new version again.
-            retro.published_at, retro.published_by = before
-        document = attached or document
-    kind = document.kind if document else "canvas"
-    link = document.link if document else None
-    text = summary_text(pm)
-    blocks = summary_blocks(pm, document_link=link, document_kind=kind)
-    _, retro.announcement_ts = await _summary(
-        client, incident.channel_id, retro.announcement_ts, text, blocks, result
-    )
-    if postmortem_channel and postmortem_channel != incident.channel_id:
-        moved = retro.summary_channel_id is not None and (
-            _is_id(postmortem_channel) and postmortem_channel != retro.summary_channel_id
+    # No write reaches the database until the Slack calls are done: on SQLite a flush would
+    # hold the write lock (and stall message capture) for as long as Slack takes.
+    with session.no_autoflush:
+        before = (retro.published_at, retro.published_by)
+        if attach or retro.published_at is None:
+            retro.published_at, retro.published_by = now, user_id
+        incident.postmortem_state = PostmortemState.PUBLISHED
+        pm = await load_postmortem(session=session, incident=incident)
+        if attach:
+            attached = await _attach(client, pm, result)
+            if attached is None and before[0] is not None:
+                # Still "edited since": the next press attaches the new version again.
+                retro.published_at, retro.published_by = before
+            document = attached or document
+        kind = document.kind if document else "canvas"
+        link = document.link if document else None
+        text = summary_text(pm)
+        blocks = summary_blocks(pm, document_link=link, document_kind=kind)
+        _, retro.announcement_ts = await _summary(
+            client, incident.channel_id, retro.announcement_ts, text, blocks, result
         )
-        ts = None if moved else retro.summary_ts
-        where = retro.summary_channel_id if ts else postmortem_channel
-        channel, posted = await _summary(
-            client, where or postmortem_channel, ts, text, blocks, result
-        )
-        if posted is not None and posted != ts:
-            retro.summary_channel_id, retro.summary_ts = channel, posted
+        if postmortem_channel and postmortem_channel != incident.channel_id:
+            moved = retro.summary_channel_id is not None and (
+                _is_id(postmortem_channel) and postmortem_channel != retro.summary_channel_id
+            )
+            ts = None if moved else retro.summary_ts
+            where = retro.summary_channel_id if ts else postmortem_channel
+            channel, posted = await _summary(
+                client, where or postmortem_channel, ts, text, blocks, result
+            )
+            if posted is not None and posted != ts:
+                retro.summary_channel_id, retro.summary_ts = channel, posted
     if not result.anything:
         await session.rollback()
         return result

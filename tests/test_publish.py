@@ -29,6 +29,7 @@ from models import (
     PostmortemState,
     Retrospective,
     Severity,
+    TimelineEvent,
 )
 from tests.conftest import SIGNING_SECRET, TEAM_ID, ServedBot, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
@@ -468,3 +469,27 @@ def test_the_summary_keeps_to_slack_limits_however_long_the_postmortem() -> None
     assert "…and 17 more in the document" in shown
     assert "*Action items:* 200" in shown and "and 190 more" in shown
     assert not message_text_errors(summary_text(pm))
+
+
+async def test_messages_are_still_captured_while_a_publish_waits_on_slack(
+    slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, incident: Incident
+) -> None:
+    postmortems_channel(fake_slack)
+    review = await walk_retro(slack, fake_slack, sessions, incident)
+    fake_slack.fail("canvases.create", status=429, retry_after=1, times=1)
+    pressing = asyncio.create_task(press(slack, fake_slack, review, Publish.BUTTON))
+    await fake_slack.wait_for("canvases.create")  # rate limited: the client waits ≥ 1 s
+
+    event = slack.message_event(CHANNEL, "customers report recovery", user="U0ALICE")
+    response = await slack.event(event)
+
+    assert response.status_code == 200
+    # Stored while the publish was still waiting on Slack (no write lock held meanwhile).
+    assert len(fake_slack.calls_to("canvases.create")) == 1
+    async with sessions() as session:
+        stored = await session.scalar(
+            select(TimelineEvent).where(TimelineEvent.text == "customers report recovery")
+        )
+    assert stored is not None
+    await pressing
+    assert len(fake_slack.canvases) == 1
