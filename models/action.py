@@ -65,6 +65,7 @@ class ActionItem(TeamScoped, Timestamps, Base):
     source_ts: Mapped[str | None] = mapped_column(String(32))
     external_link: Mapped[str | None] = mapped_column(String(1000))
     next_reminder_at: Mapped[datetime | None]
+    last_reminded_at: Mapped[datetime | None]  # the cadence needs it to tell sent from missed
     reminder_count: Mapped[int] = mapped_column(Integer, default=0)
     overdue_nudges: Mapped[int] = mapped_column(Integer, default=0)
     snoozed_until: Mapped[datetime | None]

@@ -84,6 +84,7 @@ def upgrade() -> None:
     sa.Column('source_ts', sa.String(length=32), nullable=True),
     sa.Column('external_link', sa.String(length=1000), nullable=True),
     sa.Column('next_reminder_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reminder_count', sa.Integer(), nullable=False),
     sa.Column('overdue_nudges', sa.Integer(), nullable=False),
     sa.Column('snoozed_until', sa.DateTime(timezone=True), nullable=True),
