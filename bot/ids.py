@@ -110,3 +110,18 @@ class Publish(enum.StrEnum):
     SUMMARY_ITEMS = "publish.summary.items"
     SUMMARY_DOCUMENT = "publish.summary.document"
     SUMMARY_FOOTER = "publish.summary.footer"
+
+
+class ActionIds(enum.StrEnum):
+    """The "Create action item" modal (each input's action id is its block id) and the DM that
+    tells an owner an item is theirs."""
+
+    CREATE_CALLBACK = "action.create.submit"
+    CREATE_MESSAGE = "action.create.message"  # the quoted message the item comes from
+    CREATE_TITLE = "action.create.title"
+    CREATE_OWNER = "action.create.owner"
+    CREATE_DUE = "action.create.due"
+    CREATE_PRIORITY = "action.create.priority"
+    CREATE_KIND = "action.create.kind"
+    ASSIGNED = "action.assigned"  # the DM's section
+    ASSIGNED_CONTEXT = "action.assigned.context"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import actions, commands, errors, events, retro, shortcuts, views
+from handlers import action_items, actions, commands, errors, events, retro, shortcuts, views
 
 
 def register(app: AsyncApp) -> None:
@@ -15,3 +15,4 @@ def register(app: AsyncApp) -> None:
     views.register(app)
     shortcuts.register(app)
     retro.register(app)
+    action_items.register(app)

@@ -10,6 +10,7 @@ from bot import channels, incidents
 from bot.errors import SlackCallError
 from bot.incidents import Field
 from bot.ui.declare import declare_modal, prefill_title
+from handlers.action_items import action_command
 from handlers.context import CommandHandler, CommandRequest
 from handlers.retro import open_retro
 from models import utcnow
@@ -80,4 +81,5 @@ ROUTES: dict[str, CommandHandler] = {
     "severity": severity,
     "role": role,
     "retro": open_retro,
+    "action": action_command,
 }

@@ -1,0 +1,276 @@
+"""Action items created outside the retrospective, (re)assigned, and the owner told at once.
+
+Due dates: an item without one gets a default by priority (`DEFAULT_DUE_DAYS`: high 3 days,
+medium 7, low 14), counted from "today" in the creator's own time zone. A due date in the past
+is refused. Owners must be real, active people (not bots, not deactivated). Every creation and
+reassignment writes an audit entry. The owner gets a DM when an item is assigned to them by
+someone else; creating an item for yourself sends no DM (the ephemeral answer already told you).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import NotFoundError, UserInputError
+from bot.incidents import require_by_channel, require_person
+from bot.retro_forms import MAX_ITEM_TITLE
+from bot.timeparse import user_zone
+from bot.ui.action import assigned_message
+from bot.users import display_name, get_user
+from models import (
+    ActionItem,
+    ActionKind,
+    AuditEntry,
+    DeliveryKind,
+    Incident,
+    Priority,
+    ReminderDelivery,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DUE_DAYS: dict[Priority, int] = {Priority.HIGH: 3, Priority.MEDIUM: 7, Priority.LOW: 14}
+USAGE = (
+    "Use `/postmortem action <title> [@owner] [due <date>]`, for example "
+    "`/postmortem action Alert on checkout p99 @alice due 2026-12-01`. Dates look like "
+    "`2026-12-01`, `today`, `tomorrow`, `in 5 days` or a weekday such as `friday`."
+)
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_DUE = re.compile(r"(?:^|\s)due\s+", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_IN_DAYS = re.compile(r"^in\s+(\d{1,3})\s+days?$", re.IGNORECASE)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """The modal blocks to mark for each kind of problem (None: answer in a message)."""
+
+    title: str | None = None
+    owner: str | None = None
+    due: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCommand:
+    """`/postmortem action …` read into plain values."""
+
+    title: str
+    owner_id: str | None
+    due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    title: str
+    owner_id: str
+    due: date | None = None  # None: the default for the priority
+    priority: Priority = Priority.MEDIUM
+    kind: ActionKind = ActionKind.PREVENT
+    source_ts: str | None = None  # the message the item came from, in the incident channel
+
+
+def default_due(priority: Priority, today: date) -> date:
+    return today + timedelta(days=DEFAULT_DUE_DAYS[priority])
+
+
+def parse_due(text: str, *, today: date) -> date:
+    """`2026-12-01`, `today`, `tomorrow`, `in N days`, or a weekday (the next one, not today)."""
+    word = " ".join(text.lower().split())
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    if (days := _IN_DAYS.match(word)) is not None:
+        return today + timedelta(days=int(days.group(1)))
+    if word in _WEEKDAYS:
+        ahead = (_WEEKDAYS.index(word) - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead)
+    if _ISO_DATE.match(word):
+        try:
+            return date.fromisoformat(word)
+        except ValueError:
+            pass
+    raise UserInputError(f"`{text}` isn't a due date I understand. {USAGE}")
+
+
+def parse_action_command(args: str, *, today: date) -> ActionCommand:
+    """ "<title> [@owner] [due <date>]": the first mention is the owner, the last `due …` the
+    due date (both may come in either order after the title)."""
+    text = args.strip()
+    owner = _MENTION.search(text)
+    owner_id = owner.group(1) if owner else None
+    if owner is not None:
+        text = f"{text[: owner.start()]} {text[owner.end() :]}"
+    due: date | None = None
+    clauses = list(_DUE.finditer(text))
+    if clauses:
+        last = clauses[-1]
+        due = parse_due(text[last.end() :], today=today)
+        text = text[: last.start()]
+    title = " ".join(unescape(text).split())
+    if not title:
+        raise UserInputError(f"Give the action item a title. {USAGE}")
+    return ActionCommand(title=title, owner_id=owner_id, due=due)
+
+
+def unescape(text: str) -> str:
+    """Slack's escaped `&`, `<`, `>` back to what the person typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain_title(message_text: str) -> str:
+    """A message's mrkdwn as a plain title: links to their labels, within MAX_ITEM_TITLE."""
+    text = re.sub(r"<[^>|]+\|([^>]+)>", r"\1", message_text)
+    text = re.sub(r"<([^>]+)>", r"\1", text)
+    text = " ".join(unescape(text).split())
+    return text if len(text) <= MAX_ITEM_TITLE else text[: MAX_ITEM_TITLE - 1] + "…"
+
+
+async def today_for(
+    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str, now: datetime
+) -> date:
+    """Today's date where this person is (UTC when Slack doesn't say)."""
+    try:
+        person = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
+    except NotFoundError:
+        return now.date()
+    return now.astimezone(user_zone(person.tz)).date()
+
+
+async def author_name(
+    *, session: AsyncSession, client: AsyncWebClient, team_id: str, message: dict[str, Any]
+) -> str:
+    """Who wrote a message, as a plain name (a bot's name, or "someone" when Slack won't say)."""
+    user_id = message.get("user")
+    if not user_id:
+        return str(
+            (message.get("bot_profile") or {}).get("name") or message.get("username") or "someone"
+        )
+    try:
+        user = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
+    except NotFoundError:
+        return str(user_id)
+    return display_name(user, fallback=str(user_id))
+
+
+async def create_action_item(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    channel_id: str,
+    created_by: str,
+    new: NewItem,
+    today: date,
+    fields: Fields | None = None,
+) -> tuple[ActionItem, Incident]:
+    """Check and add the item to the incident of this channel, with its audit entry (commit
+    after). Raises NotInIncidentChannelError or UserInputError; nothing is added then."""
+    marks = fields or Fields()
+    incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
+    title = " ".join(new.title.split())
+    if not title:
+        raise UserInputError("Give the action item a title.", field=marks.title)
+    if len(title) > MAX_ITEM_TITLE:
+        raise UserInputError(
+            f"Keep the title within {MAX_ITEM_TITLE} characters.", field=marks.title
+        )
+    if new.due is not None and new.due < today:
+        raise UserInputError(
+            f"{new.due.isoformat()} has passed; pick a due date from today on.", field=marks.due
+        )
+    await require_person(
+        session=session, client=client, team_id=team_id, user_id=new.owner_id, field=marks.owner
+    )
+    item = ActionItem(
+        team_id=team_id,
+        incident_id=incident.id,
+        title=title,
+        owner_id=new.owner_id,
+        due_date=new.due or default_due(new.priority, today),
+        priority=new.priority,
+        kind=new.kind,
+        created_by=created_by,
+        source_channel_id=channel_id,
+        source_ts=new.source_ts,
+    )
+    session.add(item)
+    await session.flush()
+    _audit(session, item, created_by, "action.create", {"title": title, "owner": new.owner_id})
+    return item, incident
+
+
+async def assign(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    item: ActionItem,
+    owner_id: str,
+    actor_id: str,
+    field: str | None = None,
+) -> str | None:
+    """Give the item to another person (checked first); returns the previous owner (commit
+    after, then `notify_owner`)."""
+    await require_person(
+        session=session, client=client, team_id=item.team_id, user_id=owner_id, field=field
+    )
+    previous, item.owner_id = item.owner_id, owner_id
+    if previous != owner_id:
+        _audit(session, item, actor_id, "action.assign", {"from": previous, "to": owner_id})
+    return previous
+
+
+async def notify_owner(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    item: ActionItem,
+    incident: Incident,
+    actor_id: str,
+) -> ReminderDelivery | None:
+    """DM the owner that the item is theirs and log the delivery (commit after). None when
+    there is nobody to tell (no owner, or they assigned it to themselves). A failed send is
+    logged on the delivery row, not raised: the item itself is already saved."""
+    if item.owner_id is None or item.owner_id == actor_id:
+        return None
+    text, blocks = assigned_message(item=item, incident=incident, actor_id=actor_id)
+    delivery = ReminderDelivery(
+        team_id=item.team_id,
+        action_item_id=item.id,
+        recipient_id=item.owner_id,
+        kind=DeliveryKind.ASSIGNED,
+        sent_at=utcnow(),
+    )
+    try:
+        response = await client.chat_postMessage(channel=item.owner_id, text=text, blocks=blocks)
+        delivery.channel_id, delivery.message_ts = response.get("channel"), response.get("ts")
+    except SlackApiError as error:
+        delivery.error = str(error.response.get("error") or "slack_error")
+        log.warning("couldn't tell %s about action item %s: %s", item.owner_id, item.id, error)
+    session.add(delivery)
+    return delivery
+
+
+def _audit(
+    session: AsyncSession, item: ActionItem, actor_id: str, action: str, detail: dict[str, object]
+) -> None:
+    session.add(
+        AuditEntry(
+            team_id=item.team_id,
+            incident_id=item.incident_id,
+            actor_id=actor_id,
+            action=action,
+            detail={"item": item.id, **detail},
+            created_at=utcnow(),
+        )
+    )

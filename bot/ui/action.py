@@ -1,0 +1,186 @@
+"""Action items outside the retro: the "Create action item" modal, and the owner's DM."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.errors import UserInputError
+from bot.ids import ActionIds
+from bot.retro_forms import MAX_ITEM_TITLE
+from bot.ui.retro_steps import KIND_LABELS, PRIORITY_LABELS
+from bot.ui.timeline import clip, mrkdwn_escape
+from models import ActionItem, ActionKind, Incident, Priority
+
+PREVIEW_CHARS = 500
+DUE_HINT = "Leave empty for the priority's default: high 3 days, medium 7, low 14."
+
+
+@dataclass(frozen=True, slots=True)
+class ActionForm:
+    """What the modal's submission says, as plain values (not yet checked beyond its shape)."""
+
+    channel_id: str
+    ts: str
+    title: str
+    owner_id: str | None
+    due: date | None
+    priority: Priority
+    kind: ActionKind
+
+    @classmethod
+    def from_view(cls, view: dict[str, Any]) -> ActionForm:
+        target = json.loads(view.get("private_metadata") or "{}")
+        values = (view.get("state") or {}).get("values") or {}
+
+        def entry(block_id: str) -> dict[str, Any]:
+            return (values.get(block_id) or {}).get(block_id) or {}
+
+        priority = (entry(ActionIds.CREATE_PRIORITY).get("selected_option") or {}).get("value")
+        kind = (entry(ActionIds.CREATE_KIND).get("selected_option") or {}).get("value")
+        if priority not in PRIORITY_LABELS:
+            raise UserInputError("Pick a priority.", field=ActionIds.CREATE_PRIORITY)
+        if kind not in KIND_LABELS:
+            raise UserInputError("Pick a kind.", field=ActionIds.CREATE_KIND)
+        picked = entry(ActionIds.CREATE_DUE).get("selected_date")
+        try:
+            due = date.fromisoformat(picked) if picked else None
+        except ValueError:
+            raise UserInputError("Pick a date.", field=ActionIds.CREATE_DUE) from None
+        return cls(
+            channel_id=str(target["channel"]),
+            ts=str(target["ts"]),
+            title=entry(ActionIds.CREATE_TITLE).get("value") or "",
+            owner_id=entry(ActionIds.CREATE_OWNER).get("selected_user"),
+            due=due,
+            priority=Priority(priority),
+            kind=ActionKind(kind),
+        )
+
+
+def _options(labels: dict[str, str]) -> list[Option]:
+    return [Option(value=value, label=label) for value, label in labels.items()]
+
+
+def action_modal(
+    *,
+    incident: Incident,
+    channel_id: str,
+    ts: str,
+    author: str,
+    text: str,
+    title: str,
+    owner_id: str,
+) -> View:
+    """`text` is the message as Slack sent it (mrkdwn), `title` its plain prefill."""
+    priorities, kinds = _options(PRIORITY_LABELS), _options(KIND_LABELS)
+    quoted = "\n".join(f">{line}" for line in clip(text, PREVIEW_CHARS).splitlines()) or ">…"
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id=ActionIds.CREATE_MESSAGE,
+            text=MarkdownTextObject(
+                text=f"An action item for *{incident.ref}*, from this message by "
+                f"*{mrkdwn_escape(author)}*:\n{quoted}"
+            ),
+        ),
+        InputBlock(
+            block_id=ActionIds.CREATE_TITLE,
+            label="Title",
+            element=PlainTextInputElement(
+                action_id=ActionIds.CREATE_TITLE,
+                initial_value=title or None,
+                max_length=MAX_ITEM_TITLE,
+                placeholder="Alert on checkout p99 above 2 s",
+            ),
+        ),
+        InputBlock(
+            block_id=ActionIds.CREATE_OWNER,
+            label="Owner",
+            element=UserSelectElement(action_id=ActionIds.CREATE_OWNER, initial_user=owner_id),
+        ),
+        InputBlock(
+            block_id=ActionIds.CREATE_DUE,
+            label="Due",
+            optional=True,
+            hint=DUE_HINT,
+            element=DatePickerElement(action_id=ActionIds.CREATE_DUE),
+        ),
+        InputBlock(
+            block_id=ActionIds.CREATE_PRIORITY,
+            label="Priority",
+            element=StaticSelectElement(
+                action_id=ActionIds.CREATE_PRIORITY,
+                options=priorities,
+                initial_option=priorities[list(PRIORITY_LABELS).index(Priority.MEDIUM)],
+            ),
+        ),
+        InputBlock(
+            block_id=ActionIds.CREATE_KIND,
+            label="Kind",
+            element=StaticSelectElement(
+                action_id=ActionIds.CREATE_KIND, options=kinds, initial_option=kinds[0]
+            ),
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=ActionIds.CREATE_CALLBACK,
+        title=PlainTextObject(text="Create action item"),
+        submit=PlainTextObject(text="Create"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"channel": channel_id, "ts": ts}),
+        blocks=blocks,
+    )
+
+
+def describe(item: ActionItem) -> str:
+    """One line: title, owner, due date, priority and kind."""
+    return (
+        f"*{mrkdwn_escape(item.title)}* — <@{item.owner_id}>, due "
+        f"{item.due_date.isoformat() if item.due_date else 'not set'}, "
+        f"{item.priority.value} priority, {item.kind.value}"
+    )
+
+
+def created_text(item: ActionItem, incident: Incident) -> str:
+    """The ephemeral answer to whoever created the item."""
+    return f"Action item added to *{incident.ref}*: {describe(item)}"
+
+
+def assigned_message(
+    *, item: ActionItem, incident: Incident, actor_id: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """The owner's DM: the fallback text and the blocks."""
+    text = f"<@{actor_id}> gave you an action item from {incident.ref}: {item.title}"
+    channel = f"<#{incident.channel_id}>" if incident.channel_id else incident.ref
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id=ActionIds.ASSIGNED,
+            text=MarkdownTextObject(
+                text=f"<@{actor_id}> gave you an action item from *{incident.ref}* "
+                f"({mrkdwn_escape(clip(incident.title, 200))}):\n{describe(item)}"
+            ),
+        ),
+        ContextBlock(
+            block_id=ActionIds.ASSIGNED_CONTEXT,
+            elements=[MarkdownTextObject(text=f"Added in {channel}. Thanks for following it up.")],
+        ),
+    ]
+    return clip(text, 3000), [block.to_dict() for block in blocks]
