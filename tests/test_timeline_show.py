@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.timeline_query import Permalinks, Timeline, TimelineEntry
-from bot.ui.timeline import MAX_BLOCKS, MAX_MESSAGES, SECTION_CHARS, clip, timeline_messages
+from bot.ui.text import clip
+from bot.ui.timeline import MAX_BLOCKS, MAX_MESSAGES, SECTION_CHARS, timeline_messages
 from models import EventSource, Incident, Severity, TimelineEvent, TimelineMark
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, validate_message_blocks

@@ -26,7 +26,7 @@ from bot.errors import UserInputError
 from bot.ids import ActionIds
 from bot.retro_forms import MAX_ITEM_TITLE
 from bot.ui.retro_steps import KIND_LABELS, PRIORITY_LABELS
-from bot.ui.timeline import clip, mrkdwn_escape
+from bot.ui.text import clip, escape, quoted
 from models import ActionItem, ActionKind, Incident, Priority
 
 PREVIEW_CHARS = 500
@@ -91,13 +91,13 @@ def action_modal(
 ) -> View:
     """`text` is the message as Slack sent it (mrkdwn), `title` its plain prefill."""
     priorities, kinds = _options(PRIORITY_LABELS), _options(KIND_LABELS)
-    quoted = "\n".join(f">{line}" for line in clip(text, PREVIEW_CHARS).splitlines()) or ">…"
+    preview = quoted(text, PREVIEW_CHARS)
     blocks: list[Block] = [
         SectionBlock(
             block_id=ActionIds.CREATE_MESSAGE,
             text=MarkdownTextObject(
                 text=f"An action item for *{incident.ref}*, from this message by "
-                f"*{mrkdwn_escape(author)}*:\n{quoted}"
+                f"*{escape(author)}*:\n{preview}"
             ),
         ),
         InputBlock(
@@ -153,7 +153,7 @@ def action_modal(
 def describe(item: ActionItem) -> str:
     """One line: title, owner, due date, priority and kind."""
     return (
-        f"*{mrkdwn_escape(item.title)}* — <@{item.owner_id}>, due "
+        f"*{escape(item.title)}* — <@{item.owner_id}>, due "
         f"{item.due_date.isoformat() if item.due_date else 'not set'}, "
         f"{item.priority.value} priority, {item.kind.value}"
     )
@@ -175,7 +175,7 @@ def assigned_message(
             block_id=ActionIds.ASSIGNED,
             text=MarkdownTextObject(
                 text=f"<@{actor_id}> gave you an action item from *{incident.ref}* "
-                f"({mrkdwn_escape(clip(incident.title, 200))}):\n{describe(item)}"
+                f"({escape(clip(incident.title, 200))}):\n{describe(item)}"
             ),
         ),
         ContextBlock(

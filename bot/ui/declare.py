@@ -22,7 +22,8 @@ from slack_sdk.models.views import View
 
 from bot.ids import Declare
 from bot.incidents import DeclareForm
-from bot.ui.header import clip, escape, severity_label
+from bot.ui.header import severity_label
+from bot.ui.text import clip, escape
 from models import Severity
 
 NEW_CHANNEL = "new"

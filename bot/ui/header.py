@@ -7,8 +7,6 @@ severity and roles (handled in handlers/actions.py).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -23,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import Header, Publish
+from bot.ui.text import clip, escape, slack_date
 from models import Incident, IncidentStatus, PostmortemState, Severity
 
 # The statuses people move an incident through (closing is the postmortem's business).
@@ -48,21 +47,6 @@ SEVERITY_MEANING = {
 MAX_HEADER_TEXT = 150
 MAX_SECTION_TEXT = 3000
 MAX_FIELD_TEXT = 2000
-
-
-def escape(text: str) -> str:
-    """Text someone typed, made safe for mrkdwn (no accidental mentions or links)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def slack_date(moment: datetime) -> str:
-    """A time each viewer sees in their own zone, with a UTC fallback for old clients."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def status_label(status: IncidentStatus) -> str:

@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 from bot.errors import UserInputError
 from bot.ids import TimelineIds
 from bot.timeline_query import kind_label
-from bot.ui.timeline import clip, mrkdwn_escape
+from bot.ui.text import escape, quoted
 from models import Incident
 
 NOTE_MAX = 1000
@@ -68,13 +68,13 @@ def mark_modal(
     """`text` is the message as Slack sent it (already mrkdwn); `author` a plain name."""
     options = [Option(value=kind, text=kind_label(kind)) for kind in kinds]
     initial = next((option for option in options if option.value == initial_kind), options[0])
-    quoted = "\n".join(f">{line}" for line in clip(text, PREVIEW_CHARS).splitlines()) or ">…"
+    preview = quoted(text, PREVIEW_CHARS)
     blocks: list[Block] = [
         SectionBlock(
             block_id=TimelineIds.MARK_MESSAGE,
             text=MarkdownTextObject(
-                text=f"Mark this message from *{mrkdwn_escape(author)}* in "
-                f"*{incident.ref}*'s timeline:\n{quoted}"
+                text=f"Mark this message from *{escape(author)}* in "
+                f"*{incident.ref}*'s timeline:\n{preview}"
             ),
         ),
         InputBlock(

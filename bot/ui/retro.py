@@ -41,7 +41,7 @@ from bot.retro_forms import (
     step_number,
 )
 from bot.timeline_query import kind_label
-from bot.ui.header import clip, escape, slack_date
+from bot.ui.text import clip, escape, slack_date
 
 SHOWN_EVENTS = 30  # events listed on the timeline step; the selects offer more
 LINES_PER_SECTION = 10

@@ -35,7 +35,6 @@ from bot.retro_forms import (
     StepForm,
     row_block,
 )
-from bot.ui.header import clip, escape
 from bot.ui.retro import (
     answer,
     frame,
@@ -46,6 +45,7 @@ from bot.ui.retro import (
     times_text,
 )
 from bot.ui.summary import publish_blocks
+from bot.ui.text import clip, escape
 from models import ActionKind, FactorCategory, Priority
 
 CATEGORY_LABELS = {c.value: c.value.replace("_", " ").capitalize() for c in FactorCategory}

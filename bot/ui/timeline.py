@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.ids import COMMAND
 from bot.timeline_query import Permalinks, Timeline, TimelineEntry, kind_label
+from bot.ui.text import clip, escape, slack_date
 from models import EventSource, Incident, TimelineEvent
 
 LOAD_LIMIT = 2000  # events read for one answer; more than fits anyway, the rest are counted
@@ -26,27 +27,6 @@ SECTION_CHARS = 3000  # per text object
 PREVIEW_CHARS = 600  # of each event's text; the link and the export have the rest
 NOTE_CHARS = 200
 MAX_NOTES = 3
-
-
-def mrkdwn_escape(text: str) -> str:
-    """Text we did not get from Slack (names, notes typed in a modal) made safe for mrkdwn."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten Slack-formatted text without cutting a `<…>` link or an `&…;` entity in half."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if cut.rfind("<") > cut.rfind(">"):
-        cut = cut[: cut.rfind("<")]
-    if cut.rfind("&") > cut.rfind(";"):
-        cut = cut[: cut.rfind("&")]
-    return cut.rstrip() + "…"
-
-
-def slack_date(moment: datetime, *, tokens: str, fallback: str) -> str:
-    return f"<!date^{int(moment.timestamp())}^{tokens}|{fallback}>"
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
@@ -115,10 +95,10 @@ class _Pager:
 
     def name(self, user_id: str | None, fallback: str | None = None) -> str:
         if fallback:
-            return mrkdwn_escape(fallback)
+            return escape(fallback)
         if not user_id:
             return "someone"
-        return mrkdwn_escape(self.names.get(user_id, user_id))
+        return escape(self.names.get(user_id, user_id))
 
     def render(self, entry: TimelineEntry) -> str:
         event = entry.event
@@ -147,10 +127,10 @@ class _Pager:
         lines = [f">{line}" for line in clip(entry.event.text or "", PREVIEW_CHARS).splitlines()]
         for file in entry.event.files or []:
             title = file.get("name") or file.get("title") or "file"
-            lines.append(f"📎 {mrkdwn_escape(str(title))}")
+            lines.append(f"📎 {escape(str(title))}")
         notes = [mark for mark in entry.marks if mark.note][:MAX_NOTES]
         for mark in notes:
-            note = mrkdwn_escape(clip(mark.note or "", NOTE_CHARS))
+            note = escape(clip(mark.note or "", NOTE_CHARS))
             lines.append(f"_Note from {self.name(mark.marked_by)}: {note}_")
         return lines
 
@@ -199,7 +179,7 @@ def _message(
     counted = f"{timeline.total} {'events' if timeline.everything else 'marked events'}"
     blocks: list[Block] = []
     if number == 1:
-        intro = f"*{incident.ref} · {mrkdwn_escape(incident.title)}* — {what} ({timeline.total})"
+        intro = f"*{incident.ref} · {escape(incident.title)}* — {what} ({timeline.total})"
         hint = "Times are in your time zone."
         if not timeline.everything:
             hint += f" `{COMMAND} timeline all` shows everything captured."
