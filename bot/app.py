@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
@@ -19,6 +20,9 @@ from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.declare import running_backfills
 from bot.slack import create_web_client
+from models import utcnow
+
+Clock = Callable[[], datetime]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ class Runtime:
     app: AsyncApp
     scheduler: AsyncIOScheduler
     capture: CaptureWriter
+    clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
 
     async def close(self) -> None:
         if self.scheduler.running:
@@ -51,7 +56,7 @@ async def cancel_backfills() -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, *, clock: Clock = utcnow) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     capture = CaptureWriter(sessions)
@@ -59,9 +64,10 @@ def build_runtime(settings: Settings) -> Runtime:
         settings=settings,
         engine=engine,
         sessions=sessions,
-        app=create_app(settings, sessions, capture),
+        app=create_app(settings, sessions, capture, clock=clock),
         scheduler=AsyncIOScheduler(timezone="UTC"),
         capture=capture,
+        clock=clock,
     )
 
 
@@ -69,6 +75,8 @@ def create_app(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     capture: CaptureWriter | None = None,
+    *,
+    clock: Clock = utcnow,
 ) -> AsyncApp:
     settings.require_slack()
     writer = capture or CaptureWriter(sessions)
@@ -79,15 +87,15 @@ def create_app(
         request_verification_enabled=not settings.socket_mode,
     )
 
-    app.use(Provide(sessions=sessions, settings=settings, capture=writer))
+    app.use(Provide(sessions=sessions, settings=settings, capture=writer, clock=clock))
     handlers.register(app)
     return app
 
 
 class Provide(AsyncMiddleware):
     """Puts the runtime's parts in every listener's context: context["sessions"], ["settings"],
-    ["capture"]. A middleware class, not a function, so Bolt builds no kwargs for it on every
-    request (it runs on each of them, and message capture is the hot path)."""
+    ["capture"], ["clock"]. A middleware class, not a function, so Bolt builds no kwargs for it
+    on every request (it runs on each of them, and message capture is the hot path)."""
 
     def __init__(
         self,
@@ -95,8 +103,14 @@ class Provide(AsyncMiddleware):
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         capture: CaptureWriter,
+        clock: Clock,
     ) -> None:
-        self.parts = {"sessions": sessions, "settings": settings, "capture": capture}
+        self.parts = {
+            "sessions": sessions,
+            "settings": settings,
+            "capture": capture,
+            "clock": clock,
+        }
 
     async def async_process(
         self,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
+from bot.cadence import Cadence, WorkingHours
 from bot.errors import ConfigError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -19,6 +21,18 @@ DEFAULT_TIMELINE_REACTIONS = (
     "pushpin=key_event,rotating_light=detection,hammer_and_wrench=action,"
     "adhesive_bandage=mitigation,bulb=lesson"
 )
+DEFAULT_DUE_DAYS = "high=3,medium=7,low=14"
+DEFAULT_REMINDER_INTERVAL = 60
+DEFAULT_DIGEST_SCHEDULE = "mon 09:00"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSchedule:
+    """When the weekly digest goes out: a weekday (0 is Monday) and a UTC time."""
+
+    weekday: int
+    at: time
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +50,16 @@ class Settings:
     postmortem_channel: str | None
     channel_prefix: str = DEFAULT_CHANNEL_PREFIX
     timeline_reactions: Mapping[str, str] = field(default_factory=dict)
+    # Follow-through: default due dates per priority ("high", "medium", "low"), the sweep's
+    # period, the nudge cadence, the working week people get nudged in, and the digest.
+    due_days: Mapping[str, int] = field(default_factory=lambda: due_days(DEFAULT_DUE_DAYS))
+    reminder_interval_seconds: int = DEFAULT_REMINDER_INTERVAL
+    cadence: Cadence = field(default_factory=Cadence)
+    working_hours: WorkingHours = field(default_factory=WorkingHours)
+    digest_schedule: DigestSchedule | None = field(
+        default_factory=lambda: digest_schedule(DEFAULT_DIGEST_SCHEDULE)
+    )
+    digest_channel: str | None = None  # None: POSTMORTEM_CHANNEL
 
     @property
     def socket_mode(self) -> bool:
@@ -91,7 +115,123 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         postmortem_channel=get("POSTMORTEM_CHANNEL"),
         channel_prefix=channel_prefix(get("INCIDENT_CHANNEL_PREFIX")),
         timeline_reactions=reaction_map(get("TIMELINE_REACTIONS") or DEFAULT_TIMELINE_REACTIONS),
+        due_days=due_days(get("ACTION_DUE_DAYS") or DEFAULT_DUE_DAYS),
+        reminder_interval_seconds=whole_number(
+            "REMINDER_INTERVAL_SECONDS", get("REMINDER_INTERVAL_SECONDS"), DEFAULT_REMINDER_INTERVAL
+        ),
+        cadence=cadence(get),
+        working_hours=working_hours(get("WORKING_HOURS"), get("WORKING_DAYS")),
+        digest_schedule=digest_schedule(get("DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE),
+        digest_channel=get("DIGEST_CHANNEL") or get("POSTMORTEM_CHANNEL"),
     )
+
+
+def whole_number(name: str, value: str | None, default: int, *, minimum: int = 1) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def due_days(value: str) -> dict[str, int]:
+    """`high=3,medium=7,low=14` → days until an item of that priority is due by default."""
+    days = dict(due_days_pairs(value))
+    missing = {"high", "medium", "low"} - days.keys()
+    if missing:
+        raise ConfigError(f"ACTION_DUE_DAYS needs high, medium and low; {sorted(missing)} missing")
+    return days
+
+
+def due_days_pairs(value: str) -> list[tuple[str, int]]:
+    pairs = []
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        priority, _, days = (piece.strip() for piece in pair.partition("="))
+        if priority not in ("high", "medium", "low") or not days.isdigit() or int(days) < 1:
+            raise ConfigError(
+                f"ACTION_DUE_DAYS must look like high=3,medium=7,low=14; got {pair!r}"
+            )
+        pairs.append((priority, int(days)))
+    return pairs
+
+
+def cadence(get: Callable[[str], str | None]) -> Cadence:
+    defaults = Cadence()
+    return Cadence(
+        before_due_days=whole_number(
+            "REMINDER_BEFORE_DUE_DAYS",
+            get("REMINDER_BEFORE_DUE_DAYS"),
+            defaults.before_due_days,
+            minimum=0,
+        ),
+        overdue_every_days=whole_number(
+            "REMINDER_OVERDUE_EVERY_DAYS",
+            get("REMINDER_OVERDUE_EVERY_DAYS"),
+            defaults.overdue_every_days,
+        ),
+        escalate_after_overdue_nudges=whole_number(
+            "REMINDER_ESCALATE_AFTER",
+            get("REMINDER_ESCALATE_AFTER"),
+            defaults.escalate_after_overdue_nudges,
+        ),
+    )
+
+
+def clock_time(name: str, text: str) -> time:
+    """`09:00` → time(9); `24:00` is the end of the day."""
+    if text.strip() == "24:00":
+        return time.max
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must hold times like 09:00, not {text!r}") from None
+
+
+def working_hours(hours: str | None, days: str | None) -> WorkingHours:
+    """`09:00-17:00` and `mon-fri` (or `mon,tue,thu`): the default working week people are
+    nudged in, read in each person's own Slack time zone."""
+    defaults = WorkingHours()
+    start, end = defaults.start, defaults.end
+    if hours is not None:
+        first, sep, last = hours.partition("-")
+        if not sep:
+            raise ConfigError(f"WORKING_HOURS must look like 09:00-17:00, not {hours!r}")
+        start, end = clock_time("WORKING_HOURS", first), clock_time("WORKING_HOURS", last)
+        if not start < end:
+            raise ConfigError(f"WORKING_HOURS must start before they end, not {hours!r}")
+    weekdays = defaults.weekdays if days is None else weekday_set(days)
+    return WorkingHours(start=start, end=end, weekdays=weekdays)
+
+
+def weekday_set(value: str) -> frozenset[int]:
+    chosen: set[int] = set()
+    for part in filter(None, (piece.strip().lower() for piece in value.split(","))):
+        first, sep, last = (piece.strip()[:3] for piece in part.partition("-"))
+        if first not in WEEKDAYS or (sep and last not in WEEKDAYS):
+            raise ConfigError(f"WORKING_DAYS must look like mon-fri or mon,tue,wed; got {part!r}")
+        low, high = WEEKDAYS.index(first), WEEKDAYS.index(last if sep else first)
+        if low > high:
+            raise ConfigError(f"WORKING_DAYS ranges go from Monday towards Sunday; got {part!r}")
+        chosen.update(range(low, high + 1))
+    if not chosen:
+        raise ConfigError("WORKING_DAYS names no day")
+    return frozenset(chosen)
+
+
+def digest_schedule(value: str) -> DigestSchedule | None:
+    """`mon 09:00` (UTC) → DigestSchedule; `off` turns the weekly digest off."""
+    if value.strip().lower() == "off":
+        return None
+    day, _, at = value.strip().lower().partition(" ")
+    if day[:3] not in WEEKDAYS or not at.strip():
+        raise ConfigError(
+            f"DIGEST_SCHEDULE must look like 'mon 09:00' (UTC) or 'off'; got {value!r}"
+        )
+    return DigestSchedule(weekday=WEEKDAYS.index(day[:3]), at=clock_time("DIGEST_SCHEDULE", at))
 
 
 def channel_prefix(value: str | None) -> str:

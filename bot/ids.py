@@ -125,3 +125,44 @@ class ActionIds(enum.StrEnum):
     CREATE_KIND = "action.create.kind"
     ASSIGNED = "action.assigned"  # the DM's section
     ASSIGNED_CONTEXT = "action.assigned.context"
+
+
+class FollowUp(enum.StrEnum):
+    """Action items after the retro: the controls under each item (in reminder DMs, the assigned
+    DM, escalations and App Home; the button's value is the item id, the block id is
+    `followup.item.<id>`), and the Reassign / Won't do modals."""
+
+    ITEM = "followup.item"  # + ".<id>": the item's section; its controls are ITEM + ".<id>.do"
+    DONE = "followup.done"
+    SNOOZE_DAY = "followup.snooze.day"
+    SNOOZE_WEEK = "followup.snooze.week"
+    REASSIGN = "followup.reassign"
+    WONT_DO = "followup.wont_do"
+    REMINDER_INTRO = "followup.reminder.intro"
+    REMINDER_FOOTER = "followup.reminder.footer"
+    ESCALATION_INTRO = "followup.escalation.intro"
+    REASSIGN_CALLBACK = "followup.reassign.submit"
+    REASSIGN_OWNER = "followup.reassign.owner"
+    WONT_DO_CALLBACK = "followup.wont_do.submit"
+    WONT_DO_REASON = "followup.wont_do.reason"
+
+
+class Home(enum.StrEnum):
+    """The App Home tab."""
+
+    HEADER = "home.header"
+    ITEMS = "home.items"
+    ITEMS_EMPTY = "home.items.empty"
+    INCIDENTS = "home.incidents"
+    TEAM = "home.team"
+    FOOTER = "home.footer"
+
+
+class Digest(enum.StrEnum):
+    """The weekly digest message."""
+
+    HEADER = "digest.header"
+    INCIDENTS = "digest.incidents"
+    OWNERS = "digest.owners"
+    UNPUBLISHED = "digest.unpublished"
+    FOOTER = "digest.footer"

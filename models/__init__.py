@@ -5,6 +5,7 @@ from models.action import (
     ActionKind,
     ActionStatus,
     DeliveryKind,
+    DigestPost,
     Priority,
     ReminderDelivery,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "ContributingFactor",
     "DeliveryKind",
+    "DigestPost",
     "EventSource",
     "FactorCategory",
     "Incident",

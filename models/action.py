@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, TeamScoped, Timestamps, str_enum, utcnow
@@ -72,6 +72,10 @@ class ActionItem(TeamScoped, Timestamps, Base):
     escalated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
+    # The sweep holding this item: set with a lease in next_reminder_at when claimed, cleared
+    # when the nudge is recorded. A crash leaves the lease to expire: at most one repeat.
+    reminder_claim: Mapped[str | None] = mapped_column(String(36))
+    send_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     incident: Mapped[Incident] = relationship(back_populates="action_items", lazy="raise")
 
@@ -91,3 +95,17 @@ class ReminderDelivery(TeamScoped, Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DigestPost(TeamScoped, Base):
+    """One weekly digest posted for a team; the unique period makes two processes post it once."""
+
+    __tablename__ = "digest_posts"
+    __table_args__ = (UniqueConstraint("team_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))  # ISO week, e.g. "2026-W48"
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,125 @@
+"""One action item as Block Kit, the same wherever it appears: the reminder DM, the assigned DM,
+an escalation, App Home. Its controls act at once (Done, Snooze, Reassign, Won't do); each
+button's value is the item id, and the blocks carry it too (`followup.item.<id>`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.ids import FollowUp
+from bot.ui.text import clip, escape, slack_date
+from models import ActionItem, ActionStatus, Incident
+
+MAX_TITLE_SHOWN = 300
+
+
+def item_block_id(item_id: int) -> str:
+    return f"{FollowUp.ITEM}.{item_id}"
+
+
+def controls_block_id(item_id: int) -> str:
+    return f"{FollowUp.ITEM}.{item_id}.do"
+
+
+def due_text(due: date | None, today: date) -> str:
+    """ "due Fri 28 Nov (in 3 days)", "due today", "overdue since Mon 24 Nov (2 days)"."""
+    if due is None:
+        return "no due date"
+    days = (due - today).days
+    shown = f"{due:%a} {due.day} {due:%b}" + ("" if due.year == today.year else f" {due.year}")
+    if days < 0:
+        return f"*overdue* since {shown} ({-days} day{'' if days == -1 else 's'})"
+    if days == 0:
+        return f"due *today* ({shown})"
+    if days == 1:
+        return f"due tomorrow ({shown})"
+    return f"due {shown} (in {days} days)"
+
+
+def state_text(item: ActionItem, *, viewer_id: str | None, now: datetime) -> str | None:
+    """What became of the item, when it is no longer simply open and the viewer's."""
+    if item.status is ActionStatus.DONE:
+        by = f" by <@{item.closed_by}>" if item.closed_by and item.closed_by != viewer_id else ""
+        return f":white_check_mark: Done{by}. Thank you!"
+    if item.status is ActionStatus.WONT_DO:
+        reason = escape(clip(item.wont_do_reason or "", 500))
+        return f":no_entry_sign: Won't do: _{reason}_" if reason else ":no_entry_sign: Won't do"
+    if viewer_id is not None and item.owner_id != viewer_id:
+        owner = f"<@{item.owner_id}>" if item.owner_id else "nobody yet"
+        return f":arrow_right: Reassigned to {owner}"
+    if item.snoozed_until is not None and item.snoozed_until > now:
+        until = slack_date(item.snoozed_until, tokens="{date_short_pretty} at {time}")
+        return f":zzz: Snoozed until {until}"
+    return None
+
+
+def item_text(
+    item: ActionItem,
+    incident: Incident,
+    *,
+    today: date,
+    now: datetime,
+    viewer_id: str | None = None,
+) -> str:
+    """Title, where it comes from, owner (when not the viewer), due date and priority; then
+    its state once it is closed, reassigned or snoozed."""
+    title = escape(clip(item.title, MAX_TITLE_SHOWN))
+    source = f"<#{incident.channel_id}>" if incident.channel_id else incident.ref
+    facts = [f"{incident.ref} {source}"]
+    if item.owner_id and item.owner_id != viewer_id:
+        facts.append(f"owner <@{item.owner_id}>")
+    if item.status is ActionStatus.OPEN:
+        facts.append(due_text(item.due_date, today))
+    facts.append(f"{item.priority.value} priority")
+    lines = [f"*{title}*", " · ".join(facts)]
+    state = state_text(item, viewer_id=viewer_id, now=now)
+    if state is not None:
+        lines.append(state)
+    return "\n".join(lines)
+
+
+def item_controls(item: ActionItem) -> ActionsBlock:
+    """Done, Snooze 1 day, Snooze 1 week, Reassign, Won't do: one click each (the last two open
+    a small modal)."""
+    value = str(item.id)
+    return ActionsBlock(
+        block_id=controls_block_id(item.id),
+        elements=[
+            ButtonElement(text="Done", action_id=FollowUp.DONE, value=value, style="primary"),
+            ButtonElement(text="Snooze 1 day", action_id=FollowUp.SNOOZE_DAY, value=value),
+            ButtonElement(text="Snooze 1 week", action_id=FollowUp.SNOOZE_WEEK, value=value),
+            ButtonElement(text="Reassign…", action_id=FollowUp.REASSIGN, value=value),
+            ButtonElement(text="Won't do…", action_id=FollowUp.WONT_DO, value=value),
+        ],
+    )
+
+
+def item_blocks(
+    item: ActionItem,
+    incident: Incident,
+    *,
+    today: date,
+    now: datetime,
+    viewer_id: str | None,
+    controls: bool,
+) -> list[Block]:
+    """The item's section, and its controls while it is open (and `controls` is asked for)."""
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id=item_block_id(item.id),
+            text=MarkdownTextObject(
+                text=item_text(item, incident, today=today, now=now, viewer_id=viewer_id)
+            ),
+        )
+    ]
+    if controls and item.status is ActionStatus.OPEN:
+        blocks.append(item_controls(item))
+    return blocks

@@ -1,0 +1,90 @@
+"""The reminder DM: one message per owner listing the items that need a look, each with its
+controls. The same builder redraws the message in place after a button is pressed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.cadence import WorkingHours
+from bot.ids import FollowUp
+from bot.ui.item import item_blocks
+from bot.ui.text import clip
+from models import ActionItem, ActionStatus, Incident
+
+# Two blocks per item, plus the intro, the "more" line and the footer, within a message's 50.
+MAX_ITEMS_PER_DM = 20
+
+
+def working_hours_text(hours: WorkingHours) -> str:
+    days = sorted(hours.weekdays)
+    names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    contiguous = days == list(range(days[0], days[-1] + 1))
+    shown_days = (
+        f"{names[days[0]]}–{names[days[-1]]}"
+        if contiguous and len(days) > 2
+        else ", ".join(names[d] for d in days)
+    )
+    end = "24:00" if hours.end.hour == 23 and hours.end.minute == 59 else f"{hours.end:%H:%M}"
+    return f"{shown_days} {hours.start:%H:%M}–{end} ({hours.tz})"
+
+
+def reminder_message(
+    *,
+    recipient_id: str,
+    entries: Sequence[tuple[ActionItem, Incident]],
+    today: date,
+    now: datetime,
+    hours: WorkingHours,
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text and blocks. Items that are no longer the recipient's to act on (closed,
+    reassigned) stay listed with what became of them, without controls."""
+    still_open = [
+        item
+        for item, _ in entries
+        if item.status is ActionStatus.OPEN and item.owner_id == recipient_id
+    ]
+    overdue = sum(1 for item in still_open if item.due_date is not None and item.due_date < today)
+    count = len(entries)
+    noun = "action item" if count == 1 else "action items"
+    if not still_open:
+        intro = f"All done here: nothing left to do on {'this' if count == 1 else 'these'}. Thanks!"
+    elif overdue:
+        intro = (
+            f"A friendly nudge about {count} {noun} from past incidents; "
+            f"{overdue} {'is' if overdue == 1 else 'are'} past due. "
+            "Closing them is how the next incident gets smaller."
+        )
+    else:
+        intro = f"A friendly nudge about {count} {noun} from past incidents."
+    blocks: list[Block] = [
+        SectionBlock(block_id=FollowUp.REMINDER_INTRO, text=MarkdownTextObject(text=intro))
+    ]
+    for item, incident in entries[:MAX_ITEMS_PER_DM]:
+        blocks += item_blocks(
+            item,
+            incident,
+            today=today,
+            now=now,
+            viewer_id=recipient_id,
+            controls=item.owner_id == recipient_id,
+        )
+    notes = []
+    if count > MAX_ITEMS_PER_DM:
+        notes.append(f"{count - MAX_ITEMS_PER_DM} more are on the Home tab.")
+    notes.append(
+        f"Nudges come only in your working hours ({working_hours_text(hours)}). "
+        "Snooze if now isn't the time; Reassign if someone else is better placed."
+    )
+    blocks.append(
+        ContextBlock(
+            block_id=FollowUp.REMINDER_FOOTER,
+            elements=[MarkdownTextObject(text=" ".join(notes))],
+        )
+    )
+    titles = "; ".join(item.title for item, _ in entries[:5])
+    text = clip(f"Action items that need a look: {titles}", 3000)
+    return text, [block.to_dict() for block in blocks]
