@@ -1,24 +1,29 @@
 """Action items created outside the retrospective, (re)assigned, and the owner told at once.
 
-Due dates: an item without one gets a default by priority (`DEFAULT_DUE_DAYS`: high 3 days,
-medium 7, low 14), counted from "today" in the creator's own time zone. A due date in the past
-is refused. Owners must be real, active people (not bots, not deactivated). Every creation and
-reassignment writes an audit entry. The owner gets a DM when an item is assigned to them by
-someone else; creating an item for yourself sends no DM (the ephemeral answer already told you).
+Due dates: an item without one gets a default by priority (ACTION_DUE_DAYS, by default high 3
+days, medium 7, low 14), counted from "today" in the creator's own time zone. A due date in the
+past is refused. Every new owner gets a fresh reminder schedule (bot/nudges.py). Owners must be
+real, active people (not bots, not deactivated). Every creation and reassignment writes an audit
+entry. The owner gets a DM when an item is assigned to them by someone else; creating an item for
+yourself sends no DM (the ephemeral answer already told you).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import nudges
+from bot.config import Settings
 from bot.errors import NotFoundError, UserInputError
 from bot.incidents import require_by_channel, require_person
 from bot.retro_forms import MAX_ITEM_TITLE
@@ -28,6 +33,7 @@ from bot.users import display_name, get_user
 from models import (
     ActionItem,
     ActionKind,
+    ActionStatus,
     AuditEntry,
     DeliveryKind,
     Incident,
@@ -38,7 +44,6 @@ from models import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DUE_DAYS: dict[Priority, int] = {Priority.HIGH: 3, Priority.MEDIUM: 7, Priority.LOW: 14}
 USAGE = (
     "Use `/postmortem action <title> [@owner] [due <date>]`, for example "
     "`/postmortem action Alert on checkout p99 @alice due 2026-12-01`. Dates look like "
@@ -79,8 +84,17 @@ class NewItem:
     source_ts: str | None = None  # the message the item came from, in the incident channel
 
 
-def default_due(priority: Priority, today: date) -> date:
-    return today + timedelta(days=DEFAULT_DUE_DAYS[priority])
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The retro's items after settle_items: whose owners are to be told."""
+
+    incident: Incident
+    items: list[ActionItem]  # the incident's open items, each with a due date now
+    newly_owned: list[ActionItem]
+
+
+def default_due(priority: Priority, today: date, due_days: Mapping[str, int]) -> date:
+    return today + timedelta(days=due_days[priority.value])
 
 
 def parse_due(text: str, *, today: date) -> date:
@@ -172,10 +186,13 @@ async def create_action_item(
     created_by: str,
     new: NewItem,
     today: date,
+    now: datetime,
+    settings: Settings,
     fields: Fields | None = None,
 ) -> tuple[ActionItem, Incident]:
-    """Check and add the item to the incident of this channel, with its audit entry (commit
-    after). Raises NotInIncidentChannelError or UserInputError; nothing is added then."""
+    """Check and add the item to the incident of this channel, with its audit entry and its
+    owner's reminder schedule (commit after). Raises NotInIncidentChannelError or
+    UserInputError; nothing is added then."""
     marks = fields or Fields()
     incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
     title = " ".join(new.title.split())
@@ -197,7 +214,7 @@ async def create_action_item(
         incident_id=incident.id,
         title=title,
         owner_id=new.owner_id,
-        due_date=new.due or default_due(new.priority, today),
+        due_date=new.due or default_due(new.priority, today, settings.due_days),
         priority=new.priority,
         kind=new.kind,
         created_by=created_by,
@@ -207,7 +224,82 @@ async def create_action_item(
     session.add(item)
     await session.flush()
     _audit(session, item, created_by, "action.create", {"title": title, "owner": new.owner_id})
+    await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
     return item, incident
+
+
+async def schedule_for_owner(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    item: ActionItem,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """A fresh reminder schedule in the (new) owner's own working hours."""
+    if item.owner_id is None:
+        item.next_reminder_at = None
+        return
+    hours = await nudges.owner_hours(
+        session=session,
+        client=client,
+        team_id=item.team_id,
+        user_id=item.owner_id,
+        defaults=settings.working_hours,
+    )
+    nudges.schedule_after_assignment(item, now=now, hours=hours, cadence=settings.cadence)
+
+
+async def settle_items(
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    incident_id: int,
+    today: date,
+    now: datetime,
+    settings: Settings,
+) -> Settled:
+    """After the retro saved its action items: give each a due date (the priority's default)
+    and a reminder schedule. Returns the incident and the items whose owner is new (created, or
+    given to someone else: the retro marks those by clearing `last_reminded_at`), to be told by
+    DM after commit. NotFoundError for an incident not in this team."""
+    incident = await session.scalar(
+        select(Incident).where(Incident.team_id == team_id, Incident.id == incident_id)
+    )
+    if incident is None:
+        raise NotFoundError("That incident doesn't exist (any more).")
+    items = list(
+        await session.scalars(
+            select(ActionItem).where(
+                ActionItem.team_id == team_id,
+                ActionItem.incident_id == incident_id,
+                ActionItem.status == ActionStatus.OPEN,
+            )
+        )
+    )
+    newly_owned: list[ActionItem] = []
+    for item in items:
+        if item.due_date is None:
+            item.due_date = default_due(item.priority, today, settings.due_days)
+            item.next_reminder_at = None
+        if item.owner_id is None:
+            continue
+        if item.last_reminded_at is None:
+            await schedule_for_owner(
+                session=session, client=client, item=item, now=now, settings=settings
+            )
+            newly_owned.append(item)
+        elif item.next_reminder_at is None:
+            hours = await nudges.owner_hours(
+                session=session,
+                client=client,
+                team_id=team_id,
+                user_id=item.owner_id,
+                defaults=settings.working_hours,
+            )
+            nudges.reschedule(item, now=now, hours=hours, cadence=settings.cadence)
+    return Settled(incident=incident, items=items, newly_owned=newly_owned)
 
 
 async def assign(
@@ -237,19 +329,26 @@ async def notify_owner(
     item: ActionItem,
     incident: Incident,
     actor_id: str,
+    now: datetime | None = None,
 ) -> ReminderDelivery | None:
-    """DM the owner that the item is theirs and log the delivery (commit after). None when
-    there is nobody to tell (no owner, or they assigned it to themselves). A failed send is
-    logged on the delivery row, not raised: the item itself is already saved."""
+    """DM the owner that the item is theirs, with its controls, and log the delivery (commit
+    after). None when there is nobody to tell (no owner, or they assigned it to themselves).
+    A failed send is logged on the delivery row, not raised: the item itself is already saved."""
     if item.owner_id is None or item.owner_id == actor_id:
         return None
-    text, blocks = assigned_message(item=item, incident=incident, actor_id=actor_id)
+    moment = now or utcnow()
+    today = await today_for(
+        session=session, client=client, team_id=item.team_id, user_id=item.owner_id, now=moment
+    )
+    text, blocks = assigned_message(
+        item=item, incident=incident, actor_id=actor_id, today=today, now=moment
+    )
     delivery = ReminderDelivery(
         team_id=item.team_id,
         action_item_id=item.id,
         recipient_id=item.owner_id,
         kind=DeliveryKind.ASSIGNED,
-        sent_at=utcnow(),
+        sent_at=moment,
     )
     try:
         response = await client.chat_postMessage(channel=item.owner_id, text=text, blocks=blocks)

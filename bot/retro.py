@@ -338,6 +338,10 @@ async def _save_actions(
                 source_channel_id=draft.incident.channel_id,
             )
             session.add(item)
+        if item.owner_id != row.owner_id:
+            item.last_reminded_at = None  # a new owner: actions.settle_items tells and schedules
+        if item.due_date != row.due:
+            item.next_reminder_at = None  # rescheduled by actions.settle_items
         item.title, item.owner_id, item.due_date = row.title, row.owner_id, row.due
         item.priority, item.kind = Priority(row.priority), ActionKind(row.kind)
         kept.append(item)

@@ -5,6 +5,7 @@ Both check and store before the ack (a refusal is the answer), then DM the owner
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -18,7 +19,7 @@ from bot.incidents import require_by_channel
 from bot.ui.action import ActionForm, action_modal, created_text
 from handlers.context import CommandRequest
 from handlers.shortcuts import ShortcutTarget
-from models import ActionItem, Incident, utcnow
+from models import ActionItem, Incident
 
 MODAL_FIELDS = Fields(
     title=ActionIds.CREATE_TITLE, owner=ActionIds.CREATE_OWNER, due=ActionIds.CREATE_DUE
@@ -33,6 +34,7 @@ def register(app: AsyncApp) -> None:
 
 async def action_command(request: CommandRequest) -> None:
     """`/postmortem action <title> [@owner] [due <date>]`."""
+    now = request.clock()
     async with request.sessions() as session:
         await require_by_channel(
             session=session, team_id=request.team_id, channel_id=request.channel_id
@@ -42,7 +44,7 @@ async def action_command(request: CommandRequest) -> None:
             client=request.client,
             team_id=request.team_id,
             user_id=request.user_id,
-            now=utcnow(),
+            now=now,
         )
         parsed = actions.parse_action_command(request.args, today=today)
         item, incident = await actions.create_action_item(
@@ -57,10 +59,12 @@ async def action_command(request: CommandRequest) -> None:
                 due=parsed.due,
             ),
             today=today,
+            now=now,
+            settings=request.settings,
         )
         await session.commit()
     await request.ack(response_type="ephemeral", text=created_text(item, incident))
-    await _tell_owner(request.sessions, request.client, item, incident, request.user_id)
+    await _tell_owner(request.sessions, request.client, item, incident, request.user_id, now)
 
 
 async def open_create(
@@ -104,9 +108,10 @@ async def submit_create(
     form = ActionForm.from_view(view)
     team_id = (body.get("team") or {}).get("id") or view.get("team_id", "")
     user_id = body["user"]["id"]
+    now = context["clock"]()
     async with context["sessions"]() as session:
         today = await actions.today_for(
-            session=session, client=client, team_id=team_id, user_id=user_id, now=utcnow()
+            session=session, client=client, team_id=team_id, user_id=user_id, now=now
         )
         new = NewItem(
             title=form.title,
@@ -124,11 +129,13 @@ async def submit_create(
             created_by=user_id,
             new=new,
             today=today,
+            now=now,
+            settings=context["settings"],
             fields=MODAL_FIELDS,
         )
         await session.commit()
     await ack()
-    await _tell_owner(context["sessions"], client, item, incident, user_id)
+    await _tell_owner(context["sessions"], client, item, incident, user_id, now)
 
 
 async def _tell_owner(
@@ -137,9 +144,15 @@ async def _tell_owner(
     item: ActionItem,
     incident: Incident,
     actor_id: str,
+    now: datetime,
 ) -> None:
     async with sessions() as session:
         await actions.notify_owner(
-            session=session, client=client, item=item, incident=incident, actor_id=actor_id
+            session=session,
+            client=client,
+            item=item,
+            incident=incident,
+            actor_id=actor_id,
+            now=now,
         )
         await session.commit()

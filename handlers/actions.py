@@ -90,5 +90,6 @@ async def start_retro(
             client=client,
             sessions=context["sessions"],
             settings=context["settings"],
+            clock=context["clock"],
         )
     )

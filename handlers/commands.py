@@ -42,6 +42,7 @@ async def postmortem(
                 client=client,
                 sessions=context["sessions"],
                 settings=context["settings"],
+                clock=context["clock"],
             )
         )
         return

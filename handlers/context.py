@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,6 +25,7 @@ class CommandRequest:
     client: AsyncWebClient
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
+    clock: Callable[[], datetime]
 
 
 CommandHandler = Callable[[CommandRequest], Awaitable[None]]

@@ -4,13 +4,14 @@ add/remove row buttons, and closing the modal (which keeps what was typed)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import channels, publish, retro, retro_flow
+from bot import actions, channels, publish, retro, retro_flow
 from bot.errors import HindsightError, SlackCallError
 from bot.ids import Publish, Retro
 from bot.retro_forms import (
@@ -127,6 +128,9 @@ async def submit_step(
             first_field=first,
             now=utcnow(),
         )
+    settled = None
+    if isinstance(form, ActionsForm) and not (outcome.problems or outcome.conflict):
+        settled = await settle_action_items(context, client, outcome.draft, body["user"]["id"])
     if outcome.problems:
         await ack(response_action="errors", errors=outcome.problems)
     elif outcome.conflict:
@@ -146,6 +150,8 @@ async def submit_step(
         await ack(
             response_action="update", view=step_view(outcome.draft, retro.next_step(meta.step))
         )
+    if settled is not None:
+        await tell_new_owners(context, client, settled, body["user"]["id"])
 
 
 async def go_back(
@@ -171,6 +177,9 @@ async def go_back(
                 form=form,
                 now=utcnow(),
             )
+    settled = None
+    if isinstance(form, ActionsForm) and not outcome.conflict:
+        settled = await settle_action_items(context, client, outcome.draft, body["user"]["id"])
     await ack()
     if outcome.conflict:
         shown = step_view(
@@ -184,6 +193,8 @@ async def go_back(
     else:
         shown = step_view(outcome.draft, retro.previous_step(meta.step))
     await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
+    if settled is not None:
+        await tell_new_owners(context, client, settled, body["user"]["id"])
 
 
 async def change_rows(
@@ -249,6 +260,9 @@ async def close_step(
             form=form,
             now=utcnow(),
         )
+    settled = None
+    if not outcome.conflict:
+        settled = await settle_action_items(context, client, outcome.draft, user_id)
     await ack()
     if outcome.conflict:
         text = (
@@ -257,6 +271,54 @@ async def close_step(
             f"\n\n{retro_flow.typed_text(form)}"
         )
         await client.chat_postMessage(channel=user_id, text=text[:35000])
+    elif settled is not None:
+        await tell_new_owners(context, client, settled, user_id)
+
+
+async def settle_action_items(
+    context: AsyncBoltContext, client: AsyncWebClient, draft: retro.Draft, user_id: str
+) -> actions.Settled | None:
+    """After the action-items step was saved (before the ack, so the next view and a publish
+    see them): due dates and reminder schedules. None when no action items were saved."""
+    if not draft.items:
+        return None
+    now: datetime = context["clock"]()
+    team_id = draft.incident.team_id
+    async with context["sessions"]() as session:
+        today = await actions.today_for(
+            session=session, client=client, team_id=team_id, user_id=user_id, now=now
+        )
+        settled = await actions.settle_items(
+            session=session,
+            client=client,
+            team_id=team_id,
+            incident_id=draft.incident.id,
+            today=today,
+            now=now,
+            settings=context["settings"],
+        )
+        await session.commit()
+    due_dates = {item.id: item.due_date for item in settled.items}
+    for item in draft.items:  # so the next view shows the defaults just given
+        item.due_date = due_dates.get(item.id, item.due_date)
+    return settled
+
+
+async def tell_new_owners(
+    context: AsyncBoltContext, client: AsyncWebClient, settled: actions.Settled, actor_id: str
+) -> None:
+    """A DM to each person who was just given an item (after the ack: it waits on Slack)."""
+    async with context["sessions"]() as session:
+        for item in settled.newly_owned:
+            await actions.notify_owner(
+                session=session,
+                client=client,
+                item=item,
+                incident=settled.incident,
+                actor_id=actor_id,
+                now=context["clock"](),
+            )
+        await session.commit()
 
 
 async def just_ack(ack: AsyncAck) -> None:

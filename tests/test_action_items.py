@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,8 +95,11 @@ async def test_the_command_creates_the_item_and_dms_the_owner(
         ActionKind.PREVENT,
         channel,
     )
+    # Bob (New York) is first nudged two working days before the due date, 09:00 his time.
+    assert item.next_reminder_at == datetime(2099, 1, 13, 14, 0, tzinfo=UTC)
     [dm] = await fake_slack.wait_for("chat.postMessage")
     assert dm.args["channel"] == "U0BOB" and "Alert on checkout p99" in dm.args["text"]
+    assert "followup.done" in json.dumps(dm.args["blocks"])  # the item's controls, right away
     [delivery] = await deliveries_of(sessions, 1)
     assert (delivery.action_item_id, delivery.recipient_id, delivery.kind) == (
         item.id,

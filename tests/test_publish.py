@@ -367,7 +367,10 @@ async def test_someone_without_a_role_cannot_publish(
     notice = notice_of(view)
     assert "Only the declarer, the facilitator and the commander" in notice
     assert "<@U0ALICE>" in notice and "<@U0BOB>" in notice and "Nothing was published" in notice
-    assert not fake_slack.calls_to("chat.postMessage") and not fake_slack.canvases
+    # The only messages are the DMs telling owners about their items during the walk.
+    assert all(c.args["channel"].startswith("U") for c in fake_slack.calls_to("chat.postMessage"))
+    assert not posts_to(fake_slack, CHANNEL) and not posts_to(fake_slack, POSTMORTEMS)
+    assert not fake_slack.canvases
     stored = await retro_of(sessions)
     assert stored.published_at is None and stored.document_ref is None
 

@@ -332,7 +332,16 @@ async def test_walking_all_six_steps_saves_every_field(
     assert [(i.title, i.owner_id, i.priority.value, i.kind.value) for i in stored] == [
         (t, o, p, k) for t, o, _, p, k in items
     ]
-    assert stored[0].due_date == date.fromisoformat(future(14)) and stored[1].due_date is None
+    assert stored[0].due_date == date.fromisoformat(future(14))
+    # No due date given: the low priority's default, 14 days from the facilitator's today.
+    assert stored[1].due_date is not None
+    assert (stored[1].due_date - date.fromisoformat(future(0))).days in (13, 14, 15)
+    # Each new owner was told at once, with the item's controls, and has a reminder schedule.
+    dms = {c.args["channel"]: c.args for c in await fake_slack.wait_for("chat.postMessage", 2)}
+    assert {"U0BOB", "U0CAROL"} <= dms.keys()
+    assert "followup.done" in json.dumps(dms["U0CAROL"]["blocks"])
+    stored = await all_of(sessions, ActionItem)
+    assert all(i.next_reminder_at is not None and i.last_reminded_at for i in stored)
     async with sessions() as session:
         saved = await session.get(Incident, incident.id)
         assert saved is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 from bot.errors import UserInputError
 from bot.ids import ActionIds
 from bot.retro_forms import MAX_ITEM_TITLE
+from bot.ui.item import item_blocks
 from bot.ui.retro_steps import KIND_LABELS, PRIORITY_LABELS
 from bot.ui.text import clip, escape, quoted
 from models import ActionItem, ActionKind, Incident, Priority
@@ -165,9 +166,9 @@ def created_text(item: ActionItem, incident: Incident) -> str:
 
 
 def assigned_message(
-    *, item: ActionItem, incident: Incident, actor_id: str
+    *, item: ActionItem, incident: Incident, actor_id: str, today: date, now: datetime
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The owner's DM: the fallback text and the blocks."""
+    """The owner's DM: the fallback text and the blocks, with the item's controls."""
     text = f"<@{actor_id}> gave you an action item from {incident.ref}: {item.title}"
     channel = f"<#{incident.channel_id}>" if incident.channel_id else incident.ref
     blocks: list[Block] = [
@@ -175,12 +176,18 @@ def assigned_message(
             block_id=ActionIds.ASSIGNED,
             text=MarkdownTextObject(
                 text=f"<@{actor_id}> gave you an action item from *{incident.ref}* "
-                f"({escape(clip(incident.title, 200))}):\n{describe(item)}"
+                f"({escape(clip(incident.title, 200))}):"
             ),
         ),
+        *item_blocks(item, incident, today=today, now=now, viewer_id=item.owner_id, controls=True),
         ContextBlock(
             block_id=ActionIds.ASSIGNED_CONTEXT,
-            elements=[MarkdownTextObject(text=f"Added in {channel}. Thanks for following it up.")],
+            elements=[
+                MarkdownTextObject(
+                    text=f"Added in {channel}. I'll remind you in your working hours until it's "
+                    "closed. Thanks for following it up."
+                )
+            ],
         ),
     ]
     return clip(text, 3000), [block.to_dict() for block in blocks]
