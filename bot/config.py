@@ -208,15 +208,15 @@ def working_hours(hours: str | None, days: str | None) -> WorkingHours:
 
 
 def weekday_set(value: str) -> frozenset[int]:
+    """`mon-fri`, `sun-thu` or `mon,tue,thu` → weekday numbers (Monday is 0)."""
     chosen: set[int] = set()
     for part in filter(None, (piece.strip().lower() for piece in value.split(","))):
         first, sep, last = (piece.strip()[:3] for piece in part.partition("-"))
         if first not in WEEKDAYS or (sep and last not in WEEKDAYS):
             raise ConfigError(f"WORKING_DAYS must look like mon-fri or mon,tue,wed; got {part!r}")
         low, high = WEEKDAYS.index(first), WEEKDAYS.index(last if sep else first)
-        if low > high:
-            raise ConfigError(f"WORKING_DAYS ranges go from Monday towards Sunday; got {part!r}")
-        chosen.update(range(low, high + 1))
+        # A range may wrap past Sunday: `sun-thu` is the working week in much of the Middle East.
+        chosen.update(day % 7 for day in range(low, high + 1 if high >= low else high + 8))
     if not chosen:
         raise ConfigError("WORKING_DAYS names no day")
     return frozenset(chosen)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
 
-from bot.config import DEFAULT_SLACK_API_URL, async_database_url, load_settings
+from bot.config import DEFAULT_SLACK_API_URL, DigestSchedule, async_database_url, load_settings
 from bot.errors import ConfigError
 
 
@@ -83,3 +84,65 @@ def test_repr_never_shows_secrets() -> None:
     for secret in ("xoxb-secret-token", "signing-secret-value", "db-password"):
         assert secret not in shown
     assert "postgresql+asyncpg://hs:***@db/hs" in shown
+
+
+def test_follow_through_defaults() -> None:
+    settings = load_settings({"POSTMORTEM_CHANNEL": "C0POSTMORTEMS"})
+    assert settings.due_days == {"high": 3, "medium": 7, "low": 14}
+    assert settings.reminder_interval_seconds == 60
+    assert (settings.cadence.before_due_days, settings.cadence.overdue_every_days) == (2, 2)
+    assert settings.cadence.escalate_after_overdue_nudges == 3
+    hours = settings.working_hours
+    assert (hours.start, hours.end, hours.weekdays) == (time(9), time(17), frozenset(range(5)))
+    assert settings.digest_schedule == DigestSchedule(weekday=0, at=time(9))
+    assert settings.digest_channel == "C0POSTMORTEMS"  # the digest goes where postmortems go
+
+
+def test_follow_through_settings_are_read() -> None:
+    settings = load_settings(
+        {
+            "ACTION_DUE_DAYS": "high=1, medium=5, low=30",
+            "REMINDER_INTERVAL_SECONDS": "15",
+            "REMINDER_BEFORE_DUE_DAYS": "0",
+            "REMINDER_OVERDUE_EVERY_DAYS": "1",
+            "REMINDER_ESCALATE_AFTER": "5",
+            "WORKING_HOURS": "08:30-24:00",
+            "WORKING_DAYS": "sun-thu",
+            "DIGEST_SCHEDULE": "Friday 16:30",
+            "DIGEST_CHANNEL": "C0DIGEST",
+            "POSTMORTEM_CHANNEL": "C0POSTMORTEMS",
+        }
+    )
+    assert settings.due_days == {"high": 1, "medium": 5, "low": 30}
+    assert settings.reminder_interval_seconds == 15
+    assert (settings.cadence.before_due_days, settings.cadence.overdue_every_days) == (0, 1)
+    assert settings.cadence.escalate_after_overdue_nudges == 5
+    assert settings.working_hours.start == time(8, 30)
+    assert settings.working_hours.end > time(23, 59)
+    assert settings.working_hours.weekdays == frozenset({6, 0, 1, 2, 3})
+    assert settings.digest_schedule == DigestSchedule(weekday=4, at=time(16, 30))
+    assert settings.digest_channel == "C0DIGEST"
+    assert load_settings({"DIGEST_SCHEDULE": "off"}).digest_schedule is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACTION_DUE_DAYS", "high=3,medium=7"),
+        ("ACTION_DUE_DAYS", "urgent=1,high=3,medium=7,low=14"),
+        ("ACTION_DUE_DAYS", "high=0,medium=7,low=14"),
+        ("REMINDER_INTERVAL_SECONDS", "0"),
+        ("REMINDER_INTERVAL_SECONDS", "soon"),
+        ("REMINDER_OVERDUE_EVERY_DAYS", "0"),
+        ("WORKING_HOURS", "17:00-09:00"),
+        ("WORKING_HOURS", "nine to five"),
+        ("WORKING_DAYS", "mon-someday"),
+        ("WORKING_DAYS", "weekdays"),
+        ("DIGEST_SCHEDULE", "someday 09:00"),
+        ("DIGEST_SCHEDULE", "mon"),
+        ("DIGEST_SCHEDULE", "mon 25:00"),
+    ],
+)
+def test_bad_follow_through_settings_are_named(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value})
