@@ -584,6 +584,45 @@ async def test_remove_buttons_drop_a_row_in_place_and_saving_deletes_the_item(
     fake_slack.assert_no_rejections()
 
 
+async def test_items_given_to_someone_else_in_the_retro_tell_them_and_restart_their_reminders(
+    slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot, incident: Incident
+) -> None:
+    sessions = served_bot.runtime.sessions
+    view = await open_retro(slack, fake_slack)
+    _, view = await submit(slack, fake_slack, view, summary_values())
+    _, view = await submit(slack, fake_slack, view, {})
+    _, view = await submit(
+        slack, fake_slack, view, factor_values(view, GOOD_FACTORS[:1], keep_wording=False)
+    )
+    _, view = await submit(slack, fake_slack, view, lesson_values("a", "b", "c"))
+    items = [("Alert on pool saturation", "U0BOB", future(20), "high", "detect")]
+    _, review = await submit(slack, fake_slack, view, action_values(view, items))
+    await fake_slack.wait_for("chat.postMessage", 1)
+    [first] = await all_of(sessions, ActionItem)
+    assert first.owner_id == "U0BOB" and first.next_reminder_at is not None
+    async with sessions() as session:  # Bob was nudged once already
+        stored = await session.get(ActionItem, first.id)
+        assert stored is not None
+        stored.overdue_nudges, stored.reminder_count = 2, 3
+        await session.commit()
+
+    # Back to the items: Carol takes it over, with a later due date.
+    view = await press(slack, fake_slack, review, Retro.BACK)
+    moved = [("Alert on pool saturation", "U0CAROL", future(30), "high", "detect")]
+    await submit(slack, fake_slack, view, action_values(view, moved))
+    dms = await fake_slack.wait_for("chat.postMessage", 2)
+    assert [dm.args["channel"] for dm in dms] == ["U0BOB", "U0CAROL"]
+    [item] = await all_of(sessions, ActionItem)
+    assert (item.owner_id, item.overdue_nudges, item.reminder_count) == ("U0CAROL", 0, 3)
+    assert item.next_reminder_at is not None and item.next_reminder_at > first.next_reminder_at
+
+    # Saving again unchanged tells nobody twice.
+    view = await press(slack, fake_slack, fake_slack.views[view["id"]], Retro.BACK)
+    await submit(slack, fake_slack, view, action_values(view, moved))
+    await asyncio.sleep(0.2)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+
+
 async def test_retro_outside_an_incident_channel_says_how_to_declare(
     slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot
 ) -> None:
