@@ -223,7 +223,7 @@ async def create_action_item(
     )
     session.add(item)
     await session.flush()
-    _audit(session, item, created_by, "action.create", {"title": title, "owner": new.owner_id})
+    audit(session, item, created_by, "action.create", {"title": title, "owner": new.owner_id})
     await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
     return item, incident
 
@@ -318,7 +318,7 @@ async def assign(
     )
     previous, item.owner_id = item.owner_id, owner_id
     if previous != owner_id:
-        _audit(session, item, actor_id, "action.assign", {"from": previous, "to": owner_id})
+        audit(session, item, actor_id, "action.assign", {"from": previous, "to": owner_id})
     return previous
 
 
@@ -360,7 +360,7 @@ async def notify_owner(
     return delivery
 
 
-def _audit(
+def audit(
     session: AsyncSession, item: ActionItem, actor_id: str, action: str, detail: dict[str, object]
 ) -> None:
     session.add(

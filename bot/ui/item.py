@@ -5,6 +5,7 @@ button's value is the item id, and the blocks carry it too (`followup.item.<id>`
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -123,3 +124,29 @@ def item_blocks(
     if controls and item.status is ActionStatus.OPEN:
         blocks.append(item_controls(item))
     return blocks
+
+
+def redraw_item(
+    blocks: list[dict[str, Any]],
+    item: ActionItem,
+    incident: Incident,
+    *,
+    today: date,
+    now: datetime,
+    viewer_id: str | None,
+) -> list[dict[str, Any]]:
+    """A message's blocks (as Slack sends them back) with this item shown as it now stands:
+    its section rewritten, its controls dropped once it is closed or no longer the viewer's
+    (kept after a snooze, so it can still be closed). The rest of the message is untouched, so
+    this works for any message that lists items, whichever builder made it."""
+    section_id, controls_id = item_block_id(item.id), controls_block_id(item.id)
+    keep_controls = item.status is ActionStatus.OPEN and viewer_id in (None, item.owner_id)
+    text = item_text(item, incident, today=today, now=now, viewer_id=viewer_id)
+    redrawn: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("block_id") == controls_id and not keep_controls:
+            continue
+        if block.get("block_id") == section_id:
+            block = {**block, "text": {"type": "mrkdwn", "text": text}}
+        redrawn.append(block)
+    return redrawn
