@@ -153,7 +153,10 @@ class Home(enum.StrEnum):
     HEADER = "home.header"
     ITEMS = "home.items"
     ITEMS_EMPTY = "home.items.empty"
-    INCIDENTS = "home.incidents"
+    ITEMS_MORE = "home.items.more"
+    INCIDENTS = "home.incidents"  # + ".<id>": one section per incident
+    INCIDENTS_EMPTY = "home.incidents.empty"
+    INCIDENTS_MORE = "home.incidents.more"
     TEAM = "home.team"
     FOOTER = "home.footer"
 
@@ -162,7 +165,9 @@ class Digest(enum.StrEnum):
     """The weekly digest message."""
 
     HEADER = "digest.header"
-    INCIDENTS = "digest.incidents"
+    SUMMARY = "digest.summary"
+    INCIDENTS = "digest.incidents"  # + ".<id>": one section per incident
+    INCIDENTS_MORE = "digest.incidents.more"
     OWNERS = "digest.owners"
     UNPUBLISHED = "digest.unpublished"
     FOOTER = "digest.footer"

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import action_items, actions, commands, errors, events, retro, shortcuts, views
+from handlers import (
+    action_items,
+    actions,
+    commands,
+    errors,
+    events,
+    follow_up,
+    home,
+    retro,
+    shortcuts,
+    views,
+)
 
 
 def register(app: AsyncApp) -> None:
@@ -16,3 +27,5 @@ def register(app: AsyncApp) -> None:
     shortcuts.register(app)
     retro.register(app)
     action_items.register(app)
+    home.register(app)
+    follow_up.register(app)

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions
 from bot.actions import Fields, NewItem
+from bot.config import Settings
+from bot.home import refresh_home
 from bot.ids import ActionIds, Shortcut
 from bot.incidents import require_by_channel
 from bot.ui.action import ActionForm, action_modal, created_text
@@ -64,7 +66,9 @@ async def action_command(request: CommandRequest) -> None:
         )
         await session.commit()
     await request.ack(response_type="ephemeral", text=created_text(item, incident))
-    await _tell_owner(request.sessions, request.client, item, incident, request.user_id, now)
+    await _tell_owner(
+        request.sessions, request.client, item, incident, request.user_id, now, request.settings
+    )
 
 
 async def open_create(
@@ -135,7 +139,9 @@ async def submit_create(
         )
         await session.commit()
     await ack()
-    await _tell_owner(context["sessions"], client, item, incident, user_id, now)
+    await _tell_owner(
+        context["sessions"], client, item, incident, user_id, now, context["settings"]
+    )
 
 
 async def _tell_owner(
@@ -145,7 +151,9 @@ async def _tell_owner(
     incident: Incident,
     actor_id: str,
     now: datetime,
+    settings: Settings,
 ) -> None:
+    """The owner's DM, and their App Home redrawn with the new item."""
     async with sessions() as session:
         await actions.notify_owner(
             session=session,
@@ -156,3 +164,13 @@ async def _tell_owner(
             now=now,
         )
         await session.commit()
+        if item.owner_id:
+            await refresh_home(
+                session=session,
+                client=client,
+                team_id=item.team_id,
+                user_id=item.owner_id,
+                now=now,
+                settings=settings,
+            )
+            await session.commit()

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import actions, channels, publish, retro, retro_flow
 from bot.errors import HindsightError, SlackCallError
+from bot.home import refresh_home
 from bot.ids import Publish, Retro
 from bot.retro_forms import (
     EDITABLE_STEPS,
@@ -307,7 +308,9 @@ async def settle_action_items(
 async def tell_new_owners(
     context: AsyncBoltContext, client: AsyncWebClient, settled: actions.Settled, actor_id: str
 ) -> None:
-    """A DM to each person who was just given an item (after the ack: it waits on Slack)."""
+    """A DM to each person who was just given an item, and their App Home redrawn (after the
+    ack: it waits on Slack)."""
+    now: datetime = context["clock"]()
     async with context["sessions"]() as session:
         for item in settled.newly_owned:
             await actions.notify_owner(
@@ -316,7 +319,17 @@ async def tell_new_owners(
                 item=item,
                 incident=settled.incident,
                 actor_id=actor_id,
-                now=context["clock"](),
+                now=now,
+            )
+        await session.commit()
+        for owner_id in sorted({item.owner_id for item in settled.newly_owned if item.owner_id}):
+            await refresh_home(
+                session=session,
+                client=client,
+                team_id=settled.incident.team_id,
+                user_id=owner_id,
+                now=now,
+                settings=context["settings"],
             )
         await session.commit()
 

@@ -100,6 +100,9 @@ async def test_the_command_creates_the_item_and_dms_the_owner(
     [dm] = await fake_slack.wait_for("chat.postMessage")
     assert dm.args["channel"] == "U0BOB" and "Alert on checkout p99" in dm.args["text"]
     assert "followup.done" in json.dumps(dm.args["blocks"])  # the item's controls, right away
+    [published] = await fake_slack.wait_for("views.publish")  # and Bob's App Home lists it
+    assert published.args["user_id"] == "U0BOB"
+    assert "Alert on checkout p99" in json.dumps(fake_slack.home_views["U0BOB"]["blocks"])
     [delivery] = await deliveries_of(sessions, 1)
     assert (delivery.action_item_id, delivery.recipient_id, delivery.kind) == (
         item.id,
