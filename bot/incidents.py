@@ -283,7 +283,7 @@ async def _insert(
         "commander_id": declaration.commander_id,
         "facilitator_id": declaration.facilitator_id,
     }
-    _audit(session, incident, actor, "incident.declare", detail, now)
+    audit(session, incident, actor, "incident.declare", detail, now)
     await session.flush()
     return incident
 
@@ -344,7 +344,7 @@ async def apply_change(
             author_id=actor_id,
         )
         detail = {"from": old, "to": new}
-        _audit(session, incident, actor_id, f"incident.{field.value}", detail, now)
+        audit(session, incident, actor_id, f"incident.{field.value}", detail, now)
     return change
 
 
@@ -376,7 +376,7 @@ def _event_text(change: Change, actor_id: str) -> str:
     return f"{change.field.value.capitalize()} changed to {change.new} by <@{actor_id}>"
 
 
-def _audit(
+def audit(
     session: AsyncSession,
     incident: Incident,
     actor_id: str | None,
