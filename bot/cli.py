@@ -68,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "serve":
             settings.require_slack()
+        elif args.command == "remind" and not settings.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN is not set; it is required to send reminders")
     except ConfigError as error:
         print(f"hindsight: {error.message}", file=sys.stderr)
         return 2
@@ -80,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
     elif args.command == "remind":
-        print("hindsight remind: no action items yet; reminders arrive with the follow-up feature.")
+        return asyncio.run(remind_once(settings))
     elif args.command == "export":
         return asyncio.run(export(settings, ref=args.ref, fmt=args.format, team_id=args.team))
     return 0
@@ -107,6 +109,31 @@ async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None)
     except HindsightError as error:
         print(f"hindsight export: {error.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+async def remind_once(settings: Settings) -> int:
+    """One reminder sweep now; prints its one-line summary. 1 when the database can't be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import create_engine, create_sessionmaker
+    from bot.reminders import sweep
+    from bot.slack import create_web_client
+    from models import utcnow
+
+    engine = create_engine(settings.database_url)
+    client = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
+    try:
+        report = await sweep(
+            sessions=create_sessionmaker(engine), client=client, settings=settings, now=utcnow()
+        )
+    except (SQLAlchemyError, OSError) as error:
+        reason = type(getattr(error, "orig", None) or error).__name__
+        print(f"hindsight remind: the database can't be used ({reason})", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(report.summary())
     return 0
 
 
@@ -147,11 +174,14 @@ async def serve(settings: Settings, *, host: str | None, port: int | None) -> No
 async def serve_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    from bot.jobs import schedule_jobs
+
     handler = AsyncSocketModeHandler(runtime.app, runtime.settings.slack_app_token)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    schedule_jobs(runtime)
     runtime.scheduler.start()
     await handler.connect_async()
     logger.info("connected to Slack in Socket Mode")

@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Runtime
 from bot.db import ping
+from bot.jobs import schedule_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class HindsightASGI:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.runtime.capture.start()
+                schedule_jobs(self.runtime)
                 self.runtime.scheduler.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -1,4 +1,4 @@
-"""A clock the tests set by hand: pass it to `build_runtime(settings, clock=...)` and to services."""
+"""A clock the tests set by hand: give it to `build_runtime(settings, clock=...)` and services."""
 
 from __future__ import annotations
 

@@ -118,7 +118,6 @@ def test_migrate_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["remind", "--once"], "no action items"),
         (["export", "--help"], "--format {markdown,json}"),
     ],
 )

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 from bot.cadence import WorkingHours
 from bot.ids import FollowUp
 from bot.ui.item import item_blocks
-from bot.ui.text import clip
+from bot.ui.text import clip, escape
 from models import ActionItem, ActionStatus, Incident
 
 # Two blocks per item, plus the intro, the "more" line and the footer, within a message's 50.
@@ -88,3 +88,44 @@ def reminder_message(
     titles = "; ".join(item.title for item, _ in entries[:5])
     text = clip(f"Action items that need a look: {titles}", 3000)
     return text, [block.to_dict() for block in blocks]
+
+
+def escalation_message(
+    *,
+    recipient_id: str,
+    item: ActionItem,
+    incident: Incident,
+    working_days_late: int,
+    today: date,
+    now: datetime,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The DM to the facilitator (or commander) about an item still open after several nudges:
+    an ask for help, with the item's controls so they can close or reassign it themselves."""
+    owner = f"<@{item.owner_id}>" if item.owner_id else "its owner"
+    days = f"{working_days_late} working day{'' if working_days_late == 1 else 's'}"
+    intro = (
+        f"Could you help find a way forward on this action item from {incident.ref}? "
+        f"It is {days} past due and {owner} has had a few reminders. Maybe it needs a new "
+        "owner, a new date, or a decision that it won't be done: any of those is a fine outcome."
+    )
+    blocks: list[Block] = [
+        SectionBlock(block_id=FollowUp.ESCALATION_INTRO, text=MarkdownTextObject(text=intro)),
+        *item_blocks(item, incident, today=today, now=now, viewer_id=recipient_id, controls=True),
+    ]
+    text = clip(f"Could you help with an action item from {incident.ref}: {item.title}", 3000)
+    return text, [block.to_dict() for block in blocks]
+
+
+def escalation_note(
+    *, item: ActionItem, incident: Incident, helper_id: str | None, working_days_late: int
+) -> str:
+    """The short, blameless line posted in the incident channel when an item is escalated."""
+    title = escape(clip(item.title, 150))
+    owner = f" (owner <@{item.owner_id}>)" if item.owner_id else ""
+    days = f"{working_days_late} working day{'' if working_days_late == 1 else 's'}"
+    helper = (
+        f"<@{helper_id}> has been asked to help find a way forward."
+        if helper_id
+        else "Could someone here help find a way forward?"
+    )
+    return f"{incident.ref}: '{title}'{owner} is {days} past due; {helper}"

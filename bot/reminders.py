@@ -1,0 +1,628 @@
+"""The reminder sweep: every due action item's owner gets one DM listing what needs a look.
+
+The database is the only truth. Each open item has `next_reminder_at`; a sweep
+1. claims the due ones (`claim_batch`: the one cross-team query; `FOR UPDATE SKIP LOCKED` on
+   PostgreSQL, so two `serve` processes never take the same row; a claim is a lease: the row's
+   `next_reminder_at` moves ten minutes ahead, so a sweep that dies comes back to it later: at
+   most one repeat, never a miss),
+2. loads them, their incidents and their owners' working hours in a few IN queries and decides,
+   per item, whether it is nudged now or later (`plan`: the cadence in bot/cadence.py),
+3. sends each owner one DM and records the outcome in one short transaction per owner
+   (`deliver`), guarded by the claim so a sweep whose lease ran out changes nothing.
+
+Failures keep items due: a rate limit, a 5xx or a timeout leaves the owner's items for a later
+sweep with backoff (and a rate limit ends this sweep's sending); errors that retrying can't fix
+(the person left, the DM is refused) are recorded and count as the nudge, so they don't loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cadence import Cadence, Reminder, WorkingHours, next_reminder, next_working_moment
+from bot.config import Settings
+from bot.nudges import hours_in_zone, owner_hours, reschedule
+from bot.ui.reminder import escalation_message, escalation_note, reminder_message
+from models import (
+    ActionItem,
+    ActionStatus,
+    DeliveryKind,
+    Incident,
+    ReminderDelivery,
+    SlackUser,
+)
+
+log = logging.getLogger(__name__)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+LEASE = timedelta(minutes=10)
+BATCH_SIZE = 1000
+FIRST_BACKOFF = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(hours=1)
+# Slack errors worth trying again later; any other error code won't change by waiting.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+# Serialises the claim statements (not the sends) of concurrent sweeps on PostgreSQL, so an
+# owner's due items are never split between two sweeps (which would mean two DMs).
+CLAIM_LOCK_KEY = 7_262_515_305
+_ITEMS = ActionItem.__table__
+
+
+@dataclass(slots=True)
+class SweepReport:
+    """What one sweep did; `select_seconds` is claim + load + group, without Slack sends."""
+
+    owners: int = 0
+    claimed: int = 0
+    dms_sent: int = 0
+    nudged: int = 0
+    rescheduled: int = 0
+    failed: int = 0
+    escalations: int = 0
+    rate_limited: bool = False
+    select_seconds: float = 0.0
+
+    def summary(self) -> str:
+        limited = "; rate limited, the rest waits" if self.rate_limited else ""
+        return (
+            f"reminder sweep: {self.claimed} due item(s) of {self.owners} owner(s); "
+            f"{self.dms_sent} DM(s) sent, {self.nudged} item(s) nudged, "
+            f"{self.rescheduled} rescheduled, {self.failed} failed, "
+            f"{self.escalations} escalated in {self.select_seconds:.3f}s of selection{limited}"
+        )
+
+
+@dataclass(slots=True)
+class Nudge:
+    """An item to mention in its owner's DM now."""
+
+    item: ActionItem
+    incident: Incident
+    overdue: bool
+    escalate: bool
+
+
+@dataclass(slots=True)
+class OwnerDM:
+    team_id: str
+    owner_id: str
+    hours: WorkingHours
+    nudges: list[Nudge] = field(default_factory=list)
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self.hours.zone).date()
+
+
+@dataclass(slots=True)
+class Plan:
+    """The claimed items sorted out: who is DMed about what, and when the others are due."""
+
+    owners: list[OwnerDM] = field(default_factory=list)
+    later: list[tuple[int, datetime | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SweepMemo:
+    """What one sweep reuses from batch to batch: incidents already loaded, and the cadence's
+    answers (a pure function of these inputs: many items share an owner's zone and due date)."""
+
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    zones: dict[str | None, WorkingHours] = field(default_factory=dict)
+    reminders: dict[tuple[Any, ...], Reminder] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailure:
+    code: str
+    transient: bool
+    rate_limited: bool = False
+    retry_after: float = 0.0
+
+
+# ---- 1. claim -----------------------------------------------------------------------------
+
+
+async def claim_batch(
+    sessions: Sessions, *, now: datetime, claim: str, limit: int = BATCH_SIZE
+) -> list[ActionItem]:
+    """Claim up to `limit` due items, longest due first (the due index's order, so each batch
+    reads only what it takes; items due at the same moment come in any order), and, when the
+    batch is full, every other due item of the owners in it, so an owner still gets one DM.
+    Returns the items as the claim left them."""
+    lease_until = now + LEASE
+    async with sessions() as session, session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY}
+            )
+        # Index order only (no tie-break on id): many items share a moment (09:00 in a zone),
+        # and a tie-break would make PostgreSQL read and sort every due row for each batch.
+        due = _due_ids(now).order_by(ActionItem.next_reminder_at).limit(limit)
+        items = list(await session.scalars(_claim(due, claim, lease_until)))
+        owners = {(item.team_id, item.owner_id) for item in items if item.owner_id is not None}
+        if len(items) == limit and owners:
+            # Plain IN lists plan far faster than a list of (team, owner) pairs; the few extra
+            # rows they may match (the same person in another workspace) are due anyway.
+            rest = _due_ids(now).where(
+                ActionItem.team_id.in_(sorted({team for team, _ in owners})),
+                ActionItem.owner_id.in_(sorted({owner for _, owner in owners})),
+            )
+            items += await session.scalars(_claim(rest, claim, lease_until))
+    return items
+
+
+def _due_ids(now: datetime) -> Any:
+    return (
+        select(ActionItem.id)
+        .where(ActionItem.status == ActionStatus.OPEN, ActionItem.next_reminder_at <= now)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _claim(due: Any, claim: str, lease_until: datetime) -> Any:
+    return (
+        update(ActionItem)
+        .where(ActionItem.id.in_(due))
+        .values(reminder_claim=claim, next_reminder_at=lease_until)
+        .returning(ActionItem)  # the claimed rows themselves: no second query to load them
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---- 2. load and group --------------------------------------------------------------------
+
+
+async def plan(
+    sessions: Sessions,
+    client: AsyncWebClient,
+    *,
+    items: Sequence[ActionItem],
+    now: datetime,
+    working_hours: WorkingHours,
+    cadence: Cadence,
+    memo: SweepMemo | None = None,
+) -> Plan:
+    """Load the claimed items' incidents and owners' hours (a few IN queries, users.info only
+    for people never seen) and decide, per item, whether it is nudged now."""
+    async with sessions() as session:
+        memo = memo or SweepMemo()
+        incidents = memo.incidents
+        missing = {item.incident_id for item in items} - incidents.keys()
+        if missing:
+            for incident in await session.scalars(select(Incident).where(Incident.id.in_(missing))):
+                incidents[incident.id] = incident
+        hours = await _owners_hours(session, client, items, working_hours, memo.zones)
+        await session.commit()  # users.info answers are cached for next time
+    result = Plan()
+    by_owner: dict[tuple[str, str], OwnerDM] = {}
+    for item in sorted(items, key=_dm_order):
+        if item.owner_id is None or item.due_date is None or item.status is not ActionStatus.OPEN:
+            result.later.append((item.id, None))
+            continue
+        owner_hours_ = hours.get((item.team_id, item.owner_id))
+        if owner_hours_ is None:  # users.info failed for now: ask again in a minute
+            result.later.append((item.id, now + FIRST_BACKOFF))
+            continue
+        incident = incidents[item.incident_id]
+        nudge_at, nudge = _decide(item, incident, now, owner_hours_, cadence, memo.reminders)
+        if nudge is None:
+            result.later.append((item.id, nudge_at))
+            continue
+        key = (item.team_id, item.owner_id)
+        if key not in by_owner:
+            by_owner[key] = OwnerDM(item.team_id, item.owner_id, owner_hours_)
+            result.owners.append(by_owner[key])
+        by_owner[key].nudges.append(nudge)
+    return result
+
+
+def _dm_order(item: ActionItem) -> tuple[str, str, date, int]:
+    """Owner by owner; within a DM, the most overdue first, then by due date."""
+    return (item.team_id, item.owner_id or "", item.due_date or date.max, item.id)
+
+
+def _decide(
+    item: ActionItem,
+    incident: Incident,
+    now: datetime,
+    hours: WorkingHours,
+    cadence: Cadence,
+    memo: dict[tuple[Any, ...], Reminder],
+) -> tuple[datetime | None, Nudge | None]:
+    """(when, None) to wait until `when`; (None, nudge) to nudge now."""
+    assert item.due_date is not None
+    if item.snoozed_until is not None and item.snoozed_until > now:
+        return item.snoozed_until, None
+    # The cadence reads `last_sent` only as the owner's local date (one nudge per day).
+    last_day = (
+        item.last_reminded_at.astimezone(hours.zone).date() if item.last_reminded_at else None
+    )
+    escalated = item.escalated_at is not None
+    key = (item.due_date, hours, last_day, item.overdue_nudges, escalated)
+    reminder = memo.get(key)
+    if reminder is None:
+        reminder = memo[key] = next_reminder(
+            due=item.due_date,
+            now=now,
+            overdue_nudges=item.overdue_nudges,
+            hours=hours,
+            cadence=cadence,
+            escalated=escalated,
+            last_sent=item.last_reminded_at,
+        )
+    snooze_over = item.snoozed_until is not None and next_working_moment(now, hours) == now
+    if reminder.at > now and not snooze_over:
+        return reminder.at, None  # e.g. the sweep ran after hours, or at the weekend
+    overdue = now.astimezone(hours.zone).date() > item.due_date
+    return None, Nudge(item, incident, overdue=overdue, escalate=reminder.escalate and overdue)
+
+
+async def _owners_hours(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    items: Iterable[ActionItem],
+    defaults: WorkingHours,
+    zones_seen: dict[str | None, WorkingHours],
+) -> dict[tuple[str, str], WorkingHours]:
+    """Each owner's working hours, from the user cache in one query per team."""
+    owners: dict[str, set[str]] = {}
+    for item in items:
+        if item.owner_id is not None:
+            owners.setdefault(item.team_id, set()).add(item.owner_id)
+    found: dict[tuple[str, str], WorkingHours] = {}
+    for team_id, user_ids in owners.items():
+        rows = await session.execute(
+            select(SlackUser.user_id, SlackUser.tz).where(
+                SlackUser.team_id == team_id, SlackUser.user_id.in_(user_ids)
+            )
+        )
+        zones = {row.user_id: row.tz for row in rows}
+        for user_id in sorted(user_ids):
+            if user_id in zones:
+                tz = zones[user_id]
+                if tz not in zones_seen:
+                    zones_seen[tz] = hours_in_zone(defaults, tz)
+                found[(team_id, user_id)] = zones_seen[tz]
+                continue
+            try:
+                found[(team_id, user_id)] = await owner_hours(
+                    session=session,
+                    client=client,
+                    team_id=team_id,
+                    user_id=user_id,
+                    defaults=defaults,
+                )
+            except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
+                log.warning("couldn't look up %s's time zone: %s", user_id, _failure(error).code)
+    return found
+
+
+# ---- 3. send and record -------------------------------------------------------------------
+
+
+async def deliver(
+    sessions: Sessions,
+    client: AsyncWebClient,
+    work: Plan,
+    *,
+    claim: str,
+    now: datetime,
+    cadence: Cadence,
+    report: SweepReport,
+) -> None:
+    """Reschedule the items not due yet, then DM each owner and record it. After a rate limit,
+    the owners not reached yet wait for Retry-After."""
+    if work.later:
+        async with sessions() as session, session.begin():
+            await session.execute(
+                update(_ITEMS)
+                .where(_ITEMS.c.id == bindparam("b_id"), _ITEMS.c.reminder_claim == claim)
+                .values(
+                    next_reminder_at=bindparam("b_next", type_=_ITEMS.c.next_reminder_at.type),
+                    reminder_claim=None,
+                ),
+                [{"b_id": item_id, "b_next": at} for item_id, at in work.later],
+            )
+        report.rescheduled += len(work.later)
+    for index, owner in enumerate(work.owners):
+        pause = await _nudge_owner(sessions, client, owner, claim=claim, now=now, cadence=cadence)
+        report.owners += 1
+        report.escalations += pause.escalations
+        if pause.sent:
+            report.dms_sent += 1
+            report.nudged += len(owner.nudges)
+        else:
+            report.failed += len(owner.nudges)
+        if pause.rate_limited is not None:
+            report.rate_limited = True
+            rest = [n.item.id for later in work.owners[index + 1 :] for n in later.nudges]
+            await release(sessions, claim=claim, at=now + pause.rate_limited, ids=rest)
+            return
+
+
+@dataclass(slots=True)
+class _Outcome:
+    sent: bool = False
+    escalations: int = 0
+    rate_limited: timedelta | None = None
+
+
+async def _nudge_owner(
+    sessions: Sessions,
+    client: AsyncWebClient,
+    owner: OwnerDM,
+    *,
+    claim: str,
+    now: datetime,
+    cadence: Cadence,
+) -> _Outcome:
+    outcome = _Outcome()
+    today = owner.today(now)
+    text_, blocks = reminder_message(
+        recipient_id=owner.owner_id,
+        entries=[(nudge.item, nudge.incident) for nudge in owner.nudges],
+        today=today,
+        now=now,
+        hours=owner.hours,
+    )
+    channel_id = message_ts = None
+    failure: SendFailure | None = None
+    try:
+        response = await client.chat_postMessage(channel=owner.owner_id, text=text_, blocks=blocks)
+        channel_id, message_ts = response.get("channel"), response.get("ts")
+        outcome.sent = True
+    except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
+        failure = _failure(error)
+        if failure.rate_limited:
+            outcome.rate_limited = timedelta(seconds=failure.retry_after)
+    deliveries = [
+        ReminderDelivery(
+            team_id=owner.team_id,
+            action_item_id=nudge.item.id,
+            recipient_id=owner.owner_id,
+            kind=DeliveryKind.REMINDER,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            error=failure.code if failure else None,
+            sent_at=now,
+        )
+        for nudge in owner.nudges
+    ]
+    for nudge in owner.nudges:
+        item = nudge.item
+        if failure is not None and failure.transient:
+            item.send_failures += 1
+            backoff = min(FIRST_BACKOFF * 2 ** (item.send_failures - 1), MAX_BACKOFF)
+            item.next_reminder_at = now + max(timedelta(seconds=failure.retry_after), backoff)
+            continue
+        # Sent, or refused for good (the person left, DMs are off): either way this slot's
+        # nudge is spent, so the item isn't retried every minute.
+        if failure is None:
+            item.reminder_count += 1
+        item.last_reminded_at = now
+        item.overdue_nudges += int(nudge.overdue)
+        item.send_failures = 0
+        item.snoozed_until = None
+        if nudge.escalate:
+            escalated, rate_limited, rows = await _escalate(
+                client, nudge, hours=owner.hours, today=today, now=now
+            )
+            deliveries += rows
+            if escalated:
+                item.escalated_at = now
+                outcome.escalations += 1
+            if rate_limited is not None:
+                outcome.rate_limited = rate_limited
+        reschedule(item, now=now, hours=owner.hours, cadence=cadence)
+    if failure is not None:
+        log_failure = log.info if failure.transient else log.warning
+        log_failure(
+            "reminder DM to %s failed (%s); %s",
+            owner.owner_id,
+            failure.code,
+            "will retry" if failure.transient else "counted as sent",
+        )
+    await _record(sessions, [nudge.item for nudge in owner.nudges], deliveries, claim=claim)
+    return outcome
+
+
+async def _escalate(
+    client: AsyncWebClient, nudge: Nudge, *, hours: WorkingHours, today: date, now: datetime
+) -> tuple[bool, timedelta | None, list[ReminderDelivery]]:
+    """Ask the facilitator (or the commander) to help, and say so in the incident channel.
+    Escalated when either message went out; otherwise it is tried again at the next nudge."""
+    item, incident = nudge.item, nudge.incident
+    helper = next(
+        (
+            person
+            for person in (incident.facilitator_id, incident.commander_id)
+            if person and person != item.owner_id
+        ),
+        None,
+    )
+    assert item.due_date is not None
+    late = _working_days_between(item.due_date, today, hours.weekdays)
+    sends: list[tuple[str, dict[str, Any]]] = []
+    if helper is not None:
+        text_, blocks = escalation_message(
+            recipient_id=helper,
+            item=item,
+            incident=incident,
+            working_days_late=late,
+            today=today,
+            now=now,
+        )
+        sends.append((helper, {"channel": helper, "text": text_, "blocks": blocks}))
+    if incident.channel_id:
+        note = escalation_note(
+            item=item, incident=incident, helper_id=helper, working_days_late=late
+        )
+        sends.append((incident.channel_id, {"channel": incident.channel_id, "text": note}))
+    rows: list[ReminderDelivery] = []
+    escalated, rate_limited = False, None
+    for recipient, arguments in sends:
+        row = ReminderDelivery(
+            team_id=item.team_id,
+            action_item_id=item.id,
+            recipient_id=recipient,
+            kind=DeliveryKind.ESCALATION,
+            sent_at=now,
+        )
+        try:
+            response = await client.chat_postMessage(**arguments)
+            row.channel_id, row.message_ts = response.get("channel"), response.get("ts")
+            escalated = True
+        except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
+            failure = _failure(error)
+            row.error = failure.code
+            log.warning("escalation of item %s to %s failed: %s", item.id, recipient, row.error)
+            if failure.rate_limited:
+                rate_limited = timedelta(seconds=failure.retry_after)
+        rows.append(row)
+    return escalated, rate_limited, rows
+
+
+def _working_days_between(due: date, today: date, weekdays: frozenset[int]) -> int:
+    """Working days after `due` up to and including `today`."""
+    days, day = 0, due
+    while day < today:
+        day += timedelta(days=1)
+        days += day.weekday() in weekdays
+    return days
+
+
+async def _record(
+    sessions: Sessions,
+    items: Sequence[ActionItem],
+    deliveries: Sequence[ReminderDelivery],
+    *,
+    claim: str,
+) -> None:
+    """One short transaction: the items' new schedule (only while the claim is still ours)
+    and the delivery log. The UPDATE goes first, so SQLite takes its write lock up front."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.id == bindparam("b_id"), _ITEMS.c.reminder_claim == claim)
+            .values(
+                next_reminder_at=bindparam("b_next", type_=_ITEMS.c.next_reminder_at.type),
+                last_reminded_at=bindparam("b_last", type_=_ITEMS.c.last_reminded_at.type),
+                snoozed_until=bindparam("b_snoozed", type_=_ITEMS.c.snoozed_until.type),
+                escalated_at=bindparam("b_escalated", type_=_ITEMS.c.escalated_at.type),
+                reminder_count=bindparam("b_count"),
+                overdue_nudges=bindparam("b_overdue"),
+                send_failures=bindparam("b_failures"),
+                reminder_claim=None,
+            ),
+            [
+                {
+                    "b_id": item.id,
+                    "b_next": item.next_reminder_at,
+                    "b_last": item.last_reminded_at,
+                    "b_snoozed": item.snoozed_until,
+                    "b_escalated": item.escalated_at,
+                    "b_count": item.reminder_count,
+                    "b_overdue": item.overdue_nudges,
+                    "b_failures": item.send_failures,
+                }
+                for item in items
+            ],
+        )
+        session.add_all(deliveries)
+
+
+async def release(
+    sessions: Sessions, *, claim: str, at: datetime, ids: Sequence[int] | None = None
+) -> None:
+    """Give claimed items back, due at `at` (all of this sweep's unrecorded ones by default)."""
+    statement = update(_ITEMS).where(_ITEMS.c.reminder_claim == claim)
+    if ids is not None:
+        if not ids:
+            return
+        statement = statement.where(_ITEMS.c.id.in_(ids))
+    async with sessions() as session, session.begin():
+        await session.execute(statement.values(next_reminder_at=at, reminder_claim=None))
+
+
+def _failure(error: BaseException) -> SendFailure:
+    """What a failed call means for the items: try again later (and how soon), or not."""
+    if not isinstance(error, SlackApiError):  # timeouts and dropped connections
+        return SendFailure(code=type(error).__name__, transient=True)
+    response = error.response
+    status = getattr(response, "status_code", 200)
+    data = response.data if isinstance(response.data, dict) else {}
+    code = str(data.get("error") or f"http_{status}")
+    headers = {str(k).lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
+    retry_after = headers.get("retry-after")
+    if isinstance(retry_after, list):
+        retry_after = retry_after[0] if retry_after else None
+    try:
+        wait = max(0.0, float(retry_after)) if retry_after is not None else 0.0
+    except ValueError:
+        wait = 0.0
+    rate_limited = status == 429 or code == "ratelimited"
+    transient = rate_limited or status >= 500 or code in TRANSIENT_ERRORS
+    return SendFailure(code=code, transient=transient, rate_limited=rate_limited, retry_after=wait)
+
+
+# ---- the sweep ----------------------------------------------------------------------------
+
+
+async def sweep(
+    *,
+    sessions: Sessions,
+    client: AsyncWebClient,
+    settings: Settings,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+) -> SweepReport:
+    """One sweep at `now`: batch after batch until nothing is due (or Slack rate limits us).
+    Claims not recorded when it stops (cancelled at shutdown, an error) are given back, due now."""
+    claim = str(uuid.uuid4())
+    report = SweepReport()
+    memo = SweepMemo()
+    try:
+        while not report.rate_limited:
+            started = time.perf_counter()
+            items = await claim_batch(sessions, now=now, claim=claim, limit=batch_size)
+            if not items:
+                report.select_seconds += time.perf_counter() - started
+                break
+            report.claimed += len(items)
+            work = await plan(
+                sessions,
+                client,
+                items=items,
+                now=now,
+                working_hours=settings.working_hours,
+                cadence=settings.cadence,
+                memo=memo,
+            )
+            report.select_seconds += time.perf_counter() - started
+            await deliver(
+                sessions,
+                client,
+                work,
+                claim=claim,
+                now=now,
+                cadence=settings.cadence,
+                report=report,
+            )
+    finally:
+        await asyncio.shield(release(sessions, claim=claim, at=now))
+    return report
