@@ -57,6 +57,7 @@ def schedule_after_assignment(
     item.overdue_nudges = 0
     item.snoozed_until = None
     item.last_reminded_at = now
+    release(item)
     reschedule(item, now=now, hours=hours, cadence=cadence)
 
 
@@ -85,10 +86,17 @@ def snooze(item: ActionItem, *, until: datetime) -> None:
     """Quiet until `until` (from cadence.snooze_until); the sweep brings it back then."""
     item.snoozed_until = until
     item.next_reminder_at = until
+    release(item)  # a sweep holding it must not overwrite the snooze with its own schedule
+
+
+def release(item: ActionItem) -> None:
+    """No sweep holds the item any more (its guarded write then changes nothing)."""
+    item.reminder_claim = None
+    item.claimed_until = None
 
 
 def close(item: ActionItem) -> None:
     """Closed items are never nudged again."""
     item.next_reminder_at = None
     item.snoozed_until = None
-    item.reminder_claim = None
+    release(item)

@@ -72,9 +72,11 @@ class ActionItem(TeamScoped, Timestamps, Base):
     escalated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(32))
-    # The sweep holding this item: set with a lease in next_reminder_at when claimed, cleared
-    # when the nudge is recorded. A crash leaves the lease to expire: at most one repeat.
+    # The sweep holding this item, until when: set when claimed, cleared when the nudge is
+    # recorded. A crash leaves the lease to expire: at most one repeat. Not indexed on purpose:
+    # claiming must not rewrite index entries (PostgreSQL then updates the rows in place).
     reminder_claim: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None]
     send_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     incident: Mapped[Incident] = relationship(back_populates="action_items", lazy="raise")

@@ -35,6 +35,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('action_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reminder_claim', sa.String(length=36), nullable=True))
+        batch_op.add_column(sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('send_failures', sa.Integer(), server_default='0', nullable=False))
 
     with op.batch_alter_table('timeline_events', schema=None) as batch_op:
@@ -48,6 +49,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('action_items', schema=None) as batch_op:
         batch_op.drop_column('send_failures')
+        batch_op.drop_column('claimed_until')
         batch_op.drop_column('reminder_claim')
 
     with op.batch_alter_table('digest_posts', schema=None) as batch_op:
