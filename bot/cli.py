@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     remind = commands.add_parser("remind", help="send due action-item reminders")
     remind.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
 
+    digest = commands.add_parser(
+        "digest", help="post this week's digest now, if it hasn't gone out yet"
+    )
+    digest.add_argument("--once", action="store_true", required=True, help="one run, then exit")
+
     export = commands.add_parser(
         "export", help="print an incident's postmortem: the document, or the full record"
     )
@@ -68,8 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "serve":
             settings.require_slack()
-        elif args.command == "remind" and not settings.slack_bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set; it is required to send reminders")
+        elif args.command in ("remind", "digest") and not settings.slack_bot_token:
+            raise ConfigError(f"SLACK_BOT_TOKEN is not set; it is required to {args.command}")
     except ConfigError as error:
         print(f"hindsight: {error.message}", file=sys.stderr)
         return 2
@@ -83,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(migrate(settings))
     elif args.command == "remind":
         return asyncio.run(remind_once(settings))
+    elif args.command == "digest":
+        return asyncio.run(digest_once(settings))
     elif args.command == "export":
         return asyncio.run(export(settings, ref=args.ref, fmt=args.format, team_id=args.team))
     return 0
@@ -135,6 +142,40 @@ async def remind_once(settings: Settings) -> int:
         await engine.dispose()
     print(report.summary())
     return 0
+
+
+async def digest_once(settings: Settings) -> int:
+    """This week's digest for the workspace, now (whatever DIGEST_SCHEDULE says; a week's digest
+    is posted once however often this runs). One line per team; 1 if a post failed or the
+    database can't be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import create_engine, create_sessionmaker
+    from bot.digest import post_weekly_digests
+    from bot.jobs import describe
+    from bot.slack import create_web_client
+    from models import utcnow
+
+    if settings.digest_channel is None:
+        print("hindsight digest: no channel; set DIGEST_CHANNEL or POSTMORTEM_CHANNEL")
+        return 0
+    engine = create_engine(settings.database_url)
+    client = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
+    try:
+        outcomes = await post_weekly_digests(
+            sessions=create_sessionmaker(engine), client=client, settings=settings, now=utcnow()
+        )
+    except (SQLAlchemyError, OSError) as error:
+        reason = type(getattr(error, "orig", None) or error).__name__
+        print(f"hindsight digest: the database can't be used ({reason})", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    for outcome in outcomes:
+        print(f"hindsight digest {outcome.period} for {outcome.team_id}: {describe(outcome)}")
+    if not outcomes:
+        print("hindsight digest: nothing to post")
+    return 1 if any(outcome.error for outcome in outcomes) else 0
 
 
 def check_wording_lines(path: str | None, *, people: Sequence[str]) -> int:

@@ -1,7 +1,10 @@
 """The serve process's scheduled work, on the runtime's APScheduler (started with the server).
 
 - the reminder sweep (bot/reminders.py), every REMINDER_INTERVAL_SECONDS, from start-up on;
-- the weekly digest: added here by `schedule_jobs` as well (see the marked place below).
+- the weekly digest (bot/digest.py): checked every 15 minutes, posted once per team and week
+  within a day after DIGEST_SCHEDULE. Checking often, rather than one cron moment, means a
+  restart at the wrong minute or a failed post is caught up; the digest's own claim keeps it
+  to one post whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.digest import DigestOutcome, digest_due, post_weekly_digests
 from bot.reminders import sweep
 
 if TYPE_CHECKING:
@@ -18,6 +22,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REMINDER_JOB_ID = "reminders.sweep"
+DIGEST_JOB_ID = "digest.weekly"
+DIGEST_CHECK_MINUTES = 15
 
 
 def schedule_jobs(runtime: Runtime) -> None:
@@ -33,7 +39,18 @@ def schedule_jobs(runtime: Runtime) -> None:
         next_run_time=datetime.now(UTC),  # first sweep right away: catch up after a restart
         replace_existing=True,
     )
-    # The weekly digest job goes here (settings.digest_schedule; None = off).
+    if runtime.settings.digest_schedule is not None:
+        runtime.scheduler.add_job(
+            run_weekly_digest,
+            "interval",
+            args=[runtime],
+            id=DIGEST_JOB_ID,
+            minutes=DIGEST_CHECK_MINUTES,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
 
 
 async def run_reminder_sweep(runtime: Runtime) -> None:
@@ -53,3 +70,30 @@ async def run_reminder_sweep(runtime: Runtime) -> None:
         logger.info(report.summary())
     else:
         logger.debug(report.summary())
+
+
+async def run_weekly_digest(runtime: Runtime) -> None:
+    """Post this week's digests if their time has come and nobody has yet; errors are logged
+    and the next check tries again."""
+    now = runtime.clock()
+    if not digest_due(runtime.settings.digest_schedule, now):
+        return
+    try:
+        outcomes = await post_weekly_digests(
+            sessions=runtime.sessions, client=runtime.app.client, settings=runtime.settings, now=now
+        )
+    except Exception:
+        logger.exception("weekly digest failed; the next check tries again")
+        return
+    for outcome in outcomes:
+        logger.info(
+            "weekly digest %s for %s: %s", outcome.period, outcome.team_id, describe(outcome)
+        )
+
+
+def describe(outcome: DigestOutcome) -> str:
+    if outcome.message_ts:
+        return f"posted ({outcome.message_ts})"
+    if outcome.error:
+        return f"not posted: {outcome.error} (tried again later this week)"
+    return f"skipped: {outcome.skipped}"

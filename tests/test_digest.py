@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +13,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import build_runtime
 from bot.config import DigestSchedule, Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.digest import DigestOutcome, digest_due, iso_period, post_weekly_digests
 from bot.ids import Digest
+from bot.jobs import DIGEST_JOB_ID, run_weekly_digest
 from bot.slack import create_web_client
 from models import (
     ActionItem,
@@ -27,8 +30,10 @@ from models import (
     Severity,
 )
 from tests.clock import FrozenClock
-from tests.conftest import BOT_TOKEN, TEAM_ID, make_settings
+from tests.conftest import BOT_TOKEN, TEAM_ID, make_settings, serve_app
 from tests.fakeslack import FakeSlack
+from tests.test_cli import base_env
+from tests.test_cli import run as cli
 
 TEAM_B = "T0TEAM2"
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 48
@@ -408,3 +413,69 @@ def test_the_digest_is_due_from_its_moment_for_a_day_within_its_week() -> None:
     assert not digest_due(sunday_late, sunday + timedelta(hours=2))  # next week already
     assert iso_period(sunday) == "2026-W48"
     assert iso_period(sunday + timedelta(hours=2)) == "2026-W49"
+
+
+# ---- how it is run: the serve job and `hindsight digest --once` --------------------------------
+
+
+async def test_serve_posts_the_digest_once_its_moment_has_come(
+    fake_slack: FakeSlack, database_url: str, channel: str, sessions: Sessions
+) -> None:
+    await seed_team(sessions)
+    settings = make_settings(
+        fake_slack, database_url, DIGEST_CHANNEL=channel, DIGEST_SCHEDULE="mon 08:30"
+    )
+    clock = FrozenClock(MONDAY)  # 09:00, half an hour after the scheduled moment
+    async with serve_app(build_runtime(settings, clock=clock)) as bot:
+        assert bot.runtime.scheduler.get_job(DIGEST_JOB_ID) is not None
+        [post] = await fake_slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == channel
+    [row] = await digest_rows(sessions)
+    assert (row.team_id, row.period, row.message_ts) == (TEAM_ID, "2026-W48", post_ts(fake_slack))
+
+
+async def test_serve_waits_for_the_moment_and_off_means_no_job(
+    fake_slack: FakeSlack, database_url: str, channel: str, sessions: Sessions
+) -> None:
+    await seed_team(sessions)
+    early = make_settings(
+        fake_slack, database_url, DIGEST_CHANNEL=channel, DIGEST_SCHEDULE="mon 10:00"
+    )
+    async with serve_app(build_runtime(early, clock=FrozenClock(MONDAY))) as bot:
+        job = bot.runtime.scheduler.get_job(DIGEST_JOB_ID)
+        assert job is not None
+        await run_weekly_digest(bot.runtime)  # the job's own check, an hour too early
+    off = make_settings(fake_slack, database_url, DIGEST_CHANNEL=channel, DIGEST_SCHEDULE="off")
+    async with serve_app(build_runtime(off, clock=FrozenClock(MONDAY))) as bot:
+        assert bot.runtime.scheduler.get_job(DIGEST_JOB_ID) is None
+    assert posted(fake_slack, channel) == [] and await digest_rows(sessions) == []
+
+
+def post_ts(fake: FakeSlack) -> str:
+    [message] = [m for c in fake.channels.values() for m in c.messages]
+    return str(message["ts"])
+
+
+async def test_digest_once_posts_now_and_only_once_a_week(
+    tmp_path: Path, fake_slack: FakeSlack, database_url: str, channel: str, sessions: Sessions
+) -> None:
+    await seed_team(sessions)
+    env = base_env() | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": fake_slack.base_url,
+        "DATABASE_URL": database_url,
+        "DIGEST_CHANNEL": channel,
+    }
+    first = cli(["digest", "--once"], env, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert f"for {TEAM_ID}: posted" in first.stdout
+    assert len(posted(fake_slack, channel)) == 1
+    again = cli(["digest", "--once"], env, tmp_path)
+    assert again.returncode == 0 and "posted" not in again.stdout
+    assert len(posted(fake_slack, channel)) == 1
+    assert BOT_TOKEN not in first.stdout + first.stderr + again.stdout + again.stderr
+
+
+def test_digest_once_needs_the_token(tmp_path: Path) -> None:
+    result = cli(["digest", "--once"], base_env(), tmp_path)
+    assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr
