@@ -237,15 +237,8 @@ async def schedule_for_owner(
     settings: Settings,
 ) -> None:
     """A fresh reminder schedule in the (new) owner's own working hours."""
-    if item.owner_id is None:
-        item.next_reminder_at = None
-        return
-    hours = await nudges.owner_hours(
-        session=session,
-        client=client,
-        team_id=item.team_id,
-        user_id=item.owner_id,
-        defaults=settings.working_hours,
+    hours = await nudges.item_hours(
+        session=session, client=client, item=item, defaults=settings.working_hours
     )
     nudges.schedule_after_assignment(item, now=now, hours=hours, cadence=settings.cadence)
 
@@ -291,12 +284,8 @@ async def settle_items(
             )
             newly_owned.append(item)
         elif item.next_reminder_at is None:
-            hours = await nudges.owner_hours(
-                session=session,
-                client=client,
-                team_id=team_id,
-                user_id=item.owner_id,
-                defaults=settings.working_hours,
+            hours = await nudges.item_hours(
+                session=session, client=client, item=item, defaults=settings.working_hours
             )
             nudges.reschedule(item, now=now, hours=hours, cadence=settings.cadence)
     return Settled(incident=incident, items=items, newly_owned=newly_owned)

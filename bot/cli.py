@@ -7,14 +7,20 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, HindsightError
 
 if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
     from bot.app import Runtime
+
+    Sessions = async_sessionmaker[AsyncSession]
 
 logger = logging.getLogger("hindsight")
 
@@ -121,61 +127,63 @@ async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None)
 
 async def remind_once(settings: Settings) -> int:
     """One reminder sweep now; prints its one-line summary. 1 when the database can't be used."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.db import create_engine, create_sessionmaker
     from bot.reminders import sweep
-    from bot.slack import create_web_client
-    from models import utcnow
 
-    engine = create_engine(settings.database_url)
-    client = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
-    try:
-        report = await sweep(
-            sessions=create_sessionmaker(engine), client=client, settings=settings, now=utcnow()
-        )
-    except (SQLAlchemyError, OSError) as error:
-        reason = type(getattr(error, "orig", None) or error).__name__
-        print(f"hindsight remind: the database can't be used ({reason})", file=sys.stderr)
-        return 1
-    finally:
-        await engine.dispose()
-    print(report.summary())
-    return 0
+    async def run(sessions: Sessions, client: AsyncWebClient, now: datetime) -> int:
+        report = await sweep(sessions=sessions, client=client, settings=settings, now=now)
+        print(report.summary())
+        return 0
+
+    return await batch_run("remind", settings, run)
 
 
 async def digest_once(settings: Settings) -> int:
     """This week's digest for the workspace, now (whatever DIGEST_SCHEDULE says; a week's digest
     is posted once however often this runs). One line per team; 1 if a post failed or the
     database can't be used."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.db import create_engine, create_sessionmaker
     from bot.digest import post_weekly_digests
     from bot.jobs import describe
-    from bot.slack import create_web_client
-    from models import utcnow
 
     if settings.digest_channel is None:
         print("hindsight digest: no channel; set DIGEST_CHANNEL or POSTMORTEM_CHANNEL")
         return 0
+
+    async def run(sessions: Sessions, client: AsyncWebClient, now: datetime) -> int:
+        outcomes = await post_weekly_digests(
+            sessions=sessions, client=client, settings=settings, now=now
+        )
+        for outcome in outcomes:
+            print(f"hindsight digest {outcome.period} for {outcome.team_id}: {describe(outcome)}")
+        if not outcomes:
+            print("hindsight digest: nothing to post")
+        return 1 if any(outcome.error for outcome in outcomes) else 0
+
+    return await batch_run("digest", settings, run)
+
+
+async def batch_run(
+    command: str,
+    settings: Settings,
+    work: Callable[[Sessions, AsyncWebClient, datetime], Awaitable[int]],
+) -> int:
+    """A cron command's database and Slack client, closed after `work`; 1 with one line on
+    stderr when the database can't be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import create_engine, create_sessionmaker
+    from bot.slack import create_web_client
+    from models import utcnow
+
     engine = create_engine(settings.database_url)
     client = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
     try:
-        outcomes = await post_weekly_digests(
-            sessions=create_sessionmaker(engine), client=client, settings=settings, now=utcnow()
-        )
+        return await work(create_sessionmaker(engine), client, utcnow())
     except (SQLAlchemyError, OSError) as error:
         reason = type(getattr(error, "orig", None) or error).__name__
-        print(f"hindsight digest: the database can't be used ({reason})", file=sys.stderr)
+        print(f"hindsight {command}: the database can't be used ({reason})", file=sys.stderr)
         return 1
     finally:
         await engine.dispose()
-    for outcome in outcomes:
-        print(f"hindsight digest {outcome.period} for {outcome.team_id}: {describe(outcome)}")
-    if not outcomes:
-        print("hindsight digest: nothing to post")
-    return 1 if any(outcome.error for outcome in outcomes) else 0
 
 
 def check_wording_lines(path: str | None, *, people: Sequence[str]) -> int:

@@ -158,15 +158,9 @@ async def snooze(
     )
     if item.status is not ActionStatus.OPEN:
         return Outcome(item, incident, changed=False)
-    hours = settings.working_hours
-    if item.owner_id is not None:
-        hours = await nudges.owner_hours(
-            session=session,
-            client=client,
-            team_id=team_id,
-            user_id=item.owner_id,
-            defaults=settings.working_hours,
-        )
+    hours = await nudges.item_hours(
+        session=session, client=client, item=item, defaults=settings.working_hours
+    )
     until = cadence.snooze_until(now, days=days, hours=hours)
     nudges.snooze(item, until=until)
     audit(session, item, actor_id, "action.snooze", {"days": days, "until": until.isoformat()})

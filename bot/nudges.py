@@ -49,6 +49,21 @@ async def owner_hours(
     return hours_in_zone(defaults, person.tz)
 
 
+async def item_hours(
+    *, session: AsyncSession, client: AsyncWebClient, item: ActionItem, defaults: WorkingHours
+) -> WorkingHours:
+    """The working week of the item's owner (the defaults, in UTC, while it has none)."""
+    if item.owner_id is None:
+        return defaults
+    return await owner_hours(
+        session=session,
+        client=client,
+        team_id=item.team_id,
+        user_id=item.owner_id,
+        defaults=defaults,
+    )
+
+
 def schedule_after_assignment(
     item: ActionItem, *, now: datetime, hours: WorkingHours, cadence: Cadence
 ) -> None:
