@@ -19,6 +19,7 @@ from bot.capture_writer import CaptureWriter
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.declare import running_backfills
+from bot.jobs import stop_running_jobs
 from bot.slack import create_web_client
 from models import utcnow
 
@@ -42,6 +43,7 @@ class Runtime:
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await stop_running_jobs()  # a sweep cut short gives its claims back before the engine goes
         await cancel_backfills()
         await self.capture.stop()  # what was queued is committed before the engine goes
         await self.engine.dispose()

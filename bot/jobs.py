@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -53,6 +55,35 @@ def schedule_jobs(runtime: Runtime) -> None:
         )
 
 
+_running: set[asyncio.Task[None]] = set()
+
+
+def tracked(job: Callable[[Runtime], Awaitable[None]]) -> Callable[[Runtime], Awaitable[None]]:
+    """Remember a job while it runs, so shutdown can stop it while the database is still open
+    (a sweep stopped that way gives back the items it had not recorded yet)."""
+
+    async def run(runtime: Runtime) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        _running.add(task)
+        try:
+            await job(runtime)
+        finally:
+            _running.discard(task)
+
+    run.__name__ = job.__name__
+    return run
+
+
+async def stop_running_jobs() -> None:
+    """Cancel the jobs still running and wait for them to clean up."""
+    tasks = list(_running)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@tracked
 async def run_reminder_sweep(runtime: Runtime) -> None:
     """One sweep at the runtime's clock; an error is logged, and the next run tries again
     (the database still says what is due)."""
@@ -72,6 +103,7 @@ async def run_reminder_sweep(runtime: Runtime) -> None:
         logger.debug(report.summary())
 
 
+@tracked
 async def run_weekly_digest(runtime: Runtime) -> None:
     """Post this week's digests if their time has come and nobody has yet; errors are logged
     and the next check tries again."""

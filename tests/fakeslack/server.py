@@ -138,6 +138,8 @@ class FakeSlack(SlackState):
         self._calls: list[Call] = []
         self._failures: list[Failure] = []
         self._response_urls: dict[str, int] = {}
+        self._holds: dict[str, threading.Event] = {}
+        self.held: dict[str, int] = {}  # calls that waited (or wait) at a hold, per method
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -241,6 +243,13 @@ class FakeSlack(SlackState):
         with self._lock:
             self._failures.append(Failure(method, status, error, retry_after, times))
 
+    def hold(self, method: str) -> threading.Event:
+        """Keep calls to ``method`` waiting (a slow Slack) until the returned event is set."""
+        gate = threading.Event()
+        with self._lock:
+            self._holds[method] = gate
+        return gate
+
     def clear_failures(self) -> None:
         """Drop all pending injected failures."""
         with self._lock:
@@ -311,6 +320,11 @@ class FakeSlack(SlackState):
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         token = token or args.pop("token", None)
         args.pop("token", None)
+        gate = self._holds.get(method)
+        if gate is not None:
+            with self._lock:
+                self.held[method] = self.held.get(method, 0) + 1
+            gate.wait(timeout=30)
         return self._api(method, verb, args, token)
 
     def _api(self, method: str, verb: str, args: dict[str, Any], token: str | None) -> Response:
