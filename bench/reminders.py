@@ -180,6 +180,8 @@ async def select_and_group(
         planning += time.perf_counter() - claimed
         items += sum(len(owner.nudges) for owner in work.owners)
         owners += len(work.owners)
+        if len(claimed_items) < batch:
+            break
     await reset_claims(sessions)
     return claiming, planning, items, owners
 
@@ -189,7 +191,7 @@ async def reset_claims(sessions: Sessions) -> None:
         await session.execute(
             update(ActionItem)
             .where(ActionItem.reminder_claim.is_not(None))
-            .values(reminder_claim=None, next_reminder_at=due_at())
+            .values(reminder_claim=None, claimed_until=None)
         )
 
 

@@ -2,13 +2,14 @@
 
 The database is the only truth. Each open item has `next_reminder_at`; a sweep
 1. claims the due ones (`claim_batch`: the one cross-team query; `FOR UPDATE SKIP LOCKED` on
-   PostgreSQL, so two `serve` processes never take the same row; a claim is a lease: the row's
-   `next_reminder_at` moves ten minutes ahead, so a sweep that dies comes back to it later: at
-   most one repeat, never a miss),
-2. loads them, their incidents and their owners' working hours in a few IN queries and decides,
-   per item, whether it is nudged now or later (`plan`: the cadence in bot/cadence.py),
+   PostgreSQL, so two `serve` processes never take the same row; a claim is a lease in its own
+   unindexed column, `claimed_until`, ten minutes ahead, so a sweep that dies leaves the item due
+   once the lease is over: at most one repeat, never a miss),
+2. loads their incidents and their owners' working hours in a few IN queries and decides, per
+   item, whether it is nudged now or later (`plan`: the cadence in bot/cadence.py),
 3. sends each owner one DM and records the outcome in one short transaction per owner
-   (`deliver`), guarded by the claim so a sweep whose lease ran out changes nothing.
+   (`deliver`), guarded by the claim so a sweep whose claim was released (the item snoozed,
+   reassigned or closed meanwhile) or whose lease ran out changes nothing.
 
 Failures keep items due: a rate limit, a 5xx or a timeout leaves the owner's items for a later
 sweep with backoff (and a rate limit ends this sweep's sending); errors that retrying can't fix
@@ -24,12 +25,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import any_, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cadence import Cadence, Reminder, WorkingHours, next_reminder, next_working_moment
@@ -41,6 +42,7 @@ from models import (
     ActionStatus,
     DeliveryKind,
     Incident,
+    Priority,
     ReminderDelivery,
     SlackUser,
 )
@@ -50,7 +52,9 @@ log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 
 LEASE = timedelta(minutes=10)
-BATCH_SIZE = 1000
+# All that is due at once, up to this many: each batch costs statements and round trips, and
+# the lease runs from the sweep's `now` whatever the batch size.
+BATCH_SIZE = 20_000
 FIRST_BACKOFF = timedelta(seconds=60)
 MAX_BACKOFF = timedelta(hours=1)
 # Slack errors worth trying again later; any other error code won't change by waiting.
@@ -61,6 +65,31 @@ TRANSIENT_ERRORS = frozenset(
 # owner's due items are never split between two sweeps (which would mean two DMs).
 CLAIM_LOCK_KEY = 7_262_515_305
 _ITEMS = ActionItem.__table__
+
+
+class ClaimedItem(NamedTuple):
+    """What the sweep reads of a claimed item: enough to decide and to draw it in a DM. Plain
+    tuples: building 10,000 ORM objects costs more than the claim itself, and a tuple's fields
+    read ten times faster than a result row's. An owner's items become ActionItem objects only
+    when their DM is built."""
+
+    id: int
+    team_id: str
+    incident_id: int
+    owner_id: str | None
+    title: str
+    due_date: date | None
+    priority: Priority
+    status: ActionStatus
+    snoozed_until: datetime | None
+    last_reminded_at: datetime | None
+    escalated_at: datetime | None
+    reminder_count: int
+    overdue_nudges: int
+    send_failures: int
+
+
+_CLAIMED_COLUMNS = tuple(_ITEMS.c[name] for name in ClaimedItem._fields)
 
 
 @dataclass(slots=True)
@@ -91,7 +120,7 @@ class SweepReport:
 class Nudge:
     """An item to mention in its owner's DM now."""
 
-    item: ActionItem
+    item: ClaimedItem
     incident: Incident
     overdue: bool
     escalate: bool
@@ -119,11 +148,13 @@ class Plan:
 @dataclass(slots=True)
 class SweepMemo:
     """What one sweep reuses from batch to batch: incidents already loaded, and the cadence's
-    answers (a pure function of these inputs: many items share an owner's zone and due date)."""
+    answers (a pure function of its inputs: many items share an owner's zone and due date)."""
 
     incidents: dict[int, Incident] = field(default_factory=dict)
     zones: dict[str | None, WorkingHours] = field(default_factory=dict)
     reminders: dict[tuple[Any, ...], Reminder] = field(default_factory=dict)
+    # Per zone name: the local date at the sweep's `now`, and whether `now` is working time.
+    zone_now: dict[str, tuple[date, bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,48 +170,65 @@ class SendFailure:
 
 async def claim_batch(
     sessions: Sessions, *, now: datetime, claim: str, limit: int = BATCH_SIZE
-) -> list[ActionItem]:
+) -> list[ClaimedItem]:
     """Claim up to `limit` due items, longest due first (the due index's order, so each batch
     reads only what it takes; items due at the same moment come in any order), and, when the
     batch is full, every other due item of the owners in it, so an owner still gets one DM.
-    Returns the items as the claim left them."""
+    Claiming writes only `reminder_claim` and `claimed_until`, which no index covers (on
+    PostgreSQL the updates can stay on their page, HOT). Returns what was claimed."""
     lease_until = now + LEASE
     async with sessions() as session, session.begin():
-        if session.get_bind().dialect.name == "postgresql":
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        if postgresql:
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY}
             )
         # Index order only (no tie-break on id): many items share a moment (09:00 in a zone),
         # and a tie-break would make PostgreSQL read and sort every due row for each batch.
         due = _due_ids(now).order_by(ActionItem.next_reminder_at).limit(limit)
-        items = list(await session.scalars(_claim(due, claim, lease_until)))
-        owners = {(item.team_id, item.owner_id) for item in items if item.owner_id is not None}
-        if len(items) == limit and owners:
+        rows = await session.execute(_claim(due, claim, lease_until, postgresql))
+        items = list(map(ClaimedItem._make, rows))
+        if len(items) == limit:
             # Plain IN lists plan far faster than a list of (team, owner) pairs; the few extra
             # rows they may match (the same person in another workspace) are due anyway.
+            owned = [item for item in items if item.owner_id is not None]
             rest = _due_ids(now).where(
-                ActionItem.team_id.in_(sorted({team for team, _ in owners})),
-                ActionItem.owner_id.in_(sorted({owner for _, owner in owners})),
+                ActionItem.team_id.in_(sorted({item.team_id for item in owned})),
+                ActionItem.owner_id.in_(sorted({item.owner_id for item in owned})),
             )
-            items += await session.scalars(_claim(rest, claim, lease_until))
+            if owned:
+                rows = await session.execute(_claim(rest, claim, lease_until, postgresql))
+                items += map(ClaimedItem._make, rows)
     return items
 
 
 def _due_ids(now: datetime) -> Any:
+    """Open items whose nudge is due and that no live lease holds."""
     return (
         select(ActionItem.id)
-        .where(ActionItem.status == ActionStatus.OPEN, ActionItem.next_reminder_at <= now)
+        .where(
+            ActionItem.status == ActionStatus.OPEN,
+            ActionItem.next_reminder_at <= now,
+            or_(ActionItem.claimed_until.is_(None), ActionItem.claimed_until <= now),
+        )
         .with_for_update(skip_locked=True)
     )
 
 
-def _claim(due: Any, claim: str, lease_until: datetime) -> Any:
+def _claim(due: Any, claim: str, lease_until: datetime, postgresql: bool) -> Any:
+    # `id = ANY(ARRAY(…))` on PostgreSQL: the locked ids are looked up by primary key. With
+    # `id IN (…)` it expects as many rows as the LIMIT and plans a hash join over a scan of the
+    # whole table (3 to 4 times slower at 10,000 due of 100,000).
+    claimed = (
+        _ITEMS.c.id == any_(func.array(due.scalar_subquery()))
+        if postgresql
+        else _ITEMS.c.id.in_(due)
+    )
     return (
-        update(ActionItem)
-        .where(ActionItem.id.in_(due))
-        .values(reminder_claim=claim, next_reminder_at=lease_until)
-        .returning(ActionItem)  # the claimed rows themselves: no second query to load them
-        .execution_options(synchronize_session=False)
+        update(_ITEMS)
+        .where(claimed)
+        .values(reminder_claim=claim, claimed_until=lease_until)
+        .returning(*_CLAIMED_COLUMNS)  # what was claimed: no second query to load it
     )
 
 
@@ -191,7 +239,7 @@ async def plan(
     sessions: Sessions,
     client: AsyncWebClient,
     *,
-    items: Sequence[ActionItem],
+    items: Sequence[ClaimedItem],
     now: datetime,
     working_hours: WorkingHours,
     cadence: Cadence,
@@ -210,53 +258,63 @@ async def plan(
         await session.commit()  # users.info answers are cached for next time
     result = Plan()
     by_owner: dict[tuple[str, str], OwnerDM] = {}
-    for item in sorted(items, key=_dm_order):
+    for item in items:
         if item.owner_id is None or item.due_date is None or item.status is not ActionStatus.OPEN:
             result.later.append((item.id, None))
             continue
-        owner_hours_ = hours.get((item.team_id, item.owner_id))
+        key = (item.team_id, item.owner_id)
+        owner_hours_ = hours.get(key)
         if owner_hours_ is None:  # users.info failed for now: ask again in a minute
             result.later.append((item.id, now + FIRST_BACKOFF))
             continue
         incident = incidents[item.incident_id]
-        nudge_at, nudge = _decide(item, incident, now, owner_hours_, cadence, memo.reminders)
+        nudge_at, nudge = _decide(item, incident, now, owner_hours_, cadence, memo)
         if nudge is None:
             result.later.append((item.id, nudge_at))
             continue
-        key = (item.team_id, item.owner_id)
-        if key not in by_owner:
-            by_owner[key] = OwnerDM(item.team_id, item.owner_id, owner_hours_)
-            result.owners.append(by_owner[key])
-        by_owner[key].nudges.append(nudge)
+        owner = by_owner.get(key)
+        if owner is None:
+            owner = by_owner[key] = OwnerDM(item.team_id, item.owner_id, owner_hours_)
+        owner.nudges.append(nudge)
+    # Owner by owner; within a DM, the most overdue first, then by due date.
+    for key in sorted(by_owner):
+        owner = by_owner[key]
+        owner.nudges.sort(key=_dm_order)
+        result.owners.append(owner)
     return result
 
 
-def _dm_order(item: ActionItem) -> tuple[str, str, date, int]:
-    """Owner by owner; within a DM, the most overdue first, then by due date."""
-    return (item.team_id, item.owner_id or "", item.due_date or date.max, item.id)
+def _dm_order(nudge: Nudge) -> tuple[date, int]:
+    return (nudge.item.due_date or date.max, nudge.item.id)
 
 
 def _decide(
-    item: ActionItem,
+    item: ClaimedItem,
     incident: Incident,
     now: datetime,
     hours: WorkingHours,
     cadence: Cadence,
-    memo: dict[tuple[Any, ...], Reminder],
+    memo: SweepMemo,
 ) -> tuple[datetime | None, Nudge | None]:
     """(when, None) to wait until `when`; (None, nudge) to nudge now."""
     assert item.due_date is not None
     if item.snoozed_until is not None and item.snoozed_until > now:
         return item.snoozed_until, None
-    # The cadence reads `last_sent` only as the owner's local date (one nudge per day).
-    last_day = (
-        item.last_reminded_at.astimezone(hours.zone).date() if item.last_reminded_at else None
-    )
+    zone = memo.zone_now.get(hours.tz)
+    if zone is None:
+        zone = memo.zone_now[hours.tz] = (
+            now.astimezone(hours.zone).date(),
+            next_working_moment(now, hours) == now,
+        )
+    today, working_now = zone
     escalated = item.escalated_at is not None
-    key = (item.due_date, hours, last_day, item.overdue_nudges, escalated)
-    reminder = memo.get(key)
+    # The cadence reads `last_sent` only as the owner's local date, so many items share an
+    # answer; the raw instant is a finer key than that date, and cheaper to make. A sweep has
+    # one working week (its settings), so the zone's name stands for the owner's hours.
+    key = (item.due_date, hours.tz, item.last_reminded_at, item.overdue_nudges, escalated)
+    reminder = memo.reminders.get(key)
     if reminder is None:
-        reminder = memo[key] = next_reminder(
+        reminder = memo.reminders[key] = next_reminder(
             due=item.due_date,
             now=now,
             overdue_nudges=item.overdue_nudges,
@@ -265,17 +323,17 @@ def _decide(
             escalated=escalated,
             last_sent=item.last_reminded_at,
         )
-    snooze_over = item.snoozed_until is not None and next_working_moment(now, hours) == now
+    snooze_over = item.snoozed_until is not None and working_now
     if reminder.at > now and not snooze_over:
         return reminder.at, None  # e.g. the sweep ran after hours, or at the weekend
-    overdue = now.astimezone(hours.zone).date() > item.due_date
+    overdue = today > item.due_date
     return None, Nudge(item, incident, overdue=overdue, escalate=reminder.escalate and overdue)
 
 
 async def _owners_hours(
     session: AsyncSession,
     client: AsyncWebClient,
-    items: Iterable[ActionItem],
+    items: Iterable[ClaimedItem],
     defaults: WorkingHours,
     zones_seen: dict[str | None, WorkingHours],
 ) -> dict[tuple[str, str], WorkingHours]:
@@ -335,6 +393,7 @@ async def deliver(
                 .values(
                     next_reminder_at=bindparam("b_next", type_=_ITEMS.c.next_reminder_at.type),
                     reminder_claim=None,
+                    claimed_until=None,
                 ),
                 [{"b_id": item_id, "b_next": at} for item_id, at in work.later],
             )
@@ -373,9 +432,10 @@ async def _nudge_owner(
 ) -> _Outcome:
     outcome = _Outcome()
     today = owner.today(now)
+    items = [_as_item(nudge.item) for nudge in owner.nudges]
     text_, blocks = reminder_message(
         recipient_id=owner.owner_id,
-        entries=[(nudge.item, nudge.incident) for nudge in owner.nudges],
+        entries=[(item, nudge.incident) for item, nudge in zip(items, owner.nudges, strict=True)],
         today=today,
         now=now,
         hours=owner.hours,
@@ -403,8 +463,7 @@ async def _nudge_owner(
         )
         for nudge in owner.nudges
     ]
-    for nudge in owner.nudges:
-        item = nudge.item
+    for item, nudge in zip(items, owner.nudges, strict=True):
         if failure is not None and failure.transient:
             item.send_failures += 1
             backoff = min(FIRST_BACKOFF * 2 ** (item.send_failures - 1), MAX_BACKOFF)
@@ -420,7 +479,7 @@ async def _nudge_owner(
         item.snoozed_until = None
         if nudge.escalate:
             escalated, rate_limited, rows = await _escalate(
-                client, nudge, hours=owner.hours, today=today, now=now
+                client, item, nudge.incident, hours=owner.hours, today=today, now=now
             )
             deliveries += rows
             if escalated:
@@ -437,16 +496,26 @@ async def _nudge_owner(
             failure.code,
             "will retry" if failure.transient else "counted as sent",
         )
-    await _record(sessions, [nudge.item for nudge in owner.nudges], deliveries, claim=claim)
+    await _record(sessions, items, deliveries, claim=claim)
     return outcome
 
 
+def _as_item(row: ClaimedItem) -> ActionItem:
+    """A claimed row as a detached ActionItem, for the message builders and the cadence."""
+    return ActionItem(**row._asdict())
+
+
 async def _escalate(
-    client: AsyncWebClient, nudge: Nudge, *, hours: WorkingHours, today: date, now: datetime
+    client: AsyncWebClient,
+    item: ActionItem,
+    incident: Incident,
+    *,
+    hours: WorkingHours,
+    today: date,
+    now: datetime,
 ) -> tuple[bool, timedelta | None, list[ReminderDelivery]]:
     """Ask the facilitator (or the commander) to help, and say so in the incident channel.
     Escalated when either message went out; otherwise it is tried again at the next nudge."""
-    item, incident = nudge.item, nudge.incident
     helper = next(
         (
             person
@@ -460,7 +529,6 @@ async def _escalate(
     sends: list[tuple[str, dict[str, Any]]] = []
     if helper is not None:
         text_, blocks = escalation_message(
-            recipient_id=helper,
             item=item,
             incident=incident,
             working_days_late=late,
@@ -528,6 +596,7 @@ async def _record(
                 overdue_nudges=bindparam("b_overdue"),
                 send_failures=bindparam("b_failures"),
                 reminder_claim=None,
+                claimed_until=None,
             ),
             [
                 {
@@ -547,16 +616,20 @@ async def _record(
 
 
 async def release(
-    sessions: Sessions, *, claim: str, at: datetime, ids: Sequence[int] | None = None
+    sessions: Sessions, *, claim: str, at: datetime | None = None, ids: Sequence[int] | None = None
 ) -> None:
-    """Give claimed items back, due at `at` (all of this sweep's unrecorded ones by default)."""
+    """Give claimed items back (all of this sweep's unrecorded ones by default): due again at
+    once, as they were, or at `at`."""
     statement = update(_ITEMS).where(_ITEMS.c.reminder_claim == claim)
     if ids is not None:
         if not ids:
             return
         statement = statement.where(_ITEMS.c.id.in_(ids))
+    values: dict[str, Any] = {"reminder_claim": None, "claimed_until": None}
+    if at is not None:
+        values["next_reminder_at"] = at
     async with sessions() as session, session.begin():
-        await session.execute(statement.values(next_reminder_at=at, reminder_claim=None))
+        await session.execute(statement.values(**values))
 
 
 def _failure(error: BaseException) -> SendFailure:
@@ -592,7 +665,8 @@ async def sweep(
     batch_size: int = BATCH_SIZE,
 ) -> SweepReport:
     """One sweep at `now`: batch after batch until nothing is due (or Slack rate limits us).
-    Claims not recorded when it stops (cancelled at shutdown, an error) are given back, due now."""
+    Claims not recorded when it stops (cancelled at shutdown, an error) are given back, still
+    due."""
     claim = str(uuid.uuid4())
     report = SweepReport()
     memo = SweepMemo()
@@ -623,6 +697,10 @@ async def sweep(
                 cadence=settings.cadence,
                 report=report,
             )
+            if len(items) < batch_size:
+                # All that was due is claimed (what SKIP LOCKED passed over, another
+                # transaction holds: the next sweep, a minute later, sees it): no empty claim.
+                break
     finally:
-        await asyncio.shield(release(sessions, claim=claim, at=now))
+        await asyncio.shield(release(sessions, claim=claim))
     return report

@@ -208,6 +208,7 @@ async def test_cadence_holds_across_dst_and_weekends_and_escalates_once(
     notes = sent_to(fake_slack, channel)
     assert len(asked) == 1 and len(notes) == 1
     assert f"{FollowUp.ITEM}.{item_id}.do" in block_ids(asked[0])
+    assert "Reassigned" not in json.dumps(asked[0])  # simply someone else's item, not moved
     assert notes[0]["text"] == (
         f"INC-1: 'Alert on checkout p99' (owner <@{OWNER}>) is 8 working days past due; "
         f"<@{FACILITATOR}> has been asked to help find a way forward."
@@ -286,6 +287,46 @@ async def test_a_snoozed_item_is_quiet_until_the_snooze_ends_then_returns(
     assert dm_times == [utc(11, 24, 8)]
     item = await load(sessions, item_id)
     assert item.snoozed_until is None and item.next_reminder_at == utc(11, 26, 8)
+
+
+async def test_a_snooze_during_a_sweep_outlives_the_sweeps_record(
+    sessions: Sessions,
+    settings: Settings,
+    client: AsyncWebClient,
+    fake_slack: FakeSlack,
+    channel: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await cache_user(sessions, OWNER, "America/New_York")
+    incident = await seed_incident(sessions, channel)
+    item_id = await seed_item(
+        sessions, settings, incident, due=date(2026, 11, 24), assigned_at=utc(11, 16, 15)
+    )
+    now = utc(11, 24, 14)
+    until = utc(11, 25, 14)
+    record = reminders._record
+
+    async def snooze_then_record(*args: Any, **kwargs: Any) -> None:
+        # The owner presses "Snooze 1 day" while the sweep holds the item (its DM just sent).
+        async with sessions() as session, session.begin():
+            item = await session.get(ActionItem, item_id)
+            assert item is not None and item.reminder_claim is not None
+            nudges.snooze(item, until=until)
+        await record(*args, **kwargs)
+
+    monkeypatch.setattr(reminders, "_record", snooze_then_record)
+    report = await run(sessions, client, settings, now)
+    assert report.dms_sent == 1
+    item = await load(sessions, item_id)
+    assert item.snoozed_until == until and item.next_reminder_at == until
+    assert item.reminder_claim is None and item.claimed_until is None
+    assert item.reminder_count == 0 and item.last_reminded_at == utc(11, 16, 15)
+    monkeypatch.setattr(reminders, "_record", record)
+    for moment in hourly(now + timedelta(minutes=1), until):
+        await run(sessions, client, settings, moment)
+    assert len(sent_to(fake_slack, OWNER)) == 1  # quiet until the snooze ends
+    await run(sessions, client, settings, until)
+    assert len(sent_to(fake_slack, OWNER)) == 2
 
 
 async def test_a_closed_item_is_never_reminded_and_leaves_the_dm(
@@ -484,8 +525,11 @@ async def test_a_crash_after_claiming_repeats_at_most_once_and_misses_nothing(
         with pytest.raises(RuntimeError):
             await run(sessions, client, settings, later)
     assert len(sent_to(fake_slack, OWNER)) == 2
-    for item in (await load(sessions, item_id), await load(sessions, item_two)):
-        assert item.reminder_claim is None and item.next_reminder_at == later
+    # Both given back as they were: still due (the second since its first nudge, on Tuesday).
+    for released, due_at in ((item_id, later), (item_two, utc(11, 24, 14))):
+        item = await load(sessions, released)
+        assert item.reminder_claim is None and item.claimed_until is None
+        assert item.next_reminder_at == due_at
     await run(sessions, client, settings, later + timedelta(minutes=1))
     await run(sessions, client, settings, later + timedelta(minutes=2))
     assert len(sent_to(fake_slack, OWNER)) == 3  # the one repeat, then quiet
@@ -508,9 +552,8 @@ async def test_serve_runs_the_sweep_on_its_schedule(
     async with serve_app(build_runtime(settings, clock=clock)) as bot:
         [dm] = await fake_slack.wait_for("chat.postMessage")
         assert dm.args["channel"] == OWNER
-        jobs = bot.runtime.scheduler.get_jobs()
-        assert [job.id for job in jobs] == ["reminders.sweep"]
-        assert jobs[0].trigger.interval == timedelta(seconds=1)
+        jobs = {job.id: job for job in bot.runtime.scheduler.get_jobs()}
+        assert jobs["reminders.sweep"].trigger.interval == timedelta(seconds=1)
         for _ in range(100):
             if (await load(sessions, item_id)).reminder_count == 1:
                 break
@@ -595,7 +638,8 @@ async def test_a_sweep_cancelled_at_shutdown_gives_back_what_it_had_not_recorded
     first, second = [await load(sessions, item_id) for item_id in ids]
     assert first.reminder_count == 1 and first.next_reminder_at == utc(11, 26, 14)
     assert second.reminder_count == 0 and second.reminder_claim is None
-    assert second.next_reminder_at == now  # due again at once: repeated, never missed
+    assert second.claimed_until is None  # due again at once: repeated, never missed
+    assert second.next_reminder_at == utc(11, 20, 14)  # untouched: its first nudge's time
     monkeypatch.setattr(reminders, "_record", record)
     await run(sessions, client, settings, now + timedelta(minutes=1))
     assert len(sent_to(fake_slack, OWNER)) == 1 and len(sent_to(fake_slack, "U0SECOND")) == 2

@@ -92,7 +92,6 @@ def reminder_message(
 
 def escalation_message(
     *,
-    recipient_id: str,
     item: ActionItem,
     incident: Incident,
     working_days_late: int,
@@ -100,7 +99,9 @@ def escalation_message(
     now: datetime,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The DM to the facilitator (or commander) about an item still open after several nudges:
-    an ask for help, with the item's controls so they can close or reassign it themselves."""
+    an ask for help, with the item's controls so they can close or reassign it themselves.
+    Drawn for no particular viewer (as its redraw after a button press is): the item is simply
+    someone else's, not reassigned away from the recipient."""
     owner = f"<@{item.owner_id}>" if item.owner_id else "its owner"
     days = f"{working_days_late} working day{'' if working_days_late == 1 else 's'}"
     intro = (
@@ -110,7 +111,7 @@ def escalation_message(
     )
     blocks: list[Block] = [
         SectionBlock(block_id=FollowUp.ESCALATION_INTRO, text=MarkdownTextObject(text=intro)),
-        *item_blocks(item, incident, today=today, now=now, viewer_id=recipient_id, controls=True),
+        *item_blocks(item, incident, today=today, now=now, viewer_id=None, controls=True),
     ]
     text = clip(f"Could you help with an action item from {incident.ref}: {item.title}", 3000)
     return text, [block.to_dict() for block in blocks]
