@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 
 LEASE = timedelta(minutes=10)
+# Sending stops this long into a sweep and gives the rest back, well before the lease ends, so
+# another process can never claim (and DM) an owner this sweep has yet to reach.
+SEND_BUDGET = LEASE * 0.7
 # All that is due at once, up to this many: each batch costs statements and round trips, and
 # the lease runs from the sweep's `now` whatever the batch size.
 BATCH_SIZE = 20_000
@@ -104,10 +107,12 @@ class SweepReport:
     failed: int = 0
     escalations: int = 0
     rate_limited: bool = False
+    out_of_time: bool = False
     select_seconds: float = 0.0
 
     def summary(self) -> str:
         limited = "; rate limited, the rest waits" if self.rate_limited else ""
+        limited += "; out of time, the rest goes to the next sweep" if self.out_of_time else ""
         return (
             f"reminder sweep: {self.claimed} due item(s) of {self.owners} owner(s); "
             f"{self.dms_sent} DM(s) sent, {self.nudged} item(s) nudged, "
@@ -382,9 +387,11 @@ async def deliver(
     now: datetime,
     cadence: Cadence,
     report: SweepReport,
+    deadline: float = float("inf"),
 ) -> None:
     """Reschedule the items not due yet, then DM each owner and record it. After a rate limit,
-    the owners not reached yet wait for Retry-After."""
+    the owners not reached yet wait for Retry-After; past `deadline` (time.monotonic()) they go
+    back, due, to the next sweep."""
     if work.later:
         async with sessions() as session, session.begin():
             await session.execute(
@@ -399,6 +406,12 @@ async def deliver(
             )
         report.rescheduled += len(work.later)
     for index, owner in enumerate(work.owners):
+        if time.monotonic() > deadline:
+            rest = [n.item.id for later in work.owners[index:] for n in later.nudges]
+            log.warning("reminder sweep ran out of time; %d item(s) go to the next", len(rest))
+            await release(sessions, claim=claim, ids=rest)
+            report.out_of_time = True
+            return
         pause = await _nudge_owner(sessions, client, owner, claim=claim, now=now, cadence=cadence)
         report.owners += 1
         report.escalations += pause.escalations
@@ -663,6 +676,7 @@ async def sweep(
     settings: Settings,
     now: datetime,
     batch_size: int = BATCH_SIZE,
+    send_budget: timedelta = SEND_BUDGET,
 ) -> SweepReport:
     """One sweep at `now`: batch after batch until nothing is due (or Slack rate limits us).
     Claims not recorded when it stops (cancelled at shutdown, an error) are given back, still
@@ -670,8 +684,9 @@ async def sweep(
     claim = str(uuid.uuid4())
     report = SweepReport()
     memo = SweepMemo()
+    deadline = time.monotonic() + send_budget.total_seconds()
     try:
-        while not report.rate_limited:
+        while not (report.rate_limited or report.out_of_time):
             started = time.perf_counter()
             items = await claim_batch(sessions, now=now, claim=claim, limit=batch_size)
             if not items:
@@ -696,6 +711,7 @@ async def sweep(
                 now=now,
                 cadence=settings.cadence,
                 report=report,
+                deadline=deadline,
             )
             if len(items) < batch_size:
                 # All that was due is claimed (what SKIP LOCKED passed over, another

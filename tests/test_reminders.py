@@ -295,7 +295,6 @@ async def test_a_snooze_during_a_sweep_outlives_the_sweeps_record(
     client: AsyncWebClient,
     fake_slack: FakeSlack,
     channel: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await cache_user(sessions, OWNER, "America/New_York")
     incident = await seed_incident(sessions, channel)
@@ -304,29 +303,37 @@ async def test_a_snooze_during_a_sweep_outlives_the_sweeps_record(
     )
     now = utc(11, 24, 14)
     until = utc(11, 25, 14)
-    record = reminders._record
-
-    async def snooze_then_record(*args: Any, **kwargs: Any) -> None:
-        # The owner presses "Snooze 1 day" while the sweep holds the item (its DM just sent).
+    slow = fake_slack.hold("chat.postMessage")  # Slack is slow to take the DM
+    sweeping = asyncio.create_task(run(sessions, client, settings, now))
+    try:
+        await held(fake_slack, "chat.postMessage")
+        # Meanwhile the owner presses "Snooze 1 day" (from an earlier DM) on the claimed item.
         async with sessions() as session, session.begin():
             item = await session.get(ActionItem, item_id)
             assert item is not None and item.reminder_claim is not None
             nudges.snooze(item, until=until)
-        await record(*args, **kwargs)
-
-    monkeypatch.setattr(reminders, "_record", snooze_then_record)
-    report = await run(sessions, client, settings, now)
+    finally:
+        slow.set()
+    report = await sweeping
     assert report.dms_sent == 1
     item = await load(sessions, item_id)
     assert item.snoozed_until == until and item.next_reminder_at == until
     assert item.reminder_claim is None and item.claimed_until is None
     assert item.reminder_count == 0 and item.last_reminded_at == utc(11, 16, 15)
-    monkeypatch.setattr(reminders, "_record", record)
     for moment in hourly(now + timedelta(minutes=1), until):
         await run(sessions, client, settings, moment)
     assert len(sent_to(fake_slack, OWNER)) == 1  # quiet until the snooze ends
     await run(sessions, client, settings, until)
     assert len(sent_to(fake_slack, OWNER)) == 2
+
+
+async def held(fake: FakeSlack, method: str, count: int = 1) -> None:
+    """Until `count` calls to `method` wait at the fake's hold."""
+    for _ in range(250):
+        if fake.held.get(method, 0) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no call to {method} reached the hold")
 
 
 async def test_a_closed_item_is_never_reminded_and_leaves_the_dm(
@@ -602,7 +609,6 @@ async def test_a_sweep_cancelled_at_shutdown_gives_back_what_it_had_not_recorded
     client: AsyncWebClient,
     fake_slack: FakeSlack,
     channel: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake_slack.add_user("U0SECOND", name="second", tz="America/New_York")
     await cache_user(sessions, OWNER, "America/New_York")
@@ -619,28 +625,70 @@ async def test_a_sweep_cancelled_at_shutdown_gives_back_what_it_had_not_recorded
         )
         for owner in (OWNER, "U0SECOND")
     ]
-    record, recorded, never = reminders._record, asyncio.Event(), asyncio.Event()
-
-    async def record_then_hang(*args: Any, **kwargs: Any) -> None:
-        if recorded.is_set():
-            await never.wait()  # shutdown comes while the second owner's DM is being recorded
-        await record(*args, **kwargs)
-        recorded.set()
-
-    monkeypatch.setattr(reminders, "_record", record_then_hang)
     now = utc(11, 24, 14)
     task = asyncio.create_task(run(sessions, client, settings, now))
-    await asyncio.wait_for(recorded.wait(), 5)
-    await fake_slack.wait_for("chat.postMessage", count=2)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    first, second = [await load(sessions, item_id) for item_id in ids]
+    [first_dm] = await fake_slack.wait_for("chat.postMessage")
+    first_owner = first_dm.args["channel"]
+    # Slack slows down, and shutdown comes while the second owner's DM is on its way.
+    slow = fake_slack.hold("chat.postMessage")
+    try:
+        await held(fake_slack, "chat.postMessage")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        slow.set()
+    by_owner = {item.owner_id: item for item in [await load(sessions, i) for i in ids]}
+    first, second = by_owner.pop(first_owner), next(iter(by_owner.values()))
     assert first.reminder_count == 1 and first.next_reminder_at == utc(11, 26, 14)
     assert second.reminder_count == 0 and second.reminder_claim is None
     assert second.claimed_until is None  # due again at once: repeated, never missed
     assert second.next_reminder_at == utc(11, 20, 14)  # untouched: its first nudge's time
-    monkeypatch.setattr(reminders, "_record", record)
     await run(sessions, client, settings, now + timedelta(minutes=1))
-    assert len(sent_to(fake_slack, OWNER)) == 1 and len(sent_to(fake_slack, "U0SECOND")) == 2
-    assert (await load(sessions, ids[1])).reminder_count == 1
+    assert len(sent_to(fake_slack, first_owner)) == 1
+    assert (await load(sessions, second.id)).reminder_count == 1
+
+
+async def test_a_long_sweep_stops_sending_within_its_lease_and_hands_the_rest_on(
+    sessions: Sessions,
+    settings: Settings,
+    client: AsyncWebClient,
+    fake_slack: FakeSlack,
+    channel: str,
+) -> None:
+    fake_slack.add_user("U0SECOND", name="second", tz="America/New_York")
+    await cache_user(sessions, OWNER, "America/New_York")
+    await cache_user(sessions, "U0SECOND", "America/New_York")
+    incident = await seed_incident(sessions, channel)
+    for owner in (OWNER, "U0SECOND"):
+        await seed_item(
+            sessions,
+            settings,
+            incident,
+            owner=owner,
+            due=date(2026, 11, 24),
+            assigned_at=utc(11, 16, 15),
+        )
+    now = utc(11, 24, 14)
+    slow = fake_slack.hold("chat.postMessage")
+    asyncio.get_running_loop().call_later(0.3, slow.set)  # the first DM takes 0.3 s
+    report = await sweep(
+        sessions=sessions,
+        client=client,
+        settings=settings,
+        now=now,
+        send_budget=timedelta(seconds=0.1),
+    )
+    assert (report.dms_sent, report.out_of_time) == (1, True)
+    assert "out of time" in report.summary()
+    async with sessions() as session:
+        claimed = await session.scalar(
+            select(func.count()).where(ActionItem.reminder_claim.is_not(None))
+        )
+    assert claimed == 0  # the other owner's item went back, due
+    again = await run(sessions, client, settings, now + timedelta(minutes=1))
+    assert again.dms_sent == 1
+    assert {call.args["channel"] for call in fake_slack.calls_to("chat.postMessage")} == {
+        OWNER,
+        "U0SECOND",
+    }
