@@ -24,7 +24,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("event", "event <time> <text>", "Add an event to the timeline by hand"),
     Subcommand("timeline", "timeline [all]", "Show the marked moments (or the full log)"),
     Subcommand("retro", "retro", "Open the no-blame retrospective"),
-    Subcommand("action", "action <title> [@owner] [due <date>]", "Add an action item"),
+    Subcommand(
+        "action",
+        "action <title> [@owner] [due <date>]",
+        "Add an action item; its owner is reminded until it is closed (Home tab lists yours)",
+    ),
     Subcommand("help", "help", "Show this help"),
 )
 
