@@ -422,6 +422,32 @@ async def test_a_failed_send_keeps_the_item_due_and_the_next_sweep_delivers_once
     assert len(sent_to(fake_slack, OWNER)) == 1  # nothing doubled
 
 
+async def test_a_timed_out_send_keeps_the_item_due_and_is_retried(
+    sessions: Sessions, settings: Settings, fake_slack: FakeSlack, channel: str
+) -> None:
+    await cache_user(sessions, OWNER, "America/New_York")
+    incident = await seed_incident(sessions, channel)
+    item_id = await seed_item(
+        sessions, settings, incident, due=date(2026, 11, 24), assigned_at=utc(11, 16, 15)
+    )
+    now = utc(11, 24, 14)
+    impatient = create_web_client(base_url=fake_slack.base_url, token=BOT_TOKEN)
+    impatient.timeout = 0.2  # Slack answers after the client has given up
+    slow = fake_slack.hold("chat.postMessage")
+    asyncio.get_running_loop().call_later(1.0, slow.set)
+    report = await run(sessions, impatient, settings, now)
+    assert (report.dms_sent, report.failed) == (0, 1)
+    item = await load(sessions, item_id)
+    assert item.next_reminder_at == now + timedelta(seconds=60) and item.send_failures == 1
+    assert item.reminder_claim is None and item.reminder_count == 0
+    [failed] = await deliveries(sessions, action_item_id=item_id)
+    assert failed.error == "TimeoutError" and failed.message_ts is None
+    await held(fake_slack, "chat.postMessage")
+    slow.set()
+    report = await run(sessions, impatient, settings, now + timedelta(seconds=60))
+    assert report.dms_sent == 1 and (await load(sessions, item_id)).reminder_count == 1
+
+
 async def test_a_refused_dm_is_recorded_and_not_retried_every_minute(
     sessions: Sessions,
     settings: Settings,
