@@ -138,7 +138,7 @@ class FakeSlack(SlackState):
         self._calls: list[Call] = []
         self._failures: list[Failure] = []
         self._response_urls: dict[str, int] = {}
-        self._holds: dict[str, threading.Event] = {}
+        self._holds: dict[str, tuple[threading.Event, int]] = {}  # the gate, calls let through
         self.held: dict[str, int] = {}  # calls that waited (or wait) at a hold, per method
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -243,11 +243,12 @@ class FakeSlack(SlackState):
         with self._lock:
             self._failures.append(Failure(method, status, error, retry_after, times))
 
-    def hold(self, method: str) -> threading.Event:
-        """Keep calls to ``method`` waiting (a slow Slack) until the returned event is set."""
+    def hold(self, method: str, *, let_through: int = 0) -> threading.Event:
+        """Keep calls to ``method`` waiting (a slow Slack) until the returned event is set;
+        the first ``let_through`` of them are answered at once."""
         gate = threading.Event()
         with self._lock:
-            self._holds[method] = gate
+            self._holds[method] = (gate, let_through)
         return gate
 
     def clear_failures(self) -> None:
@@ -320,11 +321,14 @@ class FakeSlack(SlackState):
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         token = token or args.pop("token", None)
         args.pop("token", None)
-        gate = self._holds.get(method)
-        if gate is not None:
+        if method in self._holds:
             with self._lock:
-                self.held[method] = self.held.get(method, 0) + 1
-            gate.wait(timeout=30)
+                gate, let_through = self._holds[method]
+                self._holds[method] = (gate, let_through - 1)
+                if let_through <= 0:
+                    self.held[method] = self.held.get(method, 0) + 1
+            if let_through <= 0:
+                gate.wait(timeout=30)
         return self._api(method, verb, args, token)
 
     def _api(self, method: str, verb: str, args: dict[str, Any], token: str | None) -> Response:
