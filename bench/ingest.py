@@ -32,12 +32,13 @@ from pathlib import Path
 import aiohttp
 import httpx
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.db import create_engine, create_sessionmaker, migrate  # noqa: E402
+from bench.support import empty_and_migrate  # noqa: E402
+from bot.db import create_engine, create_sessionmaker  # noqa: E402
 from models import Incident, Severity, TimelineEvent  # noqa: E402
 from tests.fakeslack import FakeSlack  # noqa: E402
 
@@ -125,13 +126,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 async def prepare_database(url: str) -> None:
     """Empty and migrate; then one incident whose channel the events are sent to."""
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    await migrate(url)
+    await empty_and_migrate(url)
     engine = create_engine(url)
     async with create_sessionmaker(engine)() as session, session.begin():
         session.add(

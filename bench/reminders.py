@@ -34,8 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support import empty_and_migrate  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
-from bot.db import create_engine, create_sessionmaker, migrate  # noqa: E402
+from bot.db import create_engine, create_sessionmaker  # noqa: E402
 from bot.reminders import BATCH_SIZE, SweepMemo, claim_batch, plan, sweep  # noqa: E402
 from bot.slack import create_web_client  # noqa: E402
 from models import ActionItem, Incident, Severity, SlackUser  # noqa: E402
@@ -65,13 +66,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def prepare(url: str, *, owners: int, per_owner: int, due_per_owner: int) -> None:
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    await migrate(url)
+    await empty_and_migrate(url)
     engine = create_engine(url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():

@@ -35,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.db import create_engine, create_sessionmaker, migrate  # noqa: E402
+from bench.support import empty_and_migrate  # noqa: E402
+from bot.db import create_engine, create_sessionmaker  # noqa: E402
 from bot.export import dump_record, find_for_export, postmortem_record  # noqa: E402
 from bot.postmortem import load_postmortem  # noqa: E402
 from bot.render import render_markdown  # noqa: E402
@@ -67,13 +68,7 @@ KINDS = ("key_event", "action", "lesson", "detection", "mitigation", "resolution
 
 
 async def prepare(url: str, *, events: int, items: int) -> None:
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    await migrate(url)
+    await empty_and_migrate(url)
     engine = create_engine(url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
