@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.sql.expression import TableClause
 
 from bot.config import load_settings
-from bot.db import alembic_config, create_engine
-from models import Base
+from bot.db import alembic_config, create_engine, create_sessionmaker
+from models import ActionItem, Base, Incident
 from tests.conftest import PG_SKIP_REASON, PG_URL
 
 
@@ -87,3 +90,79 @@ def test_every_table_carries_team_id() -> None:
     for table in Base.metadata.tables.values():
         assert "team_id" in table.columns, table.name
         assert not table.columns["team_id"].nullable, table.name
+
+
+async def test_items_made_before_reminders_get_a_due_date_and_a_reminder_due_now(
+    scratch_url: str,
+) -> None:
+    await run_alembic(scratch_url, "upgrade", "0001")
+    engine = create_engine(scratch_url)
+    made = datetime(2026, 11, 2, 16, 30, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(Incident.__table__).values(
+                    id=1,
+                    team_id="T1",
+                    number=1,
+                    title="Checkout errors",
+                    summary="",
+                    severity="SEV2",
+                    status="resolved",
+                    postmortem_state="draft",
+                    declared_by="U1",
+                    services=[],
+                    started_at=made,
+                    created_at=made,
+                    updated_at=made,
+                )
+            )
+            rows = [
+                ("high", None, "U1", "open"),
+                ("low", None, "U1", "open"),
+                ("medium", date(2026, 12, 1), "U2", "open"),
+                ("medium", None, None, "open"),
+                ("medium", None, "U1", "done"),
+            ]
+            for number, (priority, due, owner, status) in enumerate(rows, start=1):
+                await connection.execute(
+                    insert(items_before_0002()).values(
+                        id=number,
+                        team_id="T1",
+                        incident_id=1,
+                        title=f"Item {number}",
+                        owner_id=owner,
+                        due_date=due,
+                        priority=priority,
+                        kind="prevent",
+                        status=status,
+                        created_by="U1",
+                        reminder_count=0,
+                        overdue_nudges=0,
+                        created_at=made,
+                        updated_at=made,
+                    )
+                )
+        before = datetime.now(UTC) - timedelta(seconds=5)
+        await run_alembic(scratch_url, "upgrade", "head")
+        async with create_sessionmaker(engine)() as session:
+            items = list(await session.scalars(select(ActionItem).order_by(ActionItem.id)))
+        assert [item.due_date for item in items] == [
+            date(2026, 11, 5),
+            date(2026, 11, 16),
+            date(2026, 12, 1),
+            date(2026, 11, 9),
+            date(2026, 11, 9),
+        ]
+        reminded = [item.next_reminder_at for item in items]
+        assert all(at is not None and before <= at <= datetime.now(UTC) for at in reminded[:3])
+        assert reminded[3:] == [None, None]  # no owner; closed
+    finally:
+        await engine.dispose()
+
+
+def items_before_0002() -> TableClause:
+    """action_items as revision 0001 made it (the model's newer columns left out)."""
+    newer = {"reminder_claim", "claimed_until", "send_failures"}
+    columns = [sa.column(c.name, c.type) for c in ActionItem.__table__.c if c.name not in newer]
+    return sa.table("action_items", *columns)

@@ -41,6 +41,29 @@ def upgrade() -> None:
     with op.batch_alter_table('timeline_events', schema=None) as batch_op:
         batch_op.create_index('ix_timeline_events_author', ['team_id', 'author_id'], unique=False)
 
+    schedule_existing_items()
+
+
+# Items made before reminders existed get what new ones get: a due date when they have none
+# (the default days per priority, from the day they were made) and a reminder that is due now.
+# The first sweep then works out, in each owner's working hours, whether to nudge them at once
+# or when to.
+DAYS = "CASE priority WHEN 'high' THEN 3 WHEN 'low' THEN 14 ELSE 7 END"
+
+
+def schedule_existing_items() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        due = f"CAST(created_at AT TIME ZONE 'UTC' AS DATE) + {DAYS}"
+        now = 'now()'
+    else:  # SQLite keeps UTC datetimes as naive text
+        due = f"date(created_at, '+' || ({DAYS}) || ' days')"
+        now = "strftime('%Y-%m-%d %H:%M:%S.000000', 'now')"
+    op.execute(f"UPDATE action_items SET due_date = {due} WHERE due_date IS NULL")
+    op.execute(
+        f"UPDATE action_items SET next_reminder_at = {now} "
+        "WHERE status = 'open' AND owner_id IS NOT NULL AND next_reminder_at IS NULL"
+    )
+
 
 
 def downgrade() -> None:
