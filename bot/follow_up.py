@@ -56,6 +56,19 @@ async def load_item(
     return item, incident
 
 
+async def items_by_id(
+    *, session: AsyncSession, team_id: str, item_ids: list[int]
+) -> list[ActionItem]:
+    """These items of this workspace, in the order asked (unknown ids left out)."""
+    found = {
+        item.id: item
+        for item in await session.scalars(
+            select(ActionItem).where(ActionItem.team_id == team_id, ActionItem.id.in_(item_ids))
+        )
+    }
+    return [found[item_id] for item_id in item_ids if item_id in found]
+
+
 def deciders(item: ActionItem, incident: Incident) -> list[tuple[str, str]]:
     """Who may change the item, with their role: owner, facilitator, commander (each once)."""
     people = [

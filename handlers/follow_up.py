@@ -37,7 +37,8 @@ from bot.ui.follow_up import (
     wont_do_modal,
     wont_do_reason,
 )
-from bot.ui.item import redraw_item
+from bot.ui.item import item_ids_in, redraw_item
+from bot.ui.reminder import redraw_intro
 from models import ActionItem, ActionStatus, Incident
 
 log = logging.getLogger(__name__)
@@ -381,6 +382,8 @@ async def redraw_message(
         # In a DM the presser is its recipient; an owner sees "Reassigned to …" once it isn't
         # theirs, anyone else (an escalation to the facilitator) sees the owner named.
         was_owner = actor_id in (outcome.previous_owner, outcome.item.owner_id)
+        blocks = list(shown.get("blocks") or [])
+        reminder = any(block.get("block_id") == FollowUp.REMINDER_INTRO for block in blocks)
         async with context["sessions"]() as session:
             today = await actions.today_for(
                 session=session,
@@ -389,15 +392,22 @@ async def redraw_message(
                 user_id=actor_id,
                 now=now,
             )
+            listed = []
+            if reminder:  # its first line counts what is left to do
+                listed = await follow_up.items_by_id(
+                    session=session, team_id=outcome.item.team_id, item_ids=item_ids_in(blocks)
+                )
             await session.commit()
         blocks = redraw_item(
-            list(shown.get("blocks") or []),
+            blocks,
             outcome.item,
             outcome.incident,
             today=today,
             now=now,
             viewer_id=actor_id if was_owner else None,
         )
+        if listed:
+            blocks = redraw_intro(blocks, recipient_id=actor_id, items=listed, today=today)
         await client.chat_update(
             channel=place.channel_id, ts=place.ts, text=str(shown.get("text") or ""), blocks=blocks
         )

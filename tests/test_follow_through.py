@@ -142,3 +142,13 @@ async def test_an_item_is_reminded_in_working_hours_snoozed_and_closed_from_its_
         if b.get("block_id") == item_block_id(item.id)
     ]
     assert "Done" in block["text"]["text"]
+    [intro] = [
+        b
+        for c in fake_slack.channels.values()
+        if c.is_im and OWNER in c.members
+        for m in c.messages
+        if m["ts"] == reminder["ts"]
+        for b in m["blocks"]
+        if b.get("block_id") == FollowUp.REMINDER_INTRO
+    ]
+    assert intro["text"]["text"].startswith("All done here")

@@ -180,6 +180,8 @@ async def test_done_closes_the_item_and_redraws_the_dm_in_place_once(
     assert block(shown, controls_block_id(first)) is None
     assert block(shown, controls_block_id(second)) is not None  # the other item is untouched
     assert block(shown, FollowUp.REMINDER_FOOTER) is not None
+    intro = block(shown, FollowUp.REMINDER_INTRO)
+    assert intro is not None and "1 of these 2 action items still need a look" in str(intro)
     # The owner's App Home is redrawn: the closed item is gone from it, the other one stays.
     home = await home_of(fake_slack, OWNER, without="Alert on p99")
     assert "Write the runbook" in json.dumps(home["blocks"])

@@ -26,6 +26,17 @@ def item_block_id(item_id: int) -> str:
     return f"{FollowUp.ITEM}.{item_id}"
 
 
+def item_ids_in(blocks: list[dict[str, Any]]) -> list[int]:
+    """The items a message shows, from their sections' block ids, in order."""
+    prefix = f"{FollowUp.ITEM}."
+    found = []
+    for block in blocks:
+        rest = str(block.get("block_id") or "").removeprefix(prefix)
+        if rest != block.get("block_id") and rest.isdigit():
+            found.append(int(rest))
+    return found
+
+
 def controls_block_id(item_id: int) -> str:
     return f"{FollowUp.ITEM}.{item_id}.do"
 

@@ -32,6 +32,46 @@ def working_hours_text(hours: WorkingHours) -> str:
     return f"{shown_days} {hours.start:%H:%M}–{end} ({hours.tz})"
 
 
+def reminder_intro(*, recipient_id: str, items: Sequence[ActionItem], today: date) -> str:
+    """The DM's first line, as the items now stand (it is redrawn after each button)."""
+    still_open = [
+        item for item in items if item.status is ActionStatus.OPEN and item.owner_id == recipient_id
+    ]
+    overdue = sum(1 for item in still_open if item.due_date is not None and item.due_date < today)
+    count = len(items)
+    noun = "action item" if count == 1 else "action items"
+    if not still_open:
+        return f"All done here: nothing left to do on {'this' if count == 1 else 'these'}. Thanks!"
+    if len(still_open) < count:
+        left = len(still_open)
+        intro = f"{left} of these {count} {noun} still need a look (thanks for the rest!)"
+    else:
+        intro = f"A friendly nudge about {count} {noun} from past incidents"
+    if overdue:
+        return (
+            f"{intro}; {overdue} {'is' if overdue == 1 else 'are'} past due. "
+            "Closing them is how the next incident gets smaller."
+        )
+    return f"{intro}."
+
+
+def redraw_intro(
+    blocks: list[dict[str, Any]],
+    *,
+    recipient_id: str,
+    items: Sequence[ActionItem],
+    today: date,
+) -> list[dict[str, Any]]:
+    """A reminder DM's blocks (as Slack sends them back) with its first line recounted."""
+    intro = reminder_intro(recipient_id=recipient_id, items=items, today=today)
+    return [
+        {**block, "text": {"type": "mrkdwn", "text": intro}}
+        if block.get("block_id") == FollowUp.REMINDER_INTRO
+        else block
+        for block in blocks
+    ]
+
+
 def reminder_message(
     *,
     recipient_id: str,
@@ -42,24 +82,9 @@ def reminder_message(
 ) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks. Items that are no longer the recipient's to act on (closed,
     reassigned) stay listed with what became of them, without controls."""
-    still_open = [
-        item
-        for item, _ in entries
-        if item.status is ActionStatus.OPEN and item.owner_id == recipient_id
-    ]
-    overdue = sum(1 for item in still_open if item.due_date is not None and item.due_date < today)
-    count = len(entries)
-    noun = "action item" if count == 1 else "action items"
-    if not still_open:
-        intro = f"All done here: nothing left to do on {'this' if count == 1 else 'these'}. Thanks!"
-    elif overdue:
-        intro = (
-            f"A friendly nudge about {count} {noun} from past incidents; "
-            f"{overdue} {'is' if overdue == 1 else 'are'} past due. "
-            "Closing them is how the next incident gets smaller."
-        )
-    else:
-        intro = f"A friendly nudge about {count} {noun} from past incidents."
+    intro = reminder_intro(
+        recipient_id=recipient_id, items=[item for item, _ in entries], today=today
+    )
     blocks: list[Block] = [
         SectionBlock(block_id=FollowUp.REMINDER_INTRO, text=MarkdownTextObject(text=intro))
     ]
@@ -73,8 +98,8 @@ def reminder_message(
             controls=item.owner_id == recipient_id,
         )
     notes = []
-    if count > MAX_ITEMS_PER_DM:
-        notes.append(f"{count - MAX_ITEMS_PER_DM} more are on the Home tab.")
+    if len(entries) > MAX_ITEMS_PER_DM:
+        notes.append(f"{len(entries) - MAX_ITEMS_PER_DM} more are on the Home tab.")
     notes.append(
         f"Nudges come only in your working hours ({working_hours_text(hours)}). "
         "Snooze if now isn't the time; Reassign if someone else is better placed."
