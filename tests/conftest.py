@@ -17,11 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import Runtime, build_runtime
+from bot.app import Clock, Runtime, build_runtime
 from bot.config import Settings, load_settings
 from bot.db import create_engine, create_sessionmaker, migrate
 from bot.server import HindsightASGI
-from models import Base
+from models import Base, utcnow
 from tests.fakeslack import FakeSlack, SlackRequests
 
 SIGNING_SECRET = "test-signing-secret"
@@ -167,8 +167,16 @@ class ServedBot:
 
 
 @pytest.fixture
-async def served_bot(fake_slack: FakeSlack, database_url: str) -> AsyncIterator[ServedBot]:
-    runtime = build_runtime(make_settings(fake_slack, database_url))
+def clock() -> Clock:
+    """The served bot's "now": real time, unless a test module holds it (tests/clock.py)."""
+    return utcnow
+
+
+@pytest.fixture
+async def served_bot(
+    fake_slack: FakeSlack, database_url: str, clock: Clock
+) -> AsyncIterator[ServedBot]:
+    runtime = build_runtime(make_settings(fake_slack, database_url), clock=clock)
     async with serve_app(runtime) as bot:
         yield bot
 

@@ -4,7 +4,6 @@ the reminder DM itself (signed HTTP), and never reminded again once it is done."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,13 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_runtime
 from bot.ids import FollowUp
 from bot.reminders import SweepReport, sweep
 from bot.ui.item import controls_block_id, item_block_id
 from models import ActionItem, ActionStatus
 from tests.clock import FrozenClock
-from tests.conftest import ServedBot, make_settings, serve_app
+from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
 from tests.timeline_seed import seed_incident
 
@@ -30,15 +28,6 @@ CREATED = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(CREATED)
-
-
-@pytest.fixture
-async def served_bot(
-    fake_slack: FakeSlack, database_url: str, clock: FrozenClock
-) -> AsyncIterator[ServedBot]:
-    runtime = build_runtime(make_settings(fake_slack, database_url), clock=clock)
-    async with serve_app(runtime) as bot:
-        yield bot
 
 
 async def sweep_at(bot: ServedBot, clock: FrozenClock, moment: datetime) -> SweepReport:

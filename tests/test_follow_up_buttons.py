@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,14 +12,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_runtime
 from bot.cadence import WorkingHours
 from bot.ids import FollowUp
 from bot.ui.item import controls_block_id, item_block_id, item_blocks
 from bot.ui.reminder import reminder_message
 from models import ActionItem, ActionStatus, AuditEntry, Incident, ReminderDelivery
 from tests.clock import FrozenClock
-from tests.conftest import ServedBot, make_settings, serve_app
+from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
 from tests.timeline_seed import seed_incident
 
@@ -34,16 +32,6 @@ FRIDAY_AFTERNOON = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(FRIDAY_AFTERNOON)
-
-
-@pytest.fixture
-async def served_bot(
-    fake_slack: FakeSlack, database_url: str, clock: FrozenClock
-) -> AsyncIterator[ServedBot]:
-    """The real app on a clock the tests hold still."""
-    runtime = build_runtime(make_settings(fake_slack, database_url), clock=clock)
-    async with serve_app(runtime) as bot:
-        yield bot
 
 
 @pytest.fixture
