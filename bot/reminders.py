@@ -257,7 +257,11 @@ async def plan(
         incidents = memo.incidents
         missing = {item.incident_id for item in items} - incidents.keys()
         if missing:
-            for incident in await session.scalars(select(Incident).where(Incident.id.in_(missing))):
+            teams = {item.team_id for item in items}
+            found = await session.scalars(
+                select(Incident).where(Incident.team_id.in_(teams), Incident.id.in_(missing))
+            )
+            for incident in found:
                 incidents[incident.id] = incident
         hours = await _owners_hours(session, client, items, working_hours, memo.zones)
         await session.commit()  # users.info answers are cached for next time
