@@ -4,7 +4,7 @@ processes run it at once; a failed post is recorded and retried later that week.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tests.conftest import BOT_TOKEN, TEAM_ID, make_settings, serve_app
 from tests.fakeslack import FakeSlack
 from tests.test_cli import base_env
 from tests.test_cli import run as cli
+from tests.timeline_seed import seed_action_item
 
 TEAM_B = "T0TEAM2"
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 48
@@ -86,31 +87,6 @@ async def add_incident(
     return incident
 
 
-async def add_item(
-    sessions: Sessions,
-    incident: Incident,
-    title: str,
-    *,
-    owner_id: str | None,
-    due: date | None,
-    status: ActionStatus = ActionStatus.OPEN,
-    closed_at: datetime | None = None,
-) -> ActionItem:
-    async with sessions() as session, session.begin():
-        item = ActionItem(
-            team_id=incident.team_id,
-            incident_id=incident.id,
-            title=title,
-            owner_id=owner_id,
-            due_date=due,
-            status=status,
-            closed_at=closed_at,
-            created_by="U0BOB",
-        )
-        session.add(item)
-    return item
-
-
 async def seed_team(sessions: Sessions) -> dict[str, Incident]:
     """INC-1 resolved (retro in draft) with items past due; INC-2 ongoing with one open item;
     INC-3 published, an item of it done this week; INC-4 resolved, no retro yet. Team B has
@@ -121,13 +97,17 @@ async def seed_team(sessions: Sessions) -> dict[str, Incident]:
         sessions, 3, status=IncidentStatus.CLOSED, state=PostmortemState.PUBLISHED
     )
     waiting = await add_incident(sessions, 4)
-    await add_item(
+    await seed_action_item(
         sessions, draft, "Alert on pool size", owner_id="U0ALICE", due=TODAY - timedelta(3)
     )
-    await add_item(sessions, draft, "Add a canary", owner_id="U0BOB", due=TODAY + timedelta(4))
-    await add_item(sessions, draft, "Write the runbook", owner_id=None, due=TODAY - timedelta(1))
-    await add_item(sessions, ongoing, "Tune retries", owner_id="U0ALICE", due=None)
-    await add_item(
+    await seed_action_item(
+        sessions, draft, "Add a canary", owner_id="U0BOB", due=TODAY + timedelta(4)
+    )
+    await seed_action_item(
+        sessions, draft, "Write the runbook", owner_id=None, due=TODAY - timedelta(1)
+    )
+    await seed_action_item(sessions, ongoing, "Tune retries", owner_id="U0ALICE", due=None)
+    await seed_action_item(
         sessions,
         published,
         "Already finished",
@@ -137,7 +117,7 @@ async def seed_team(sessions: Sessions) -> dict[str, Incident]:
         closed_at=MONDAY - timedelta(days=2),
     )
     other = await add_incident(sessions, 1, team_id=TEAM_B, state=PostmortemState.DRAFT)
-    await add_item(
+    await seed_action_item(
         sessions, other, "Other team secret", owner_id="U0ALICE", due=TODAY - timedelta(5)
     )
     return {"draft": draft, "ongoing": ongoing, "published": published, "waiting": waiting}
@@ -351,7 +331,7 @@ async def test_nothing_open_or_unpublished_posts_nothing(
     fake_slack: FakeSlack,
 ) -> None:
     done = await add_incident(sessions, 1, state=PostmortemState.PUBLISHED)
-    await add_item(
+    await seed_action_item(
         sessions, done, "Finished", owner_id="U0BOB", due=TODAY, status=ActionStatus.DONE
     )
 

@@ -5,15 +5,13 @@ numbers; refresh_home redraws it after an item changes."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import build_runtime
 from bot.home import refresh_home
 from bot.ids import FollowUp, Home
 from models import (
@@ -27,8 +25,9 @@ from models import (
     TimelineEvent,
 )
 from tests.clock import FrozenClock
-from tests.conftest import SIGNING_SECRET, TEAM_ID, ServedBot, make_settings, serve_app
+from tests.conftest import TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
+from tests.timeline_seed import seed_action_item
 
 TEAM_B = "T0TEAM2"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -37,25 +36,20 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 @pytest.fixture
-async def home_bot(fake_slack: FakeSlack, database_url: str) -> AsyncIterator[ServedBot]:
-    """The real app, its clock frozen at NOW."""
+def clock() -> FrozenClock:
+    """The served bot's clock, frozen at NOW."""
+    return FrozenClock(NOW)
+
+
+@pytest.fixture(autouse=True)
+def people(fake_slack: FakeSlack) -> None:
     for user_id, name in (("U0ALICE", "alice"), ("U0BOB", "bob"), ("U0CAROL", "carol")):
         fake_slack.add_user(user_id, name=name, tz="Europe/Paris")
-    runtime = build_runtime(make_settings(fake_slack, database_url), clock=FrozenClock(NOW))
-    async with serve_app(runtime) as bot:
-        yield bot
 
 
 @pytest.fixture
-def slack(home_bot: ServedBot, fake_slack: FakeSlack) -> SlackRequests:
-    return SlackRequests(
-        home_bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID
-    )
-
-
-@pytest.fixture
-def sessions(home_bot: ServedBot) -> Sessions:
-    return home_bot.runtime.sessions
+def sessions(served_bot: ServedBot) -> Sessions:
+    return served_bot.runtime.sessions
 
 
 # ---- seeding ------------------------------------------------------------------------------------
@@ -89,29 +83,6 @@ async def add_incident(
         )
         session.add(incident)
     return incident
-
-
-async def add_item(
-    sessions: Sessions,
-    incident: Incident,
-    title: str,
-    *,
-    owner_id: str | None,
-    due: date | None,
-    status: ActionStatus = ActionStatus.OPEN,
-) -> ActionItem:
-    async with sessions() as session, session.begin():
-        item = ActionItem(
-            team_id=incident.team_id,
-            incident_id=incident.id,
-            title=title,
-            owner_id=owner_id,
-            due_date=due,
-            status=status,
-            created_by="U0BOB",
-        )
-        session.add(item)
-    return item
 
 
 async def add_message(sessions: Sessions, incident: Incident, author_id: str) -> None:
@@ -183,14 +154,16 @@ async def test_opening_home_shows_own_open_items_overdue_first_with_controls(
     bobs = await add_incident(sessions, 3)
     await add_incident(sessions, 4, status=IncidentStatus.CLOSED, state=PostmortemState.PUBLISHED)
     await add_message(sessions, chatted, "U0ALICE")
-    later = await add_item(
+    later = await seed_action_item(
         sessions, draft, "Add a canary stage", owner_id="U0ALICE", due=TODAY + timedelta(days=5)
     )
-    overdue = await add_item(
+    overdue = await seed_action_item(
         sessions, draft, "Alert on pool size", owner_id="U0ALICE", due=TODAY - timedelta(days=3)
     )
-    undated = await add_item(sessions, draft, "Write the runbook", owner_id="U0ALICE", due=None)
-    await add_item(
+    undated = await seed_action_item(
+        sessions, draft, "Write the runbook", owner_id="U0ALICE", due=None
+    )
+    await seed_action_item(
         sessions,
         draft,
         "Already finished",
@@ -198,11 +171,11 @@ async def test_opening_home_shows_own_open_items_overdue_first_with_controls(
         due=TODAY - timedelta(days=9),
         status=ActionStatus.DONE,
     )
-    await add_item(
+    await seed_action_item(
         sessions, bobs, "Bob's own item", owner_id="U0BOB", due=TODAY - timedelta(days=1)
     )
     other_team = await add_incident(sessions, 1, team_id=TEAM_B, commander_id="U0ALICE")
-    await add_item(
+    await seed_action_item(
         sessions, other_team, "Other team secret", owner_id="U0ALICE", due=TODAY - timedelta(days=2)
     )
 
@@ -311,11 +284,13 @@ async def test_many_items_and_incidents_stay_within_the_view_limits(
 
 
 async def test_refresh_home_shows_the_item_as_it_now_stands(
-    slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, home_bot: ServedBot
+    slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, served_bot: ServedBot
 ) -> None:
     incident = await add_incident(sessions, 1, commander_id="U0ALICE")
-    first = await add_item(sessions, incident, "Fix the pool", owner_id="U0ALICE", due=TODAY)
-    await add_item(sessions, incident, "Tune the alert", owner_id="U0ALICE", due=TODAY)
+    first = await seed_action_item(
+        sessions, incident, "Fix the pool", owner_id="U0ALICE", due=TODAY
+    )
+    await seed_action_item(sessions, incident, "Tune the alert", owner_id="U0ALICE", due=TODAY)
     view = await open_home(slack, fake_slack, "U0ALICE")
     assert len(item_sections(view)) == 2
 
@@ -329,11 +304,11 @@ async def test_refresh_home_shows_the_item_as_it_now_stands(
         await session.commit()
         await refresh_home(
             session=session,
-            client=home_bot.runtime.app.client,
+            client=served_bot.runtime.app.client,
             team_id=TEAM_ID,
             user_id="U0ALICE",
             now=NOW,
-            settings=home_bot.runtime.settings,
+            settings=served_bot.runtime.settings,
         )
 
     view = fake_slack.home_views["U0ALICE"]
@@ -345,7 +320,7 @@ async def test_refresh_home_shows_the_item_as_it_now_stands(
 async def test_a_failed_refresh_is_logged_not_raised(
     fake_slack: FakeSlack,
     sessions: Sessions,
-    home_bot: ServedBot,
+    served_bot: ServedBot,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_slack.fail("views.publish", error="not_enabled")
@@ -354,11 +329,11 @@ async def test_a_failed_refresh_is_logged_not_raised(
         async with sessions() as session:
             await refresh_home(
                 session=session,
-                client=home_bot.runtime.app.client,
+                client=served_bot.runtime.app.client,
                 team_id=TEAM_ID,
                 user_id="U0BOB",
                 now=NOW,
-                settings=home_bot.runtime.settings,
+                settings=served_bot.runtime.settings,
             )
 
     assert "Home of U0BOB not refreshed" in caplog.text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
+    ActionItem,
+    ActionStatus,
     EventSource,
     Incident,
     Severity,
@@ -174,3 +176,29 @@ async def marks_of(sessions: Sessions, team_id: str = TEAM_ID) -> list[TimelineM
             select(TimelineMark).where(TimelineMark.team_id == team_id).order_by(TimelineMark.id)
         )
         return list(found)
+
+
+async def seed_action_item(
+    sessions: Sessions,
+    incident: Incident,
+    title: str,
+    *,
+    owner_id: str | None,
+    due: date | None,
+    status: ActionStatus = ActionStatus.OPEN,
+    closed_at: datetime | None = None,
+) -> ActionItem:
+    """An action item as stored, without a reminder schedule (the sweep leaves it alone)."""
+    async with sessions() as session, session.begin():
+        item = ActionItem(
+            team_id=incident.team_id,
+            incident_id=incident.id,
+            title=title,
+            owner_id=owner_id,
+            due_date=due,
+            status=status,
+            closed_at=closed_at,
+            created_by="U0BOB",
+        )
+        session.add(item)
+    return item
