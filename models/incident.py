@@ -91,7 +91,7 @@ class TimelineEvent(TeamScoped, Base):
         UniqueConstraint("team_id", "channel_id", "ts"),
         Index("ix_timeline_events_incident_occurred", "incident_id", "occurred_at"),
         # App Home: the incidents a person took part in.
-        Index("ix_timeline_events_author", "team_id", "author_id"),
+        Index("ix_timeline_events_author", "team_id", "author_id", "incident_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,7 +39,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('send_failures', sa.Integer(), server_default='0', nullable=False))
 
     with op.batch_alter_table('timeline_events', schema=None) as batch_op:
-        batch_op.create_index('ix_timeline_events_author', ['team_id', 'author_id'], unique=False)
+        batch_op.create_index('ix_timeline_events_author', ['team_id', 'author_id', 'incident_id'], unique=False)
 
     schedule_existing_items()
 
