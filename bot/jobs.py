@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -62,6 +63,7 @@ def tracked(job: Callable[[Runtime], Awaitable[None]]) -> Callable[[Runtime], Aw
     """Remember a job while it runs, so shutdown can stop it while the database is still open
     (a sweep stopped that way gives back the items it had not recorded yet)."""
 
+    @functools.wraps(job)
     async def run(runtime: Runtime) -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -71,7 +73,6 @@ def tracked(job: Callable[[Runtime], Awaitable[None]]) -> Callable[[Runtime], Aw
         finally:
             _running.discard(task)
 
-    run.__name__ = job.__name__
     return run
 
 
