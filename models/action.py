@@ -47,6 +47,10 @@ class ActionItem(TeamScoped, Timestamps, Base):
         # The reminder sweep's query: open items whose next nudge is due.
         Index("ix_action_items_due", "status", "next_reminder_at"),
         Index("ix_action_items_owner", "team_id", "owner_id", "status"),
+        # A row of the retro's action-items form keeps its item across resubmissions.
+        UniqueConstraint("incident_id", "form_key"),
+        # The outbox of "this is yours now" DMs still to send.
+        Index("ix_action_items_notice_due", "notice_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +82,12 @@ class ActionItem(TeamScoped, Timestamps, Base):
     reminder_claim: Mapped[str | None] = mapped_column(String(36))
     claimed_until: Mapped[datetime | None]
     send_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The stable identity of the retro form row this item came from (None outside the retro).
+    form_key: Mapped[str | None] = mapped_column(String(36))
+    # The owner's "assigned" DM is due: set in the transaction that gives the item its owner,
+    # cleared once Slack took it; a crash in between leaves it due for the next sweep.
+    notice_due_at: Mapped[datetime | None]
+    notice_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     incident: Mapped[Incident] = relationship(back_populates="action_items", lazy="raise")
 

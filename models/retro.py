@@ -50,6 +50,14 @@ class Retrospective(TeamScoped, Timestamps, Base):
     summary_ts: Mapped[str | None] = mapped_column(String(32))
     announcement_ts: Mapped[str | None] = mapped_column(String(32))
     document_ref: Mapped[str | None] = mapped_column(String(200))  # canvas id or file id
+    # The last save's identity (view, step, version it was based on): a resubmitted view is
+    # the same save, not a conflict with oneself.
+    last_save_key: Mapped[str | None] = mapped_column(String(120))
+    # Set (and committed) just before a publish call, cleared with its result: a crash in
+    # between leaves a mark, and the next Publish looks the post up instead of doubling it.
+    document_pending_at: Mapped[datetime | None]
+    announcement_pending_at: Mapped[datetime | None]
+    summary_pending_at: Mapped[datetime | None]
 
     incident: Mapped[Incident] = relationship(back_populates="retrospective", lazy="raise")
     factors: Mapped[list[ContributingFactor]] = relationship(
