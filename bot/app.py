@@ -21,6 +21,7 @@ from bot.db import create_engine, create_sessionmaker
 from bot.declare import running_backfills
 from bot.jobs import stop_running_jobs
 from bot.slack import create_web_client
+from bot.text_clean import clean_strings
 from models import utcnow
 
 Clock = Callable[[], datetime]
@@ -89,6 +90,7 @@ def create_app(
         request_verification_enabled=not settings.socket_mode,
     )
 
+    app.use(CleanText())  # before any listener reads the body, after the signature check
     app.use(Provide(sessions=sessions, settings=settings, capture=writer, clock=clock))
     handlers.register(app)
     return app
@@ -122,4 +124,19 @@ class Provide(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         req.context.update(self.parts)
+        return await next()
+
+
+class CleanText(AsyncMiddleware):
+    """Every string in the request body made storable (bot/text_clean.py), in place, so a NUL
+    typed into a message, a title or a command never reaches a database."""
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        clean_strings(req.body)
         return await next()

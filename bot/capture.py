@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot.text_clean import clean_strings, clean_text
+
 # Subtypes that carry something a person (or an alerting integration) said.
 # (`message_replied` only tells that a parent got a reply; the reply comes as its own event.)
 CONTENT_SUBTYPES = frozenset({None, "bot_message", "thread_broadcast", "file_share", "me_message"})
@@ -97,7 +99,8 @@ def captured_from_slack(
         thread_ts=thread_ts if isinstance(thread_ts, str) and thread_ts != ts else None,
         author_id=event.get("user") or event.get("bot_id"),
         author_name=_author_name(event),
-        text=message_text(event),
+        # Cleaned here too: backfill and reactions read messages back from the Web API.
+        text=clean_text(message_text(event)),
         files=[_file_reference(f) for f in event.get("files") or [] if isinstance(f, dict)],
         occurred_at=ts_to_datetime(ts),
         edited_at=ts_to_datetime(edited["ts"]) if isinstance(edited.get("ts"), str) else None,
@@ -159,16 +162,18 @@ def _author_name(message: dict[str, Any]) -> str | None:
         return None
     profile = message.get("bot_profile") or {}
     name = message.get("username") or profile.get("name")
-    return str(name)[:200] if name else None
+    return clean_text(str(name))[:200] if name else None
 
 
 def _file_reference(file: dict[str, Any]) -> dict[str, str]:
     """Name, title and permalink only: the file stays as private as Slack keeps it."""
-    return {
-        "name": str(file.get("name") or ""),
-        "title": str(file.get("title") or ""),
-        "permalink": str(file.get("permalink") or ""),
-    }
+    return clean_strings(
+        {
+            "name": str(file.get("name") or ""),
+            "title": str(file.get("title") or ""),
+            "permalink": str(file.get("permalink") or ""),
+        }
+    )
 
 
 def _deletion(message: dict[str, Any], ours: dict[str, str], when: Any) -> DeleteMessage | None:
