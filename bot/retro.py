@@ -216,9 +216,11 @@ async def save_step(
     expected_version: int,
     complete: bool,
     now: datetime,
+    save_key: str | None = None,
 ) -> None:
     """Write one step's values and bump the version; DraftChangedError if it moved meanwhile.
-    `complete` marks the step finished (a submit); a save on close or Back does not."""
+    `complete` marks the step finished (a submit); a save on close or Back does not.
+    `save_key` (see retro_flow.save_key) is recorded so a resubmission can tell it was saved."""
     retro = draft.retro
     bumped = await session.execute(
         update(Retrospective)
@@ -227,12 +229,18 @@ async def save_step(
             Retrospective.id == retro.id,
             Retrospective.version == expected_version,
         )
-        .values(version=expected_version + 1, last_edited_by=user_id, last_edited_at=now)
+        .values(
+            version=expected_version + 1,
+            last_edited_by=user_id,
+            last_edited_at=now,
+            last_save_key=save_key,
+        )
         .execution_options(synchronize_session=False)
     )
     if bumped.rowcount != 1:  # type: ignore[attr-defined]
         raise DraftChangedError("The draft changed since you opened it.")
     retro.version, retro.last_edited_by, retro.last_edited_at = expected_version + 1, user_id, now
+    retro.last_save_key = save_key
     if isinstance(form, SummaryForm):
         retro.summary, retro.customer_impact = form.summary, form.impact
         retro.duration, retro.detection = form.duration, form.detection
@@ -325,17 +333,21 @@ async def _save_actions(
     session: AsyncSession, draft: Draft, form: ActionsForm, user_id: str
 ) -> None:
     existing = {item.id: item for item in draft.items}
+    # A row saved before (by this view, resubmitted) finds the item it made by its key.
+    made = {item.form_key: item.id for item in draft.items if item.form_key}
     kept: list[ActionItem] = []
     for row in form.rows:
         if row.empty:
             continue
-        item = existing.pop(row.item_id, None) if row.item_id is not None else None
+        item_id = row.item_id if row.item_id in existing else made.get(row.key)
+        item = existing.pop(item_id, None) if item_id is not None else None
         if item is None:
             item = ActionItem(
                 team_id=draft.incident.team_id,
                 incident_id=draft.incident.id,
                 created_by=user_id,
                 source_channel_id=draft.incident.channel_id,
+                form_key=row.key,
             )
             session.add(item)
         if item.owner_id != row.owner_id:

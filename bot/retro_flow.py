@@ -51,9 +51,11 @@ async def submit(
     form: StepForm,
     first_field: str | None,
     now: datetime,
+    save_key: str | None = None,
 ) -> Outcome:
     """Check and save a submitted step (marking it done); PermissionDenied-style refusals are
-    raised as UserInputError on `first_field` so the view, and every word in it, stays open."""
+    raised as UserInputError on `first_field` so the view, and every word in it, stays open.
+    A resubmission of a save already made (same `save_key`) is answered as that save was."""
     draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
     require_editor(draft.incident, user_id, field=first_field)
     problems = await check_step(
@@ -62,7 +64,9 @@ async def submit(
     if problems:
         await session.commit()  # users.info answers are cached even when the form is refused
         return Outcome(draft, problems)
-    return await _save(session, draft, form, user_id, version, complete=True, now=now)
+    return await _save(
+        session, draft, form, user_id, version, complete=True, now=now, save_key=save_key
+    )
 
 
 async def keep_typed(
@@ -74,6 +78,7 @@ async def keep_typed(
     version: int,
     form: StepForm,
     now: datetime,
+    save_key: str | None = None,
 ) -> Outcome:
     """On close or Back: save what was typed, unchecked, so no word is lost; nothing happens
     when nothing changed or the person may not edit."""
@@ -81,7 +86,15 @@ async def keep_typed(
     if not can_edit(draft.incident, user_id) or same_content(form, form_of(draft, step_of(form))):
         return Outcome(draft)
     form = keepable(form, draft=draft, today=now.date())
-    return await _save(session, draft, form, user_id, version, complete=False, now=now)
+    return await _save(
+        session, draft, form, user_id, version, complete=False, now=now, save_key=save_key
+    )
+
+
+def save_key(view_id: str, step: str, version: int) -> str:
+    """One save's identity: the view, its step and the version it was based on. Slack's retry
+    of a submission (or a resubmit after a crash) carries all three unchanged."""
+    return f"{view_id}:{step}:{version}"
 
 
 async def _save(
@@ -93,6 +106,7 @@ async def _save(
     *,
     complete: bool,
     now: datetime,
+    save_key: str | None,
 ) -> Outcome:
     team_id, incident_id = draft.incident.team_id, draft.incident.id
     try:
@@ -104,12 +118,15 @@ async def _save(
             expected_version=version,
             complete=complete,
             now=now,
+            save_key=save_key,
         )
         await session.commit()
     except DraftChangedError:
         await session.rollback()
         fresh = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
-        return Outcome(fresh, conflict=True)
+        # The draft moved on by this very save (its answer was lost): no conflict with oneself.
+        already = save_key is not None and fresh.retro.last_save_key == save_key
+        return Outcome(fresh, conflict=not already)
     return Outcome(draft)
 
 
@@ -228,6 +245,4 @@ def keepable(form: StepForm, *, draft: Draft, today: date) -> StepForm:
             row.title = row.title[:MAX_ITEM_TITLE]
             if row.due is not None and row.due < today and row.item_id not in known:
                 row.due = None
-            if row.item_id is not None and row.item_id not in known:
-                row.key = "n0"
     return form

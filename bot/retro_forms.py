@@ -6,6 +6,7 @@ The step views are read into these forms (bot/ui/retro_read.py) and built from t
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -53,7 +54,7 @@ class TimelineForm:
 
 @dataclass(slots=True)
 class FactorRow:
-    key: str  # stable within a view: `f<id>` for a saved factor, `n<k>` for a new row
+    key: str  # `f<id>` for a saved factor, `n<random>` for a new row (see new_key)
     category: str | None = None
     description: str = ""
     whys: list[str] = field(default_factory=list)
@@ -79,7 +80,9 @@ class LessonsForm:
 
 @dataclass(slots=True)
 class ActionRow:
-    key: str  # `i<id>` for a saved item, `n<k>` for a new row
+    # `i<id>` for a saved item, `n<random>` for a new row (see new_key); saved as the item's
+    # form_key, so a resubmitted view updates the item its row made instead of adding another.
+    key: str
     title: str = ""
     owner_id: str | None = None
     due: date | None = None
@@ -117,7 +120,7 @@ def step_of(form: StepForm) -> str:
     return "actions"
 
 
-def new_key(taken: list[str]) -> str:
-    """A key for a new row, not yet used in this view."""
-    numbers = [int(k[1:]) for k in taken if k.startswith("n") and k[1:].isdigit()]
-    return f"n{max(numbers, default=0) + 1}"
+def new_key() -> str:
+    """A key for a new row, drawn once when the row is drawn and carried in the view (block ids
+    and private_metadata), so every resubmission of that view names the same row."""
+    return f"n{secrets.token_hex(8)}"

@@ -128,6 +128,7 @@ async def submit_step(
             form=form,
             first_field=first,
             now=utcnow(),
+            save_key=retro_flow.save_key(view["id"], meta.step, meta.version),
         )
     settled = None
     if isinstance(form, ActionsForm) and not (outcome.problems or outcome.conflict):
@@ -177,6 +178,7 @@ async def go_back(
                 version=meta.version,
                 form=form,
                 now=utcnow(),
+                save_key=retro_flow.save_key(view["id"], meta.step, meta.version),
             )
     settled = None
     if isinstance(form, ActionsForm) and not outcome.conflict:
@@ -221,15 +223,14 @@ async def change_rows(
 
 
 def edit_rows(form: FactorsForm | ActionsForm, *, action_id: str, key: str) -> None:
-    keys = [row.key for row in form.rows]
     if isinstance(form, FactorsForm):
         if action_id == Retro.FACTOR_ADD:
-            form.rows.append(FactorRow(key=new_key(keys)))
+            form.rows.append(FactorRow(key=new_key()))
         else:
             form.rows = [row for row in form.rows if row.key != key]
         return
     if action_id == Retro.ACTION_ADD:
-        form.rows.append(ActionRow(key=new_key(keys)))
+        form.rows.append(ActionRow(key=new_key()))
         return
     gone = next((row for row in form.rows if row.key == key), None)
     form.rows = [row for row in form.rows if row.key != key]
@@ -260,6 +261,7 @@ async def close_step(
             version=meta.version,
             form=form,
             now=utcnow(),
+            save_key=retro_flow.save_key(view["id"], meta.step, meta.version),
         )
     settled = None
     if not outcome.conflict:

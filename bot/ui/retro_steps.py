@@ -33,6 +33,7 @@ from bot.retro_forms import (
     FactorRow,
     FactorsForm,
     StepForm,
+    new_key,
     row_block,
 )
 from bot.ui.retro import (
@@ -66,7 +67,7 @@ def _initial(options: list[Option], value: str | None) -> Option | None:
 
 
 def factor_blocks(form: FactorsForm) -> list[Block]:
-    rows = form.rows or [FactorRow(key="n1")]
+    rows = form.rows or [FactorRow(key=new_key())]
     categories = _options(CATEGORY_LABELS)
     blocks: list[Block] = []
     for number, row in enumerate(rows, start=1):
@@ -114,7 +115,7 @@ def factor_blocks(form: FactorsForm) -> list[Block]:
 
 
 def action_blocks(form: ActionsForm) -> list[Block]:
-    rows = form.rows[:MAX_ITEMS] or [ActionRow(key="n1")]
+    rows = form.rows[:MAX_ITEMS] or [ActionRow(key=new_key())]
     priorities, kinds = _options(PRIORITY_LABELS), _options(KIND_LABELS)
     blocks: list[Block] = []
     for number, row in enumerate(rows, start=1):
@@ -289,11 +290,13 @@ def step_view(
     form = form if form is not None else form_of(draft, step)
     rows: list[str] = []
     if isinstance(form, FactorsForm):
+        form.rows = form.rows or [FactorRow(key=new_key())]  # its key goes in blocks and meta
         blocks = factor_blocks(form)
-        rows = [row.key for row in form.rows] or ["n1"]
+        rows = [row.key for row in form.rows]
     elif isinstance(form, ActionsForm):
+        form.rows = form.rows or [ActionRow(key=new_key())]
         blocks = action_blocks(form)
-        rows = [row.key for row in form.rows[:MAX_ITEMS]] or ["n1"]
+        rows = [row.key for row in form.rows[:MAX_ITEMS]]
         removed = [*removed, *form.removed]
     else:
         blocks = step_blocks(draft, step, form)
