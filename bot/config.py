@@ -73,17 +73,17 @@ class Settings:
         )
 
     def require_slack(self) -> None:
-        """Fail with the first missing variable the chosen transport needs."""
-        required = ["SLACK_BOT_TOKEN"]
-        required.append("SLACK_APP_TOKEN" if self.socket_mode else "SLACK_SIGNING_SECRET")
-        values = {
-            "SLACK_BOT_TOKEN": self.slack_bot_token,
-            "SLACK_SIGNING_SECRET": self.slack_signing_secret,
-            "SLACK_APP_TOKEN": self.slack_app_token,
-        }
-        for name in required:
-            if not values[name]:
-                raise ConfigError(f"{name} is not set; it is required to talk to Slack")
+        """Fail naming every variable the chosen transport needs and does not have."""
+        values = {"SLACK_BOT_TOKEN": self.slack_bot_token}
+        if self.socket_mode:
+            values["SLACK_APP_TOKEN"] = self.slack_app_token
+        else:
+            values["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            names = " and ".join(missing)
+            verb = "is" if len(missing) == 1 else "are"
+            raise ConfigError(f"{names} {verb} not set; required to talk to Slack")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -262,6 +262,12 @@ def async_database_url(url: str | None) -> str:
     if not url:
         return f"sqlite+aiosqlite:///{Path.cwd() / 'hindsight.db'}"
     scheme, sep, rest = url.partition("://")
+    if not sep and url.lower().startswith("sqlite:"):
+        path = url.partition(":")[2]
+        raise ConfigError(
+            f"DATABASE_URL is not a URL: {url!r}; write sqlite:///{path}"
+            " (three slashes, then the file's path)"
+        )
     if not sep:
         raise ConfigError(f"DATABASE_URL is not a URL: {_redact(url)!r}")
     base = scheme.split("+", 1)[0].lower()

@@ -58,6 +58,29 @@ def test_bad_port_is_named(port: str) -> None:
         load_settings({"PORT": port})
 
 
+def test_every_missing_slack_variable_is_named_at_once() -> None:
+    with pytest.raises(ConfigError) as http:
+        load_settings({}).require_slack()
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in http.value.message
+    with pytest.raises(ConfigError) as socket_mode:
+        load_settings({"SLACK_APP_TOKEN": "xapp-1"}).require_slack()
+    assert "SLACK_BOT_TOKEN is not set" in socket_mode.value.message
+    assert "SLACK_SIGNING_SECRET" not in socket_mode.value.message  # Socket Mode needs none
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("sqlite:hindsight.db", "sqlite:///hindsight.db"),
+        ("sqlite:/var/lib/hs.db", "sqlite:////var/lib/hs.db"),
+    ],
+)
+def test_a_sqlite_url_without_slashes_gets_a_hint(written: str, hint: str) -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL") as refused:
+        async_database_url(written)
+    assert f"write {hint} " in refused.value.message
+
+
 def test_http_mode_requires_token_then_signing_secret() -> None:
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
         load_settings({}).require_slack()
