@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import RedactingFormatter, redact
+from bot.app import build_runtime
+from bot.logs import OWN_LOGGERS, RedactingFormatter, configure_logging, redact
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, make_settings, serve_app
+from tests.fakeslack import FakeSlack, SlackRequests
+from tests.test_capture import seed_channel, seed_incident
 
 
 @pytest.mark.parametrize(
@@ -28,3 +35,71 @@ def test_formatter_redacts_arguments_too() -> None:
         "x", logging.INFO, __file__, 1, "token %s", ("xoxb-1-2-s3cr3t",), None
     )
     assert "s3cr3t" not in RedactingFormatter("%(message)s").format(record)
+
+
+# --- the served app at DEBUG and TRACE ----------------------------------------------------
+
+SECRET_MESSAGE = "db password is hunter2-7f3a9c"
+SECRET_EVENT = "rotated key sk-live-51Hq8"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    names = (*OWN_LOGGERS, "alembic.runtime.plugins")
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
+
+
+async def served_log(fake_slack: FakeSlack, database_url: str, level: str) -> tuple[str, list[str]]:
+    """Everything the served app logs while it stores a message, takes a command with a
+    response_url and answers another through its response_url; and the response_urls."""
+    stream = io.StringIO()
+    configure_logging(level, stream=stream)  # before the app is built, as `hindsight serve` does
+    runtime = build_runtime(make_settings(fake_slack, database_url, LOG_LEVEL=level))
+    async with serve_app(runtime) as bot:
+        slack = SlackRequests(
+            bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID
+        )
+        channel = seed_channel(fake_slack)
+        await seed_incident(runtime.sessions, channel)
+        response_urls = []
+        stored = await slack.event(slack.message_event(channel, SECRET_MESSAGE, user="U0ALICE"))
+        added = await slack.command(f"event {SECRET_EVENT}", channel_id=channel)
+        response_urls.append(slack.last_payload["response_url"])
+        shown = await slack.command("timeline all", channel_id=channel)
+        response_urls.append(slack.last_payload["response_url"])
+        assert [r.status_code for r in (stored, added, shown)] == [200, 200, 200]
+        [answer] = await fake_slack.wait_for("response_url")
+        assert SECRET_MESSAGE in json.dumps(answer.args)  # the timeline went by response_url
+    return stream.getvalue(), response_urls
+
+
+async def test_debug_logs_hold_no_message_text_and_no_response_url(
+    fake_slack: FakeSlack, database_url: str, restore_logging: None
+) -> None:
+    log, response_urls = await served_log(fake_slack, database_url, "DEBUG")
+    assert logging.getLogger("bot.capture").isEnabledFor(logging.DEBUG)  # ours at DEBUG
+    for library in ("slack_bolt.AsyncApp", "slack_sdk.web.async_base_client", "aiosqlite"):
+        assert not logging.getLogger(library).isEnabledFor(logging.DEBUG)
+    assert "POST /slack/events" in log  # the requests were logged, their bodies were not
+    for secret in (SECRET_MESSAGE, SECRET_EVENT, "hunter2", BOT_TOKEN, SIGNING_SECRET):
+        assert secret not in log
+    for url in response_urls:
+        assert url.rsplit("/", 1)[1] not in log
+
+
+async def test_trace_logs_payloads_but_still_no_token_or_response_url(
+    fake_slack: FakeSlack, database_url: str, restore_logging: None
+) -> None:
+    log, response_urls = await served_log(fake_slack, database_url, "TRACE")
+    assert SECRET_MESSAGE in log  # what TRACE is for
+    assert "slack_sdk.webhook" in log  # the response_url post was logged, its URL redacted
+    assert BOT_TOKEN not in log and SIGNING_SECRET not in log
+    for url in response_urls:
+        assert url.rsplit("/", 1)[1] not in log

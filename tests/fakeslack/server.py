@@ -28,6 +28,9 @@ DEFAULT_SCOPES = (
     "canvases:write,files:write"
 )
 
+# Where issued response_urls point (Slack's shapes), and the older /response_url/<id>.
+RESPONSE_URL_PATHS = ("/commands/", "/actions/", "/app/", "/response_url/")
+
 Response = tuple[int, dict[str, str], bytes]
 _JSON = "application/json; charset=utf-8"
 
@@ -279,12 +282,14 @@ class FakeSlack(SlackState):
         return _json({"ok": False, "error": failure.error})
 
     # ---- interaction helpers (used by SlackRequests) ----------------------------------------
-    def issue_response_url(self) -> str:
-        """A response_url pointing back at this server (valid for 5 uses)."""
+    def issue_response_url(self, kind: str = "commands") -> str:
+        """A response_url pointing back at this server (valid for 5 uses), shaped like Slack's
+        `https://hooks.slack.com/<kind>/<team>/<number>/<secret>`."""
         with self._lock:
             rid = self.new_id("R")
             self._response_urls[rid] = 0
-        return f"{self.root_url}/response_url/{rid}"
+            number = len(self._response_urls)
+        return f"{self.root_url}/{kind}/{self.team_id}/{number}/{rid}"
 
     def apply_view_submission_response(self, view_id: str, response: dict[str, Any] | None) -> None:
         """Apply the app's view_submission ack (close/update/push/clear/errors)."""
@@ -308,8 +313,8 @@ class FakeSlack(SlackState):
         ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if path.startswith("/upload/") and verb == "POST":
             return self._upload(path.removeprefix("/upload/"), body)
-        if path.startswith("/response_url/") and verb == "POST":
-            return self._response_url(path.removeprefix("/response_url/"), ctype, body)
+        if path.startswith(RESPONSE_URL_PATHS) and verb == "POST":
+            return self._response_url(path.rsplit("/", 1)[-1], ctype, body)
         method = path.removeprefix("/api/").strip("/")
         if not method or "/" in method:
             return _text("not found", 404)

@@ -247,7 +247,7 @@ class SlackRequests(EventBuilders):
             },
             channel={"id": chan, "name": self._channel_name(chan)},
             state={"values": state_values or {}},
-            response_url=self.fake.issue_response_url(),
+            response_url=self.fake.issue_response_url("actions"),
         )
         if message is not None:
             payload["message"] = copy.deepcopy(message)
@@ -321,7 +321,7 @@ class SlackRequests(EventBuilders):
             message_ts=message["ts"],
             message=copy.deepcopy(message),
             channel={"id": channel_id, "name": self._channel_name(channel_id)},
-            response_url=self.fake.issue_response_url(),
+            response_url=self.fake.issue_response_url("app"),
         )
         return await self.interactive(payload)
 
