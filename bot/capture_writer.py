@@ -17,11 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.capture import DeleteMessage, MessageChange
 from bot.capture_store import BatchStore, batch_operations
+from bot.db import is_busy
 from bot.incidents import find_by_channel
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+# How long a request waits for its change to be committed. Slack gives up at 3 s; past this the
+# request answers 500 and Slack delivers the event again (the change may still be committed in
+# the meantime: every write is idempotent, so the retry stores nothing twice).
+COMMIT_WAIT_SECONDS = 2.0
 
 
 @dataclass(slots=True)
@@ -40,6 +45,7 @@ class CaptureWriter:
         self.sessions = sessions
         self.engine: AsyncEngine = sessions.kw["bind"]
         self.max_batch = max_batch
+        self.commit_wait = COMMIT_WAIT_SECONDS
         self._store: BatchStore | None = None  # opened on the first batch, closed by stop()
         # channel → incident never changes once declared; a miss always asks the database,
         # since another replica may have declared it a moment ago.
@@ -92,13 +98,15 @@ class CaptureWriter:
         return True
 
     async def submit(self, incident_id: int, change: MessageChange) -> None:
-        """Queue the change for the incident and wait until it is committed (or failed)."""
+        """Queue the change for the incident and wait until it is committed (or failed); a
+        TimeoutError after `commit_wait` seconds (a locked database)."""
         if self._stopping:
             raise RuntimeError("the capture writer is shutting down")
         self.start()
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Pending(incident_id, change, done))
-        await done
+        async with asyncio.timeout(self.commit_wait):
+            await done
 
     # ---- the writer task -----------------------------------------------------------------
     async def _run(self) -> None:
@@ -121,11 +129,13 @@ class CaptureWriter:
         try:
             await self._apply(batch)
         except Exception as error:
+            if is_busy(error):  # one by one would only wait for the same lock again
+                logger.warning("%d captured changes not stored: database busy", len(batch))
+                for pending in batch:
+                    self._failed(pending, error, log=False)
+                return
             if len(batch) == 1:
-                logger.error("could not store a captured message: %r", error, exc_info=error)
-                # Ask the database again next time: the incident may have gone or changed.
-                self._incidents.pop(_where(batch[0].change), None)
-                _resolve(batch[0], error)
+                self._failed(batch[0], error)
                 return
             logger.warning(
                 "a batch of %d changes failed (%r); retrying one by one", len(batch), error
@@ -135,6 +145,13 @@ class CaptureWriter:
             return
         for pending in batch:
             _resolve(pending, None)
+
+    def _failed(self, pending: _Pending, error: Exception, *, log: bool = True) -> None:
+        if log:
+            logger.error("could not store a captured message: %r", error, exc_info=error)
+        # Ask the database again next time: the incident may have gone or changed.
+        self._incidents.pop(_where(pending.change), None)
+        _resolve(pending, error)
 
     async def _apply(self, batch: list[_Pending]) -> None:
         if self._store is None:

@@ -8,8 +8,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -18,7 +19,10 @@ from sqlalchemy.ext.asyncio import (
 
 import migrations
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# How long a write waits for SQLite's lock: a request's write must fail inside Slack's 3 s ack
+# budget (and be answered "busy" / 500 so Slack retries) rather than make Slack give up.
+SQLITE_BUSY_TIMEOUT_MS = 1500
+WRITE_CHECK_TIMEOUT_MS = 500  # /healthz: a lock held this long means "cannot take writes now"
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
@@ -38,6 +42,48 @@ async def ping(engine: AsyncEngine) -> None:
     """Raise unless the database answers a trivial query."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def write_problem(engine: AsyncEngine) -> str | None:
+    """Why the database cannot take a write now ("locked", "read-only"), or None if it can.
+    Raises when it does not answer at all."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            return await _sqlite_write_problem(connection)
+        row = (
+            await connection.execute(
+                text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+            )
+        ).one()
+        return "read-only" if row[0] or row[1] == "on" else None
+
+
+async def _sqlite_write_problem(connection: AsyncConnection) -> str | None:
+    # Take the write lock and give it straight back; a short wait, then the usual one again.
+    await connection.exec_driver_sql(f"PRAGMA busy_timeout={WRITE_CHECK_TIMEOUT_MS}")
+    try:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        await connection.exec_driver_sql("ROLLBACK")
+    except exc.OperationalError as error:
+        if is_busy(error):
+            return "locked"
+        if "readonly" in str(error.orig).lower() or "read-only" in str(error.orig).lower():
+            return "read-only"
+        raise
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return None
+
+
+def is_busy(error: BaseException) -> bool:
+    """A lock held elsewhere kept the database from taking a write in time: not a bug, and the
+    same request works once the lock is gone."""
+    if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    reason = str(error.orig).lower()
+    return "database is locked" in reason or "lock timeout" in reason
 
 
 def alembic_config(database_url: str) -> Config:

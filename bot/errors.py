@@ -41,3 +41,11 @@ class NotInIncidentChannelError(HindsightError):
 
 class SlackCallError(HindsightError):
     """Raised when a Slack Web API call failed after its retries."""
+
+
+class DatabaseBusyError(HindsightError):
+    """Raised when the database could not take a request's write within Slack's 3 s (a lock
+    held elsewhere); nothing was saved and trying again later works."""
+
+    def __init__(self) -> None:
+        super().__init__("The database is busy right now, so nothing was saved; try again.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -18,7 +19,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Runtime
-from bot.db import ping
+from bot.db import write_problem
 from bot.jobs import schedule_jobs
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,12 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+HEALTH_TIMEOUT_SECONDS = 2.0
+HEALTH_REASONS = {
+    "unreachable": "the database does not answer",
+    "locked": "the database is locked by another writer and cannot take writes",
+    "read-only": "the database is read-only and cannot take writes",
+}
 
 
 class SlackHandler(AsyncSlackRequestHandler):
@@ -87,11 +94,18 @@ class HindsightASGI:
 
     async def _health(self, send: Send) -> None:
         try:
-            await ping(self.runtime.engine)
-            status, body = 200, {"status": "ok", "database": "ok"}
+            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+                problem = await write_problem(self.runtime.engine)
         except Exception as error:  # any failure means "not healthy", never a crash
             logger.warning("health check: database did not answer: %s", type(error).__name__)
-            status, body = 503, {"status": "unavailable", "database": "unreachable"}
+            problem = "unreachable"
+        if problem is None:
+            status, body = 200, {"status": "ok", "database": "ok"}
+        else:
+            if problem != "unreachable":
+                logger.warning("health check: the database cannot take writes: %s", problem)
+            reason = HEALTH_REASONS.get(problem, problem)
+            status, body = 503, {"status": "unavailable", "database": problem, "reason": reason}
         payload = json.dumps(body).encode()
         headers = [
             (b"content-type", b"application/json"),

@@ -9,7 +9,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.response import BoltResponse
 
-from bot.errors import HindsightError, UserInputError
+from bot.db import is_busy
+from bot.errors import DatabaseBusyError, HindsightError, UserInputError
 from bot.ui.feedback import error_modal
 
 UNEXPECTED = "Sorry, something went wrong on our side. Nothing you entered was lost; try again."
@@ -26,6 +27,9 @@ async def handle_error(
     response: BoltResponse | None,
     logger: logging.Logger,
 ) -> BoltResponse | None:
+    if is_busy(error):  # a lock held elsewhere: say so, within Slack's 3 s, rather than time out
+        logger.warning("refused: the database is busy (%s)", type(error).__name__)
+        error = DatabaseBusyError()
     if isinstance(error, HindsightError):
         logger.info("refused: %s: %s", type(error).__name__, error.message)
         message = error.message
