@@ -5,7 +5,9 @@ Two kinds of text arrive: Slack messages (mrkdwn: `<@U1>`, `<#C1|name>`, `<https
 retrospective's modals. Both are escaped only where they would break the document: a line that
 would become a heading or a setext underline, a `<` that would open raw HTML, an `&` that would
 read as an entity, `|` inside a table cell. Code (``` blocks and `spans`) is left as typed.
-All patterns are compiled once, here.
+Nothing a person wrote turns live in a canvas: a `<` before `@`, `#` or `!` (a Slack mention)
+and every `[` (a link, or a canvas mention `![](@U1)`) are escaped too; Slack's own mentions in
+a message become names. All patterns are compiled once, here.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from collections.abc import Mapping
 FENCE = re.compile(r"```(.*?)```", re.DOTALL)
 CODE_SPAN = re.compile(r"(`[^`\n]+`)")
 SLACK_TOKEN = re.compile(r"<([^<>\n]+)>|&(amp|lt|gt);")
+BRACKET_OR_TOKEN = re.compile(r"<[^<>\n]+>|[\[\]]")
 BOLD = re.compile(r"(?<![\w*\\])\*(?![\s*])([^*\n]+?)(?<![\s*\\])\*(?![\w*])")
 STRIKE = re.compile(r"(?<![\w~\\])~(?![\s~])([^~\n]+?)(?<![\s~\\])~(?![\w~])")
-HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+HTML_START = re.compile(r"<(?=[A-Za-z/!?@#])")
 ENTITY_START = re.compile(r"&(?=#?\w+;)")
 BRACKET = re.compile(r"[\[\]]")
 BLOCK_START = re.compile(
@@ -33,9 +36,11 @@ SPECIAL_MENTIONS = {"here": "@here", "channel": "@channel", "everyone": "@everyo
 
 
 def escape_inline(text: str) -> str:
-    """Plain text that can't open HTML or read as an entity."""
+    """Plain text that can't open HTML, a mention or a link, or read as an entity."""
     if "<" in text:
         text = HTML_START.sub(r"\\<", text)
+    if "[" in text or "]" in text:
+        text = BRACKET.sub(_backslashed, text)
     return ENTITY_START.sub(r"\\&", text) if "&" in text else text
 
 
@@ -98,6 +103,8 @@ def _prose(text: str, names: Mapping[str, str]) -> list[str]:
             part = BOLD.sub(r"**\1**", part)
         if "~" in part:
             part = STRIKE.sub(r"~~\1~~", part)
+        if "[" in part or "]" in part:  # brackets typed in Slack; a link's label gets its own
+            part = BRACKET_OR_TOKEN.sub(_bracket, part)
         if "<" in part or "&" in part:
             part = SLACK_TOKEN.sub(lambda m: _token(m, names), part)
         pieces.append(part)
@@ -122,15 +129,15 @@ def _token(match: re.Match[str], names: Mapping[str, str]) -> str:
         return "\\&" if ENTITY_START.match("&" + after) else "&"
     if entity == "lt":
         after = match.string[match.end() : match.end() + 1]
-        return "\\<" if after and (after.isalpha() or after in "/!?") else "<"
+        return "\\<" if after and (after.isalpha() or after in "/!?@#") else "<"
     if entity == "gt":
         return ">"
     body = match.group(1)
     target, _, label = body.partition("|")
     if target.startswith("@"):
-        return "@" + (names.get(target[1:]) or label or target[1:])
+        return "@" + escape_inline(names.get(target[1:]) or _unescape(label) or target[1:])
     if target.startswith("#"):
-        return "#" + (label or target[1:])
+        return "#" + escape_inline(_unescape(label) or target[1:])
     if target.startswith("!"):
         return _special(target[1:], label)
     label = escape_inline(_unescape(label))
@@ -139,12 +146,17 @@ def _token(match: re.Match[str], names: Mapping[str, str]) -> str:
     url = _unescape(target)
     destination = f"<{url}>" if any(c in url for c in " ()<>") else url
     if label and label != url:
-        return f"[{BRACKET.sub(_backslashed, label)}]({destination})"
+        return f"[{label}]({destination})"
     return f"<{url}>"
 
 
 def _backslashed(match: re.Match[str]) -> str:
     return "\\" + match.group()
+
+
+def _bracket(match: re.Match[str]) -> str:
+    """A bracket escaped; a Slack token (`<…>`) left whole for `_token`."""
+    return match.group() if len(match.group()) > 1 else "\\" + match.group()
 
 
 def _special(command: str, label: str) -> str:

@@ -187,7 +187,6 @@ def _event(pm: Postmortem, event: Event) -> str:
     if not event.deleted:
         for file in event.files or []:
             name = one_line(file.get("name") or file.get("title") or "file")
-            name = name.replace("[", "\\[").replace("]", "\\]")
             link = file.get("permalink")
             lines.append(f"  - File: [{name}](<{link}>)" if link else f"  - File: {name}")
     for mark in event.marks:

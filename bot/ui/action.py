@@ -169,7 +169,7 @@ def assigned_message(
     *, item: ActionItem, incident: Incident, actor_id: str, today: date, now: datetime
 ) -> tuple[str, list[dict[str, Any]]]:
     """The owner's DM: the fallback text and the blocks, with the item's controls."""
-    text = f"<@{actor_id}> gave you an action item from {incident.ref}: {item.title}"
+    text = f"<@{actor_id}> gave you an action item from {incident.ref}: {escape(item.title)}"
     channel = f"<#{incident.channel_id}>" if incident.channel_id else incident.ref
     blocks: list[Block] = [
         SectionBlock(

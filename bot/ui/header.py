@@ -70,9 +70,10 @@ def severity_option(severity: Severity) -> Option:
 
 
 def header_text(incident: Incident) -> str:
-    """Plain-text fallback (notifications, screen readers)."""
+    """Fallback text (notifications, screen readers): mrkdwn, so the title is escaped."""
     return clip(
-        f"{incident.ref}: {incident.title} ({incident.severity.value}, {incident.status.value})",
+        f"{incident.ref}: {escape(incident.title)} "
+        f"({incident.severity.value}, {incident.status.value})",
         MAX_SECTION_TEXT,
     )
 

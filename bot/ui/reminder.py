@@ -110,7 +110,7 @@ def reminder_message(
             elements=[MarkdownTextObject(text=" ".join(notes))],
         )
     )
-    titles = "; ".join(item.title for item, _ in entries[:5])
+    titles = "; ".join(escape(item.title) for item, _ in entries[:5])
     text = clip(f"Action items that need a look: {titles}", 3000)
     return text, [block.to_dict() for block in blocks]
 
@@ -138,7 +138,8 @@ def escalation_message(
         SectionBlock(block_id=FollowUp.ESCALATION_INTRO, text=MarkdownTextObject(text=intro)),
         *item_blocks(item, incident, today=today, now=now, viewer_id=None, controls=True),
     ]
-    text = clip(f"Could you help with an action item from {incident.ref}: {item.title}", 3000)
+    title = escape(item.title)
+    text = clip(f"Could you help with an action item from {incident.ref}: {title}", 3000)
     return text, [block.to_dict() for block in blocks]
 
 

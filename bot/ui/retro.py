@@ -41,7 +41,7 @@ from bot.retro_forms import (
     step_number,
 )
 from bot.timeline_query import kind_label
-from bot.ui.text import clip, escape, slack_date
+from bot.ui.text import clip, escape, inert, slack_date
 
 SHOWN_EVENTS = 30  # events listed on the timeline step; the selects offer more
 LINES_PER_SECTION = 10
@@ -234,7 +234,7 @@ def _event_line(draft: Draft, index: int) -> str:
     event = entry.event
     kinds = ", ".join(kind_label(kind) for kind in entry.kinds) or "Added by hand"
     words = " ".join((event.text or "").split())
-    text = "_(deleted)_" if entry.deleted else escape(clip(words, EVENT_LINE))
+    text = "_(deleted)_" if entry.deleted else inert(clip(words, EVENT_LINE))
     return f"{slack_date(event.occurred_at)} · *{kinds}* · {text}"
 
 

@@ -39,9 +39,9 @@ def _section(text: str, block_id: str) -> SectionBlock:
 
 
 def summary_text(pm: Postmortem) -> str:
-    """Plain-text fallback (notifications, screen readers)."""
+    """Fallback text (notifications, screen readers): mrkdwn, so the title is escaped."""
     incident = pm.incident
-    return clip(f"Postmortem published: {incident.ref}: {incident.title}", MAX_TEXT)
+    return clip(f"Postmortem published: {incident.ref}: {escape(incident.title)}", MAX_TEXT)
 
 
 def summary_blocks(pm: Postmortem, *, document_link: str | None, document_kind: str) -> list[Block]:

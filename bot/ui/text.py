@@ -1,13 +1,50 @@
-"""Text helpers every Block Kit builder shares: escaping, clipping, dates, quotes."""
+"""Text helpers every Block Kit builder shares: escaping, clipping, dates, quotes.
+
+Whatever a person wrote reaches Slack without anything live in it: plain text (titles, answers
+typed in a modal) through `escape`, text Slack formatted (a captured message, a command's text)
+through `inert`. Only the bot's own `<@…>`, `<#…>` and links stay live.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
+
+SLACK_TOKEN = re.compile(r"<([^<>]*)>")
+SPECIAL_MENTIONS = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 
 
 def escape(text: str) -> str:
     """Text we did not get from Slack (names, notes typed in a modal) made safe for mrkdwn."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def inert(text: str, names: Mapping[str, str] | None = None) -> str:
+    """Slack-formatted text shown as people read it, with nothing live: `<@U1>` → `@name`,
+    `<#C1|ops>` → `#ops`, `<!channel>` → `@channel`, `<https://x|label>` → `label (https://x)`.
+    Slack's own escapes (`&lt;`) are kept, so what a person typed as text stays text."""
+    if "<" not in text:
+        return text
+    return SLACK_TOKEN.sub(lambda match: escape(_shown(_unescape(match[1]), names or {})), text)
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _shown(token: str, names: Mapping[str, str]) -> str:
+    target, _, label = token.partition("|")
+    if target.startswith("@"):
+        return "@" + (names.get(target[1:]) or label or target[1:])
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("!"):
+        name = target[1:].partition("^")[0]
+        return label or SPECIAL_MENTIONS.get(name) or "@" + target[1:].rpartition("^")[2]
+    if label and label != target:
+        return f"{label} ({target.removeprefix('mailto:')})"
+    return target.removeprefix("mailto:")
 
 
 def clip(text: str, limit: int) -> str:
@@ -31,5 +68,5 @@ def slack_date(
 
 
 def quoted(text: str, limit: int) -> str:
-    """A message shown as a block quote in a modal, clipped."""
-    return "\n".join(f">{line}" for line in clip(text, limit).splitlines()) or ">…"
+    """A message (as Slack formatted it) shown as a block quote in a modal, clipped, inert."""
+    return "\n".join(f">{line}" for line in inert(clip(text, limit)).splitlines()) or ">…"

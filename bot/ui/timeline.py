@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.ids import COMMAND
 from bot.timeline_query import Permalinks, Timeline, TimelineEntry, kind_label
-from bot.ui.text import clip, escape, slack_date
+from bot.ui.text import clip, escape, inert, slack_date
 from models import EventSource, Incident, TimelineEvent
 
 LOAD_LIMIT = 2000  # events read for one answer; more than fits anyway, the rest are counted
@@ -46,7 +46,7 @@ def event_added_text(*, incident: Incident, event: TimelineEvent, zone: ZoneInfo
     """The ephemeral confirmation of `/postmortem event`."""
     return (
         f"Added to {incident.ref}'s timeline at *{when(event.occurred_at, zone)}* "
-        f"({zone.key}):\n>{clip(event.text or '', PREVIEW_CHARS)}"
+        f"({zone.key}):\n>{inert(clip(event.text or '', PREVIEW_CHARS))}"
     )
 
 
@@ -124,7 +124,8 @@ class _Pager:
     def body(self, entry: TimelineEntry) -> list[str]:
         if entry.deleted:
             return ["_This message was deleted._"]
-        lines = [f">{line}" for line in clip(entry.event.text or "", PREVIEW_CHARS).splitlines()]
+        shown = inert(clip(entry.event.text or "", PREVIEW_CHARS), self.names)
+        lines = [f">{line}" for line in shown.splitlines()]
         for file in entry.event.files or []:
             title = file.get("name") or file.get("title") or "file"
             lines.append(f"📎 {escape(str(title))}")
