@@ -5,44 +5,39 @@ days, medium 7, low 14), counted from "today" in the creator's own time zone. A 
 past is refused. Every new owner gets a fresh reminder schedule (bot/nudges.py). Owners must be
 real, active people (not bots, not deactivated). Every creation and reassignment writes an audit
 entry. The owner gets a DM when an item is assigned to them by someone else; creating an item for
-yourself sends no DM (the ephemeral answer already told you).
+yourself sends no DM (the ephemeral answer already told you). That DM is marked due in the same
+transaction that gives the item its owner and sent after the commit (bot/owner_notice.py), so a
+failed send or a crash in between leaves it to the reminder sweep, never lost.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import nudges
+from bot import nudges, owner_notice
 from bot.config import Settings
 from bot.errors import NotFoundError, UserInputError
 from bot.incidents import require_by_channel, require_person
 from bot.retro_forms import MAX_ITEM_TITLE
 from bot.timeparse import user_zone
-from bot.ui.action import assigned_message
 from bot.users import display_name, get_user
 from models import (
     ActionItem,
     ActionKind,
     ActionStatus,
     AuditEntry,
-    DeliveryKind,
     Incident,
     Priority,
-    ReminderDelivery,
     utcnow,
 )
-
-log = logging.getLogger(__name__)
 
 USAGE = (
     "Use `/postmortem action <title> [@owner] [due <date>]`, for example "
@@ -86,7 +81,8 @@ class NewItem:
 
 @dataclass(frozen=True, slots=True)
 class Settled:
-    """The retro's items after settle_items: whose owners are to be told."""
+    """The retro's items after settle_items: whose owners are to be told (their notices are
+    due already; `owner_notice.send_now` after the commit)."""
 
     incident: Incident
     items: list[ActionItem]  # the incident's open items, each with a due date now
@@ -190,8 +186,9 @@ async def create_action_item(
     settings: Settings,
     fields: Fields | None = None,
 ) -> tuple[ActionItem, Incident]:
-    """Check and add the item to the incident of this channel, with its audit entry and its
-    owner's reminder schedule (commit after). Raises NotInIncidentChannelError or
+    """Check and add the item to the incident of this channel, with its audit entry, its
+    owner's reminder schedule and their notice due (commit after, then
+    `owner_notice.send_now`). Raises NotInIncidentChannelError or
     UserInputError; nothing is added then."""
     marks = fields or Fields()
     incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
@@ -224,6 +221,7 @@ async def create_action_item(
     session.add(item)
     await session.flush()
     audit(session, item, created_by, "action.create", {"title": title, "owner": new.owner_id})
+    owner_notice.mark_due(item, actor_id=created_by, now=now)
     await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
     return item, incident
 
@@ -249,14 +247,16 @@ async def settle_items(
     client: AsyncWebClient,
     team_id: str,
     incident_id: int,
+    actor_id: str,
     today: date,
     now: datetime,
     settings: Settings,
 ) -> Settled:
-    """After the retro saved its action items: give each a due date (the priority's default)
-    and a reminder schedule. Returns the incident and the items whose owner is new (created, or
-    given to someone else: the retro marks those by clearing `last_reminded_at`), to be told by
-    DM after commit. NotFoundError for an incident not in this team."""
+    """After `actor_id` saved the retro's action items: give each a due date (the priority's
+    default) and a reminder schedule. Returns the incident and the items whose owner is new
+    (created, or given to someone else: the retro marks those by clearing `last_reminded_at`),
+    their notices due, to be sent after commit. NotFoundError for an incident not in this
+    team."""
     incident = await session.scalar(
         select(Incident).where(Incident.team_id == team_id, Incident.id == incident_id)
     )
@@ -282,6 +282,7 @@ async def settle_items(
             await schedule_for_owner(
                 session=session, client=client, item=item, now=now, settings=settings
             )
+            owner_notice.mark_due(item, actor_id=actor_id, now=now)
             newly_owned.append(item)
         elif item.next_reminder_at is None:
             hours = await nudges.item_hours(
@@ -299,54 +300,19 @@ async def assign(
     owner_id: str,
     actor_id: str,
     field: str | None = None,
+    now: datetime | None = None,
 ) -> str | None:
-    """Give the item to another person (checked first); returns the previous owner (commit
-    after, then `notify_owner`)."""
+    """Give the item to another person (checked first), their notice due in place of any the
+    previous owner was still to get; returns the previous owner (commit after, then
+    `owner_notice.send_now`)."""
     await require_person(
         session=session, client=client, team_id=item.team_id, user_id=owner_id, field=field
     )
     previous, item.owner_id = item.owner_id, owner_id
     if previous != owner_id:
         audit(session, item, actor_id, "action.assign", {"from": previous, "to": owner_id})
+        owner_notice.mark_due(item, actor_id=actor_id, now=now or utcnow())
     return previous
-
-
-async def notify_owner(
-    *,
-    session: AsyncSession,
-    client: AsyncWebClient,
-    item: ActionItem,
-    incident: Incident,
-    actor_id: str,
-    now: datetime | None = None,
-) -> ReminderDelivery | None:
-    """DM the owner that the item is theirs, with its controls, and log the delivery (commit
-    after). None when there is nobody to tell (no owner, or they assigned it to themselves).
-    A failed send is logged on the delivery row, not raised: the item itself is already saved."""
-    if item.owner_id is None or item.owner_id == actor_id:
-        return None
-    moment = now or utcnow()
-    today = await today_for(
-        session=session, client=client, team_id=item.team_id, user_id=item.owner_id, now=moment
-    )
-    text, blocks = assigned_message(
-        item=item, incident=incident, actor_id=actor_id, today=today, now=moment
-    )
-    delivery = ReminderDelivery(
-        team_id=item.team_id,
-        action_item_id=item.id,
-        recipient_id=item.owner_id,
-        kind=DeliveryKind.ASSIGNED,
-        sent_at=moment,
-    )
-    try:
-        response = await client.chat_postMessage(channel=item.owner_id, text=text, blocks=blocks)
-        delivery.channel_id, delivery.message_ts = response.get("channel"), response.get("ts")
-    except SlackApiError as error:
-        delivery.error = str(error.response.get("error") or "slack_error")
-        log.warning("couldn't tell %s about action item %s: %s", item.owner_id, item.id, error)
-    session.add(delivery)
-    return delivery
 
 
 def audit(

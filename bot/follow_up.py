@@ -6,8 +6,9 @@ snoozed one comes back when the snooze ends. Only the owner, the incident's faci
 commander may change an item. An item that is already closed stays as it is: a second Done press
 (a double click, a stale message on another device) writes nothing and says so.
 
-The caller commits; after a reassignment it also tells the new owner (`actions.notify_owner`),
-once the change is saved.
+The caller commits; a reassignment marks the new owner's notice due in the same transaction
+(replacing one the previous owner had yet to get), and the caller sends it after the commit
+(`owner_notice.send_now`).
 """
 
 from __future__ import annotations
@@ -209,6 +210,7 @@ async def reassign(
         owner_id=new_owner_id,
         actor_id=actor_id,
         field=field,
+        now=now,
     )
     await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
     return Outcome(item, incident, previous_owner=previous)

@@ -111,7 +111,8 @@ def release(item: ActionItem) -> None:
 
 
 def close(item: ActionItem) -> None:
-    """Closed items are never nudged again."""
+    """Closed items are never nudged again, and an owner not told yet isn't told now."""
     item.next_reminder_at = None
     item.snoozed_until = None
+    item.notice_due_at = None
     release(item)

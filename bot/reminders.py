@@ -14,6 +14,8 @@ The database is the only truth. Each open item has `next_reminder_at`; a sweep
 Failures keep items due: a rate limit, a 5xx or a timeout leaves the owner's items for a later
 sweep with backoff (and a rate limit ends this sweep's sending); errors that retrying can't fix
 (the person left, the DM is refused) are recorded and count as the nudge, so they don't loop.
+
+Before the reminders, each sweep sends the owners' "assigned" DMs still due (bot/owner_notice.py).
 """
 
 from __future__ import annotations
@@ -27,15 +29,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import any_, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import owner_notice
 from bot.cadence import Cadence, Reminder, WorkingHours, next_reminder, next_working_moment
 from bot.config import Settings
 from bot.nudges import hours_in_zone, owner_hours, reschedule
+from bot.send_failures import FIRST_BACKOFF, SEND_ERRORS, SendFailure, classify
 from bot.ui.reminder import escalation_message, escalation_note, reminder_message
 from models import (
     ActionItem,
@@ -58,12 +60,6 @@ SEND_BUDGET = LEASE * 0.7
 # All that is due at once, up to this many: each batch costs statements and round trips, and
 # the lease runs from the sweep's `now` whatever the batch size.
 BATCH_SIZE = 20_000
-FIRST_BACKOFF = timedelta(seconds=60)
-MAX_BACKOFF = timedelta(hours=1)
-# Slack errors worth trying again later; any other error code won't change by waiting.
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 # Serialises the claim statements (not the sends) of concurrent sweeps on PostgreSQL, so an
 # owner's due items are never split between two sweeps (which would mean two DMs).
 CLAIM_LOCK_KEY = 7_262_515_305
@@ -106,6 +102,8 @@ class SweepReport:
     rescheduled: int = 0
     failed: int = 0
     escalations: int = 0
+    notices_sent: int = 0  # owners' "assigned" DMs still due (bot/owner_notice.py)
+    notices_failed: int = 0
     rate_limited: bool = False
     out_of_time: bool = False
     select_seconds: float = 0.0
@@ -113,6 +111,10 @@ class SweepReport:
     def summary(self) -> str:
         limited = "; rate limited, the rest waits" if self.rate_limited else ""
         limited += "; out of time, the rest goes to the next sweep" if self.out_of_time else ""
+        if self.notices_sent or self.notices_failed:
+            limited += (
+                f"; {self.notices_sent} assigned notice(s) sent, {self.notices_failed} failed"
+            )
         return (
             f"reminder sweep: {self.claimed} due item(s) of {self.owners} owner(s); "
             f"{self.dms_sent} DM(s) sent, {self.nudged} item(s) nudged, "
@@ -160,14 +162,6 @@ class SweepMemo:
     reminders: dict[tuple[Any, ...], Reminder] = field(default_factory=dict)
     # Per zone name: the local date at the sweep's `now`, and whether `now` is working time.
     zone_now: dict[str, tuple[date, bool]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class SendFailure:
-    code: str
-    transient: bool
-    rate_limited: bool = False
-    retry_after: float = 0.0
 
 
 # ---- 1. claim -----------------------------------------------------------------------------
@@ -374,8 +368,8 @@ async def _owners_hours(
                     user_id=user_id,
                     defaults=defaults,
                 )
-            except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
-                log.warning("couldn't look up %s's time zone: %s", user_id, _failure(error).code)
+            except SEND_ERRORS as error:
+                log.warning("couldn't look up %s's time zone: %s", user_id, classify(error).code)
     return found
 
 
@@ -463,8 +457,8 @@ async def _nudge_owner(
         response = await client.chat_postMessage(channel=owner.owner_id, text=text_, blocks=blocks)
         channel_id, message_ts = response.get("channel"), response.get("ts")
         outcome.sent = True
-    except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
-        failure = _failure(error)
+    except SEND_ERRORS as error:
+        failure = classify(error)
         if failure.rate_limited:
             outcome.rate_limited = timedelta(seconds=failure.retry_after)
     deliveries = [
@@ -483,8 +477,7 @@ async def _nudge_owner(
     for item, nudge in zip(items, owner.nudges, strict=True):
         if failure is not None and failure.transient:
             item.send_failures += 1
-            backoff = min(FIRST_BACKOFF * 2 ** (item.send_failures - 1), MAX_BACKOFF)
-            item.next_reminder_at = now + max(timedelta(seconds=failure.retry_after), backoff)
+            item.next_reminder_at = now + failure.retry_at_least(item.send_failures)
             continue
         # Sent, or refused for good (the person left, DMs are off): either way this slot's
         # nudge is spent, so the item isn't retried every minute.
@@ -572,8 +565,8 @@ async def _escalate(
             response = await client.chat_postMessage(**arguments)
             row.channel_id, row.message_ts = response.get("channel"), response.get("ts")
             escalated = True
-        except (SlackApiError, TimeoutError, aiohttp.ClientError) as error:
-            failure = _failure(error)
+        except SEND_ERRORS as error:
+            failure = classify(error)
             row.error = failure.code
             log.warning("escalation of item %s to %s failed: %s", item.id, recipient, row.error)
             if failure.rate_limited:
@@ -649,28 +642,28 @@ async def release(
         await session.execute(statement.values(**values))
 
 
-def _failure(error: BaseException) -> SendFailure:
-    """What a failed call means for the items: try again later (and how soon), or not."""
-    if not isinstance(error, SlackApiError):  # timeouts and dropped connections
-        return SendFailure(code=type(error).__name__, transient=True)
-    response = error.response
-    status = getattr(response, "status_code", 200)
-    data = response.data if isinstance(response.data, dict) else {}
-    code = str(data.get("error") or f"http_{status}")
-    headers = {str(k).lower(): v for k, v in (getattr(response, "headers", None) or {}).items()}
-    retry_after = headers.get("retry-after")
-    if isinstance(retry_after, list):
-        retry_after = retry_after[0] if retry_after else None
-    try:
-        wait = max(0.0, float(retry_after)) if retry_after is not None else 0.0
-    except ValueError:
-        wait = 0.0
-    rate_limited = status == 429 or code == "ratelimited"
-    transient = rate_limited or status >= 500 or code in TRANSIENT_ERRORS
-    return SendFailure(code=code, transient=transient, rate_limited=rate_limited, retry_after=wait)
-
-
 # ---- the sweep ----------------------------------------------------------------------------
+
+
+async def _send_notices(
+    sessions: Sessions,
+    client: AsyncWebClient,
+    *,
+    now: datetime,
+    deadline: float,
+    report: SweepReport,
+) -> None:
+    """The "assigned" DMs still due (a failed send, a crash before sending), at once whatever
+    the owner's hours; a rate limit ends this sweep's sending."""
+    tried = await owner_notice.send_due(
+        sessions=sessions, client=client, now=now, deadline=deadline
+    )
+    for sent in tried:
+        if sent.failure is None:
+            report.notices_sent += 1
+            continue
+        report.notices_failed += 1
+        report.rate_limited = report.rate_limited or sent.failure.rate_limited
 
 
 async def sweep(
@@ -690,6 +683,8 @@ async def sweep(
     memo = SweepMemo()
     deadline = time.monotonic() + send_budget.total_seconds()
     try:
+        # Owners not yet told an item is theirs come first: they expect it right after.
+        await _send_notices(sessions, client, now=now, deadline=deadline, report=report)
         while not (report.rate_limited or report.out_of_time):
             started = time.perf_counter()
             items = await claim_batch(sessions, now=now, claim=claim, limit=batch_size)

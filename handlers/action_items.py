@@ -1,6 +1,7 @@
 """Action items outside the retro: `/postmortem action …` and the "Create action item" shortcut.
 
-Both check and store before the ack (a refusal is the answer), then DM the owner.
+Both check and store before the ack (a refusal is the answer; the owner's notice is due from
+the same commit), then DM the owner.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import actions
+from bot import actions, owner_notice
 from bot.actions import Fields, NewItem
 from bot.config import Settings
 from bot.home import refresh_home
@@ -21,7 +22,7 @@ from bot.incidents import require_by_channel
 from bot.ui.action import ActionForm, action_modal, created_text
 from handlers.context import CommandRequest
 from handlers.shortcuts import ShortcutTarget
-from models import ActionItem, Incident
+from models import ActionItem
 
 MODAL_FIELDS = Fields(
     title=ActionIds.CREATE_TITLE, owner=ActionIds.CREATE_OWNER, due=ActionIds.CREATE_DUE
@@ -66,9 +67,7 @@ async def action_command(request: CommandRequest) -> None:
         )
         await session.commit()
     await request.ack(response_type="ephemeral", text=created_text(item, incident))
-    await _tell_owner(
-        request.sessions, request.client, item, incident, request.user_id, now, request.settings
-    )
+    await _tell_owner(request.sessions, request.client, item, now, request.settings)
 
 
 async def open_create(
@@ -125,7 +124,7 @@ async def submit_create(
             kind=form.kind,
             source_ts=form.ts or None,
         )
-        item, incident = await actions.create_action_item(
+        item, _ = await actions.create_action_item(
             session=session,
             client=client,
             team_id=team_id,
@@ -139,38 +138,28 @@ async def submit_create(
         )
         await session.commit()
     await ack()
-    await _tell_owner(
-        context["sessions"], client, item, incident, user_id, now, context["settings"]
-    )
+    await _tell_owner(context["sessions"], client, item, now, context["settings"])
 
 
 async def _tell_owner(
     sessions: async_sessionmaker[AsyncSession],
     client: AsyncWebClient,
     item: ActionItem,
-    incident: Incident,
-    actor_id: str,
     now: datetime,
     settings: Settings,
 ) -> None:
-    """The owner's DM, and their App Home redrawn with the new item."""
+    """The owner's DM (the sweep's to send if this fails), and their App Home redrawn with the
+    new item."""
+    await owner_notice.send_now(sessions=sessions, client=client, item=item, now=now)
+    if item.owner_id is None:
+        return
     async with sessions() as session:
-        await actions.notify_owner(
+        await refresh_home(
             session=session,
             client=client,
-            item=item,
-            incident=incident,
-            actor_id=actor_id,
+            team_id=item.team_id,
+            user_id=item.owner_id,
             now=now,
+            settings=settings,
         )
         await session.commit()
-        if item.owner_id:
-            await refresh_home(
-                session=session,
-                client=client,
-                team_id=item.team_id,
-                user_id=item.owner_id,
-                now=now,
-                settings=settings,
-            )
-            await session.commit()

@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import actions, follow_up
+from bot import actions, follow_up, owner_notice
 from bot.errors import HindsightError
 from bot.follow_up import Outcome
 from bot.home import refresh_home
@@ -261,16 +261,9 @@ async def submit_reassign(
     await refresh_surfaces(
         client=client, context=context, actor_id=user_id, outcome=outcome, place=place
     )
-    async with context["sessions"]() as session:
-        await actions.notify_owner(
-            session=session,
-            client=client,
-            item=outcome.item,
-            incident=outcome.incident,
-            actor_id=user_id,
-            now=now,
-        )
-        await session.commit()
+    await owner_notice.send_now(
+        sessions=context["sessions"], client=client, item=outcome.item, now=now
+    )
 
 
 async def submit_wont_do(

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import actions, channels, publish, retro, retro_flow
+from bot import actions, channels, owner_notice, publish, retro, retro_flow
 from bot.errors import HindsightError, SlackCallError
 from bot.home import refresh_home
 from bot.ids import Publish, Retro
@@ -153,7 +153,7 @@ async def submit_step(
             response_action="update", view=step_view(outcome.draft, retro.next_step(meta.step))
         )
     if settled is not None:
-        await tell_new_owners(context, client, settled, body["user"]["id"])
+        await tell_new_owners(context, client, settled)
 
 
 async def go_back(
@@ -197,7 +197,7 @@ async def go_back(
         shown = step_view(outcome.draft, retro.previous_step(meta.step))
     await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
     if settled is not None:
-        await tell_new_owners(context, client, settled, body["user"]["id"])
+        await tell_new_owners(context, client, settled)
 
 
 async def change_rows(
@@ -275,7 +275,7 @@ async def close_step(
         )
         await client.chat_postMessage(channel=user_id, text=text[:35000])
     elif settled is not None:
-        await tell_new_owners(context, client, settled, user_id)
+        await tell_new_owners(context, client, settled)
 
 
 async def settle_action_items(
@@ -296,6 +296,7 @@ async def settle_action_items(
             client=client,
             team_id=team_id,
             incident_id=draft.incident.id,
+            actor_id=user_id,
             today=today,
             now=now,
             settings=context["settings"],
@@ -308,22 +309,14 @@ async def settle_action_items(
 
 
 async def tell_new_owners(
-    context: AsyncBoltContext, client: AsyncWebClient, settled: actions.Settled, actor_id: str
+    context: AsyncBoltContext, client: AsyncWebClient, settled: actions.Settled
 ) -> None:
-    """A DM to each person who was just given an item, and their App Home redrawn (after the
-    ack: it waits on Slack)."""
+    """A DM to each person who was just given an item (due since the save: the sweep sends
+    what fails here), and their App Home redrawn (after the ack: it waits on Slack)."""
     now: datetime = context["clock"]()
+    for item in settled.newly_owned:
+        await owner_notice.send_now(sessions=context["sessions"], client=client, item=item, now=now)
     async with context["sessions"]() as session:
-        for item in settled.newly_owned:
-            await actions.notify_owner(
-                session=session,
-                client=client,
-                item=item,
-                incident=settled.incident,
-                actor_id=actor_id,
-                now=now,
-            )
-        await session.commit()
         for owner_id in sorted({item.owner_id for item in settled.newly_owned if item.owner_id}):
             await refresh_home(
                 session=session,

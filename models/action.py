@@ -88,6 +88,7 @@ class ActionItem(TeamScoped, Timestamps, Base):
     # cleared once Slack took it; a crash in between leaves it due for the next sweep.
     notice_due_at: Mapped[datetime | None]
     notice_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    notice_from: Mapped[str | None] = mapped_column(String(32))  # who gave it: the DM names them
 
     incident: Mapped[Incident] = relationship(back_populates="action_items", lazy="raise")
 

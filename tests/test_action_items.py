@@ -14,9 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.actions import assign, notify_owner, parse_action_command, parse_due
+from bot.actions import assign, parse_action_command, parse_due
 from bot.errors import UserInputError
 from bot.ids import ActionIds, Shortcut
+from bot.owner_notice import send_now
 from models import (
     ActionItem,
     ActionKind,
@@ -25,6 +26,7 @@ from models import (
     Incident,
     Priority,
     ReminderDelivery,
+    utcnow,
 )
 from tests.conftest import BOT_TOKEN, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
@@ -336,7 +338,7 @@ async def test_reassigning_checks_the_new_owner_and_tells_them(
     await fake_slack.wait_for("chat.postMessage")
     client = AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
     async with sessions() as session:
-        item, incident = await load_item(session)
+        item, _ = await load_item(session)
         with pytest.raises(UserInputError, match="is a bot"):
             await assign(
                 session=session, client=client, item=item, owner_id="U0ROBOT", actor_id="U0BOB"
@@ -346,10 +348,7 @@ async def test_reassigning_checks_the_new_owner_and_tells_them(
             session=session, client=client, item=item, owner_id="U0ALICE", actor_id="U0BOB"
         )
         await session.commit()
-        await notify_owner(
-            session=session, client=client, item=item, incident=incident, actor_id="U0BOB"
-        )
-        await session.commit()
+        await send_now(sessions=sessions, client=client, item=item, now=utcnow())
     assert previous == "U0BOB"
     [dm] = dms_to(fake_slack, "U0ALICE")
     assert "Tune the alert" in dm["text"]

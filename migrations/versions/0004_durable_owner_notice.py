@@ -21,11 +21,13 @@ def upgrade() -> None:
     with op.batch_alter_table('action_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notice_due_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('notice_failures', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('notice_from', sa.String(length=32), nullable=True))
         batch_op.create_index('ix_action_items_notice_due', ['notice_due_at'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('action_items', schema=None) as batch_op:
         batch_op.drop_index('ix_action_items_notice_due')
+        batch_op.drop_column('notice_from')
         batch_op.drop_column('notice_failures')
         batch_op.drop_column('notice_due_at')
