@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_settings
-from bot.errors import ConfigError, HindsightError
+from bot.config import Settings, hide_password, load_settings
+from bot.errors import ConfigError, DatabaseUnavailableError, HindsightError
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -73,17 +74,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "wording":  # text in, JSON out: needs no Slack or database settings
-        return check_wording_lines(args.file, people=args.person)
     try:
-        settings = load_settings()
-        if args.command == "serve":
-            settings.require_slack()
-        elif args.command in ("remind", "digest") and not settings.slack_bot_token:
-            raise ConfigError(f"SLACK_BOT_TOKEN is not set; it is required to {args.command}")
-    except ConfigError as error:
+        return run(args)
+    except (ConfigError, DatabaseUnavailableError) as error:
         print(f"hindsight: {error.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Whoever read our output stopped (`hindsight wording FILE | head -1`): that is theirs to
+        # decide. Point stdout at nothing so the exit's flush does not fail once more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "wording":  # text in, JSON out: needs no Slack or database settings
+        return check_wording_lines(args.file, people=args.person)
+    settings = load_settings()
+    if args.command == "serve":
+        settings.require_slack()
+    elif args.command in ("remind", "digest") and not settings.slack_bot_token:
+        raise ConfigError(f"SLACK_BOT_TOKEN is not set; it is required to {args.command}")
 
     from bot.logs import configure_logging
 
@@ -102,10 +112,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def migrate(settings: Settings) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import create_engine, ping
     from bot.db import migrate as upgrade
 
-    await upgrade(settings.database_url)
+    try:
+        # Connect once in this loop first: a failure inside Alembic's own loop leaves aiosqlite's
+        # worker thread printing a traceback after the loop has closed.
+        engine = create_engine(settings.database_url)
+        try:
+            await ping(engine)
+        finally:
+            await engine.dispose()
+        await upgrade(settings.database_url)
+    except (SQLAlchemyError, OSError) as error:
+        raise DatabaseUnavailableError(database_failure(settings.database_url, error)) from None
     logger.info("database is at the newest schema")
+
+
+def database_failure(url: str, error: BaseException) -> str:
+    """`cannot use the database postgresql+asyncpg://hs:***@db/hs: connection refused`, or the
+    SQLite file's path and why it cannot be opened."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, ConnectionRefusedError):
+        reason = "connection refused"
+    elif isinstance(cause, TimeoutError):
+        reason = "no answer (timed out)"
+    elif isinstance(cause, FileExistsError):  # making the file's folder: a file is in the way
+        reason = f"{cause.filename} is a file, not a folder"
+    elif isinstance(cause, OSError) and cause.strerror:
+        reason = cause.strerror + (f": {cause.filename}" if cause.filename else "")
+    else:
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    scheme, _, path = url.partition(":///")
+    where = f"the SQLite file {path}" if scheme.startswith("sqlite") else hide_password(url)
+    return f"cannot use the database ({where}): {reason}"
 
 
 async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None) -> int:
@@ -221,22 +263,31 @@ async def serve(settings: Settings, *, host: str | None, port: int | None) -> No
 
 
 async def serve_socket_mode(runtime: Runtime) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
+    """Connect (waiting out a Slack that cannot be reached) and serve until SIGTERM or SIGINT,
+    which stop it cleanly at any point, connected or not."""
     from bot.jobs import schedule_jobs
+    from bot.socket_mode import SocketModeHandler
 
-    handler = AsyncSocketModeHandler(runtime.app, runtime.settings.slack_app_token)
+    handler = SocketModeHandler(runtime.app, runtime.settings.slack_app_token or "")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    schedule_jobs(runtime)
-    runtime.scheduler.start()
-    await handler.connect_async()
-    logger.info("connected to Slack in Socket Mode")
+    connecting = asyncio.create_task(handler.connect_async())
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await stop.wait()
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if connecting.done():
+            connecting.result()  # a refused app token ends the start here
+            logger.info("connected to Slack in Socket Mode")
+            # Jobs start once Slack answers: a start that fails at once leaves no sweep behind.
+            schedule_jobs(runtime)
+            runtime.scheduler.start()
+            await stopping
     finally:
+        for task in (connecting, stopping):
+            task.cancel()
+        await asyncio.gather(connecting, stopping, return_exceptions=True)
         await handler.close_async()
         await runtime.close()
 

@@ -49,3 +49,8 @@ class DatabaseBusyError(HindsightError):
 
     def __init__(self) -> None:
         super().__init__("The database is busy right now, so nothing was saved; try again.")
+
+
+class DatabaseUnavailableError(HindsightError):
+    """Raised at start when the database DATABASE_URL names cannot be opened or reached; the
+    message names it (password hidden) and the cause, in one line."""
