@@ -32,6 +32,9 @@ def register(app: AsyncApp) -> None:
     app.event("message", middleware=[CaptureMessage()])(acknowledged)
     app.event("reaction_added", middleware=[mark_reaction])(acknowledged)
     app.event("reaction_removed", middleware=[unmark_reaction])(acknowledged)
+    # Joins are not timeline content (capture skips channel_join messages too); acked so Slack
+    # does not retry it as undelivered.
+    app.event("member_joined_channel")(acknowledged)
 
 
 class CaptureMessage(AsyncMiddleware):
