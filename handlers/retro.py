@@ -29,6 +29,7 @@ from bot.ui.retro import loading_view
 from bot.ui.retro_read import StepMeta, read_meta, read_step
 from bot.ui.retro_steps import read_only_view, step_view
 from bot.ui.summary import outcome_notice
+from bot.ui.text import escape
 from handlers.context import CommandRequest
 from handlers.errors import UNEXPECTED
 from models import utcnow
@@ -271,7 +272,7 @@ async def close_step(
         text = (
             f"{conflict_notice(outcome.draft).split('.')[0]}, so I didn't save what you typed in "
             f"the retrospective of {outcome.draft.incident.ref}. Here it is, so nothing is lost:"
-            f"\n\n{retro_flow.typed_text(form)}"
+            f"\n\n{escape(retro_flow.typed_text(form))}"  # their words, shown, never live
         )
         await client.chat_postMessage(channel=user_id, text=text[:35000])
     elif settled is not None:

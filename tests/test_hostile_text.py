@@ -45,11 +45,15 @@ from tests.conftest import SIGNING_SECRET, TEAM_ID, ServedBot, make_settings, se
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
 from tests.test_declare import form_values, open_declare, seed_people
 from tests.test_retro import (
+    CHANNEL,
     action_values,
+    close,
     factor_values,
     lesson_values,
+    open_retro,
     press,
     retro_views,
+    seed_retro_incident,
     submit,
     summary_values,
     timeline_values,
@@ -379,3 +383,16 @@ async def test_hostile_text_is_stored_and_nothing_people_typed_goes_out_live(
         assert DOCUMENT_LIVE.findall(document) == []
         assert "RTL override" in document and "evil.example" in document  # shown, not live
     fake_slack.assert_no_rejections()
+
+
+async def test_words_sent_back_by_dm_after_a_conflict_are_shown_not_live(
+    slack: SlackRequests, fake_slack: FakeSlack, bot: ServedBot
+) -> None:
+    await seed_retro_incident(fake_slack, bot.runtime.sessions)
+    alice = await open_retro(slack, fake_slack, user_id="U0ALICE")
+    bob = await open_retro(slack, fake_slack, user_id="U0BOB")
+    await submit(slack, fake_slack, alice, summary_values(summary="Alice's account."))
+    await close(slack, bob, summary_values(summary=HOSTILE), user_id="U0BOB")
+    [dm] = await fake_slack.wait_for("chat.postMessage")
+    assert dm.args["channel"] == "U0BOB" and "evil.example" in dm.args["text"]
+    assert live_tokens(fake_slack, {CHANNEL}) == []
