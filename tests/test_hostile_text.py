@@ -27,9 +27,11 @@ from sqlalchemy import select
 from bot.app import build_runtime
 from bot.cadence import WorkingHours
 from bot.ids import ActionIds, FollowUp, Publish, Retro, Shortcut, TimelineIds
+from bot.markdown import escape_inline, slack_to_markdown
 from bot.text_clean import clean_text
 from bot.ui.item import controls_block_id
 from bot.ui.reminder import escalation_message, reminder_message
+from bot.ui.text import inert
 from models import (
     ActionItem,
     ActionStatus,
@@ -102,6 +104,31 @@ HUGE = ("x <!channel> " * 3334)[:40_000]  # 40,000 characters
 assert len(HUGE) == 40_000
 
 LIVE = re.compile(r"<([!@#][^<>]*|(?:https?|mailto):[^<>]*)>")
+
+
+# ---- the pure pieces -------------------------------------------------------------------------
+
+
+def test_slack_formatted_text_is_shown_inert_and_readable() -> None:
+    shown = inert(
+        "<!channel> <@U0DAVE> <#C1|ops> <!subteam^S1|@oncall> <http://evil.example|click> "
+        "<!date^1700000000^{date}|Nov 14> &lt;!here&gt;",
+        {"U0DAVE": "dave <3"},
+    )
+    assert shown == (
+        "@channel @dave &lt;3 #ops @oncall click (http://evil.example) Nov 14 &lt;!here&gt;"
+    )
+    assert LIVE.findall(shown) == []
+
+
+def test_the_document_escapes_mentions_links_and_canvas_mentions_typed_as_text() -> None:
+    typed = escape_inline("<!channel> <@U1> <#C1> [click](http://evil.example) ![](@U1) a < b")
+    assert typed == (
+        "\\<!channel> \\<@U1> \\<#C1> \\[click\\](http://evil.example) !\\[\\](@U1) a < b"
+    )
+    message = slack_to_markdown("&lt;@U1&gt; <!here> [x](http://evil.example) <@U1>", {"U1": "a"})
+    assert message == "\\<@U1> @here \\[x\\](http://evil.example) @a"
+    assert DOCUMENT_LIVE.findall(typed + message) == []
 
 
 # ---- fixtures ----------------------------------------------------------------------------------
