@@ -28,6 +28,7 @@ from bot.reminders import SweepReport, sweep
 from bot.slack import create_web_client
 from bot.ui.item import controls_block_id
 from models import ActionItem, DeliveryKind, ReminderDelivery
+from tests import test_retro as retro
 from tests.clock import FrozenClock
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, ServedBot, make_settings
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
@@ -366,3 +367,30 @@ async def test_a_refused_notice_is_recorded_and_not_retried_every_minute(
     for minutes in (2, 3, 60, 24 * 60):
         await sweep_at(served_bot, SATURDAY_NIGHT + minutes * MINUTE)
     assert tried_to(fake_slack, BOB) == 2 and len(await notices(sessions)) == 2
+
+
+# ---- the retrospective's items -----------------------------------------------------------------
+
+
+async def test_an_owner_given_an_item_in_the_retro_is_told_by_the_sweep_when_the_dm_failed(
+    slack: SlackRequests, served_bot: ServedBot, fake_slack: FakeSlack
+) -> None:
+    sessions = served_bot.runtime.sessions
+    await retro.seed_retro_incident(fake_slack, sessions)
+    view = await retro.open_retro(slack, fake_slack)
+    _, view = await retro.submit(slack, fake_slack, view, retro.summary_values())
+    _, view = await retro.submit(slack, fake_slack, view, {})
+    factors = retro.factor_values(view, retro.GOOD_FACTORS[:1], keep_wording=False)
+    _, view = await retro.submit(slack, fake_slack, view, factors)
+    _, view = await retro.submit(slack, fake_slack, view, retro.lesson_values("a", "b", "c"))
+    fake_slack.fail("chat.postMessage", error="internal_error")
+    rows = [("Alert on pool saturation", CAROL, retro.future(20), "high", "detect")]
+    await retro.submit(slack, fake_slack, view, retro.action_values(view, rows))
+    [failed] = await notices(sessions, 1)
+    assert (failed.recipient_id, failed.error) == (CAROL, "internal_error")
+    report = await sweep_at(served_bot, SATURDAY_NIGHT + MINUTE)
+    assert report.notices_sent == 1
+    [dm] = dms_to(fake_slack, CAROL)
+    assert dm["text"].startswith(f"<@{ALICE}> gave you an action item from INC-1")
+    await sweep_at(served_bot, SATURDAY_NIGHT + 2 * MINUTE)
+    assert len(dms_to(fake_slack, CAROL)) == 1
