@@ -13,6 +13,13 @@ reported to the person and left missing; pressing Publish again retries just wha
 summaries already posted are updated in place (chat.update), never posted twice, and the
 document is attached again only when it is missing or the draft was edited after the last
 publish (a new canvas or file: the old one stays as it was).
+
+A crash must not double a post either. Just before each call a mark is committed
+(`document_pending_at`, `announcement_pending_at`, `summary_pending_at`), and right after it
+the result (`document_ref`, the ts) is committed with the mark cleared, each in a short
+transaction of its own. A mark left without a result means "may have been posted": the next
+Publish looks the post up around the mark's time (the summary by its message metadata in
+conversations.history, the document by its title in files.list) and updates or keeps it.
 """
 
 from __future__ import annotations
@@ -20,12 +27,12 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFoundError, PermissionDeniedError
@@ -33,10 +40,16 @@ from bot.postmortem import Postmortem, load_postmortem
 from bot.render import render_markdown
 from bot.retro import can_edit, editors
 from bot.ui.summary import summary_blocks, summary_text
-from models import AuditEntry, Incident, PostmortemState, Retrospective
+from models import AuditEntry, Incident, PostmortemState, Retrospective, utcnow
 
 MAX_REF = 200  # Retrospective.document_ref
 GONE = ("message_not_found", "cant_update_message")  # post a new summary instead
+SUMMARY_EVENT = "hindsight_postmortem_summary"
+# Where a post cut short by a crash is looked for, around the mark set just before it: Slack's
+# clock may differ from ours, and the client waits out rate limits before the post lands.
+LOOK_BEFORE = timedelta(minutes=5)
+LOOK_AFTER = timedelta(minutes=15)
+LOOKUP_PAGES = 5
 
 
 @dataclass(slots=True)
@@ -64,12 +77,38 @@ class Document:
         full = f"{self.kind}:{self.id}:{self.link or ''}"
         return full if len(full) <= MAX_REF else f"{self.kind}:{self.id}:"
 
+    def label(self, channel_id: str | None) -> str:
+        """What was delivered, for the person who pressed Publish."""
+        if self.kind == "canvas":
+            return "the full document as a canvas"
+        return f"the full document as a Markdown file in <#{channel_id}>"
+
     @classmethod
     def parse(cls, ref: str | None) -> Document | None:
         if not ref or ref.count(":") < 2:
             return None
         kind, doc_id, link = ref.split(":", 2)
         return cls(kind, doc_id, link or None)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryPost:
+    text: str
+    blocks: list[Any]
+    metadata: dict[str, Any]  # Slack message metadata: how a press cut short finds its post
+
+
+def summary_metadata(incident: Incident) -> dict[str, Any]:
+    payload = {"team_id": incident.team_id, "incident_id": incident.id, "ref": incident.ref}
+    return {"event_type": SUMMARY_EVENT, "event_payload": payload}
+
+
+def canvas_title(incident: Incident) -> str:
+    return f"{incident.ref} postmortem: {incident.title}"[:255]
+
+
+def file_title(incident: Incident) -> str:
+    return f"{incident.ref} postmortem"
 
 
 def require_publisher(incident: Incident, user_id: str) -> None:
@@ -81,8 +120,8 @@ def require_publisher(incident: Incident, user_id: str) -> None:
         )
 
 
-# Two presses in one process wait for each other (SQLite has no row locks; with several
-# replicas on PostgreSQL, SELECT … FOR UPDATE in `_load` does the same across processes).
+# Two presses in one process wait for each other. A press on another replica sees the marks
+# and looks up what was posted; only a post still in flight at that moment can be missed.
 _publishing: defaultdict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
 
 
@@ -123,49 +162,42 @@ async def _publish(
     require_publisher(incident, user_id)
     if incident.channel_id is None:
         raise NotFoundError(f"{incident.ref} has no channel to publish its postmortem in.")
+    pm = await load_postmortem(session=session, incident=incident)
+    await session.commit()  # the reads are done; from here each write is its own short commit
+    # Detached: what the document and summary show ("published by") is set in memory only,
+    # and every write below is an explicit UPDATE of the columns it means.
+    session.expunge(incident)
+    session.expunge(retro)
     result = Published(ref=incident.ref)
-    edited = retro.last_edited_at is not None and (
-        retro.published_at is None or _aware(retro.last_edited_at) > _aware(retro.published_at)
+    before = (retro.published_at, retro.published_by)
+    attach = _needs_document(retro)
+    if attach or retro.published_at is None:
+        retro.published_at, retro.published_by = now, user_id
+    incident.postmortem_state = PostmortemState.PUBLISHED
+    document, attached = await _document(session, client, pm, retro, result, attach=attach)
+    post = SummaryPost(
+        text=summary_text(pm),
+        blocks=summary_blocks(
+            pm,
+            document_link=document.link if document else None,
+            document_kind=document.kind if document else "canvas",
+        ),
+        metadata=summary_metadata(incident),
     )
-    document = Document.parse(retro.document_ref)
-    attach = document is None or edited
-    # No write reaches the database until the Slack calls are done: on SQLite a flush would
-    # hold the write lock (and stall message capture) for as long as Slack takes.
-    with session.no_autoflush:
-        before = (retro.published_at, retro.published_by)
-        if attach or retro.published_at is None:
-            retro.published_at, retro.published_by = now, user_id
-        incident.postmortem_state = PostmortemState.PUBLISHED
-        pm = await load_postmortem(session=session, incident=incident)
-        if attach:
-            attached = await _attach(client, pm, result)
-            if attached is None and before[0] is not None:
-                # Still "edited since": the next press attaches the new version again.
-                retro.published_at, retro.published_by = before
-            document = attached or document
-        kind = document.kind if document else "canvas"
-        link = document.link if document else None
-        text = summary_text(pm)
-        blocks = summary_blocks(pm, document_link=link, document_kind=kind)
-        _, retro.announcement_ts = await _summary(
-            client, incident.channel_id, retro.announcement_ts, text, blocks, result
-        )
-        if postmortem_channel and postmortem_channel != incident.channel_id:
-            moved = retro.summary_channel_id is not None and (
-                _is_id(postmortem_channel) and postmortem_channel != retro.summary_channel_id
-            )
-            ts = None if moved else retro.summary_ts
-            where = retro.summary_channel_id if ts else postmortem_channel
-            channel, posted = await _summary(
-                client, where or postmortem_channel, ts, text, blocks, result
-            )
-            if posted is not None and posted != ts:
-                retro.summary_channel_id, retro.summary_ts = channel, posted
+    await _announce(session, client, retro, incident.channel_id, post, result)
+    if postmortem_channel and postmortem_channel != incident.channel_id:
+        await _summarize(session, client, retro, postmortem_channel, post, result)
     if not result.anything:
-        await session.rollback()
         return result
-    if document is not None:
-        retro.document_ref = document.ref
+    if not attached and before[0] is not None:
+        # Still "edited since": the next press attaches the new version again.
+        retro.published_at, retro.published_by = before
+    await _record(session, retro, published_at=retro.published_at, published_by=retro.published_by)
+    await session.execute(
+        update(Incident)
+        .where(Incident.team_id == team_id, Incident.id == incident.id)
+        .values(postmortem_state=PostmortemState.PUBLISHED)
+    )
     detail: dict[str, object] = {
         "delivered": result.delivered,
         "failed": dict(result.failed),
@@ -185,6 +217,104 @@ async def _publish(
     return result
 
 
+def _needs_document(retro: Retrospective) -> bool:
+    """Missing, cut short by a crash, or the draft was edited after the last publish."""
+    edited = retro.last_edited_at is not None and (
+        retro.published_at is None or _aware(retro.last_edited_at) > _aware(retro.published_at)
+    )
+    return retro.document_ref is None or edited or retro.document_pending_at is not None
+
+
+async def _record(session: AsyncSession, retro: Retrospective, **values: Any) -> None:
+    """Write some of the retro's columns in one short transaction of their own (on SQLite the
+    write lock is never held across a Slack call), and mirror them on the detached object."""
+    await session.execute(
+        update(Retrospective)
+        .where(Retrospective.team_id == retro.team_id, Retrospective.id == retro.id)
+        .values(**values)
+    )
+    await session.commit()
+    for name, value in values.items():
+        setattr(retro, name, value)
+
+
+async def _document(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    pm: Postmortem,
+    retro: Retrospective,
+    result: Published,
+    *,
+    attach: bool,
+) -> tuple[Document | None, bool]:
+    """The document to link: attached now (or found, made by a press cut short), else the one
+    attached before; and whether this press attached it."""
+    document = Document.parse(retro.document_ref)
+    if not attach:
+        return document, False
+    pending = retro.document_pending_at
+    found = None if pending is None else await _find_document(client, pm, since=pending)
+    if found is not None:
+        result.delivered.append(found.label(pm.incident.channel_id))
+    else:
+        await _record(session, retro, document_pending_at=utcnow())
+        found = await _attach(client, pm, result)
+    if found is None:
+        await _record(session, retro, document_pending_at=None)
+        return document, False
+    # Recorded with "published at" so a crash before the summaries doesn't attach it again.
+    await _record(
+        session,
+        retro,
+        document_pending_at=None,
+        document_ref=found.ref,
+        published_at=retro.published_at,
+        published_by=retro.published_by,
+    )
+    return found, True
+
+
+async def _announce(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    retro: Retrospective,
+    channel: str,
+    post: SummaryPost,
+    result: Published,
+) -> None:
+    """The summary in the incident channel."""
+    ts = retro.announcement_ts
+    if retro.announcement_pending_at is not None:
+        ts = await _find_summary(client, channel, post, since=retro.announcement_pending_at) or ts
+    await _record(session, retro, announcement_pending_at=utcnow())
+    _, posted = await _summary(client, channel, ts, post, result)
+    await _record(session, retro, announcement_pending_at=None, announcement_ts=posted)
+
+
+async def _summarize(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    retro: Retrospective,
+    postmortem_channel: str,
+    post: SummaryPost,
+    result: Published,
+) -> None:
+    """The summary in the postmortems channel (a new post when the setting moved channels)."""
+    moved = retro.summary_channel_id is not None and (
+        _is_id(postmortem_channel) and postmortem_channel != retro.summary_channel_id
+    )
+    ts = None if moved else retro.summary_ts
+    where = (retro.summary_channel_id if ts else postmortem_channel) or postmortem_channel
+    if retro.summary_pending_at is not None and _is_id(where):
+        ts = await _find_summary(client, where, post, since=retro.summary_pending_at) or ts
+    await _record(session, retro, summary_pending_at=utcnow())
+    channel, posted = await _summary(client, where, ts, post, result)
+    values: dict[str, Any] = {"summary_pending_at": None}
+    if posted is not None:
+        values |= {"summary_channel_id": channel, "summary_ts": posted}
+    await _record(session, retro, **values)
+
+
 async def _load(
     session: AsyncSession, team_id: str, incident_id: int
 ) -> tuple[Incident, Retrospective]:
@@ -193,7 +323,7 @@ async def _load(
     )
     retro = None
     if incident is not None:
-        # Locked (PostgreSQL) so a double press waits, then updates what the first one posted.
+        # Locked (PostgreSQL) while it is read, so a press never reads a half-recorded publish.
         retro = await session.scalar(
             select(Retrospective)
             .where(Retrospective.team_id == team_id, Retrospective.incident_id == incident.id)
@@ -222,45 +352,116 @@ async def _attach(client: AsyncWebClient, pm: Postmortem, result: Published) -> 
     markdown = render_markdown(pm)
     try:
         created = await client.canvases_create(
-            title=f"{incident.ref} postmortem: {incident.title}"[:255],
+            title=canvas_title(incident),
             document_content={"type": "markdown", "markdown": markdown},
             channel_id=incident.channel_id,
         )
-        canvas_id = str(created["canvas_id"])
-        link = f"https://app.slack.com/docs/{incident.team_id}/{canvas_id}"
-        result.delivered.append("the full document as a canvas")
-        return Document("canvas", canvas_id, link)
+        canvas = _canvas(incident, str(created["canvas_id"]))
+        result.delivered.append(canvas.label(incident.channel_id))
+        return canvas
     except SlackApiError as refused:
         canvas_error = _code(refused)
     try:
         uploaded = await client.files_upload_v2(
             content=markdown,
             filename=f"{incident.ref}-postmortem.md",
-            title=f"{incident.ref} postmortem",
+            title=file_title(incident),
             channel=incident.channel_id,
         )
     except SlackApiError as error:
         result.failed.append(("the full document", f"canvas: {canvas_error}, file: {_code(error)}"))
         return None
     file: dict[str, Any] = uploaded.get("file") or {}
-    result.delivered.append(f"the full document as a Markdown file in <#{incident.channel_id}>")
-    return Document("file", str(file.get("id") or ""), file.get("permalink"))
+    document = Document("file", str(file.get("id") or ""), file.get("permalink"))
+    result.delivered.append(document.label(incident.channel_id))
+    return document
+
+
+def _same_summary(found: Any, ours: dict[str, Any]) -> bool:
+    if not isinstance(found, dict) or found.get("event_type") != ours["event_type"]:
+        return False
+    payload, wanted = found.get("event_payload") or {}, ours["event_payload"]
+    return all(payload.get(key) == wanted[key] for key in ("team_id", "incident_id"))
+
+
+def _canvas(incident: Incident, canvas_id: str) -> Document:
+    return Document(
+        "canvas", canvas_id, f"https://app.slack.com/docs/{incident.team_id}/{canvas_id}"
+    )
+
+
+def _window(since: datetime) -> tuple[datetime, datetime]:
+    return _aware(since) - LOOK_BEFORE, _aware(since) + LOOK_AFTER
+
+
+async def _find_document(
+    client: AsyncWebClient, pm: Postmortem, *, since: datetime
+) -> Document | None:
+    """The canvas or file a press cut short may have made (a mark with no result): files.list
+    around the mark, matched by the title we give it. None when Slack can't say."""
+    incident = pm.incident
+    kinds = {canvas_title(incident): "canvas", file_title(incident): "file"}
+    oldest, latest = _window(since)
+    for page in range(1, LOOKUP_PAGES + 1):
+        try:
+            listed = await client.files_list(
+                ts_from=str(int(oldest.timestamp())),
+                ts_to=str(int(latest.timestamp())),
+                count=100,
+                page=page,
+            )
+        except SlackApiError:
+            return None
+        for file in listed.get("files") or []:
+            kind = kinds.get(str(file.get("title") or ""))
+            if kind == "canvas":
+                return _canvas(incident, str(file["id"]))
+            if kind == "file":
+                return Document("file", str(file["id"]), file.get("permalink"))
+        if page >= int((listed.get("paging") or {}).get("pages") or 1):
+            return None
+    return None
+
+
+async def _find_summary(
+    client: AsyncWebClient, channel: str, post: SummaryPost, *, since: datetime
+) -> str | None:
+    """The ts of the summary a press cut short may have posted (a mark with no ts): the
+    channel's messages around the mark, matched by our message metadata."""
+    oldest, latest = _window(since)
+    cursor: str | None = None
+    for _ in range(LOOKUP_PAGES):
+        try:
+            page = await client.conversations_history(
+                channel=channel,
+                oldest=f"{oldest.timestamp():.6f}",
+                latest=f"{latest.timestamp():.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+        except SlackApiError:
+            return None
+        for message in page.get("messages") or []:
+            if _same_summary(message.get("metadata"), post.metadata):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if cursor is None:
+            return None
+    return None
 
 
 async def _summary(
-    client: AsyncWebClient,
-    channel: str,
-    ts: str | None,
-    text: str,
-    blocks: list[Any],
-    result: Published,
+    client: AsyncWebClient, channel: str, ts: str | None, post: SummaryPost, result: Published
 ) -> tuple[str, str | None]:
     """Update the summary in place when it was posted before, else post it; returns the
     channel id and the summary's ts (the old one when nothing could be done)."""
     label = f"the summary in <#{channel}>" if _is_id(channel) else f"the summary in {channel}"
     if ts is not None:
         try:
-            await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            await client.chat_update(
+                channel=channel, ts=ts, text=post.text, blocks=post.blocks, metadata=post.metadata
+            )
             result.delivered.append(f"{label} (updated)")
             return channel, ts
         except SlackApiError as error:
@@ -269,7 +470,11 @@ async def _summary(
                 return channel, ts
     try:
         posted = await client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False
+            channel=channel,
+            text=post.text,
+            blocks=post.blocks,
+            metadata=post.metadata,
+            unfurl_links=False,
         )
     except SlackApiError as error:
         result.failed.append((label, _code(error)))

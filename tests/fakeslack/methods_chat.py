@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from . import limits
-from .methods_conversations import arg_bool, arg_json, arg_list, arg_str, get_channel
+from .methods_conversations import arg_bool, arg_int, arg_json, arg_list, arg_str, get_channel
 from .models import Channel, Handler, Req, SlackError, StoredFile
 from .state import SlackState
 
@@ -124,6 +124,8 @@ def chat_update(st: SlackState, req: Req) -> dict[str, Any]:
         msg["text"] = text
     if blocks is not None:
         msg["blocks"] = assign_ids(st, blocks)
+    if metadata := arg_json(req.args, "metadata"):
+        msg["metadata"] = metadata
     msg["edited"] = {"user": st.bot_user_id, "ts": st.next_ts()}
     return {"channel": chan.id, "ts": msg["ts"], "text": msg["text"], "message": msg}
 
@@ -323,6 +325,48 @@ def files_complete_upload(st: SlackState, req: Req) -> dict[str, Any]:
     return {"files": objs}
 
 
+def _canvas_file(st: SlackState, canvas: dict[str, Any]) -> dict[str, Any]:
+    """A canvas as files.list shows it (a canvas is a file of type quip)."""
+    return {
+        "id": canvas["id"],
+        "created": canvas["created"],
+        "timestamp": canvas["created"],
+        "name": canvas["title"] or "Untitled",
+        "title": canvas["title"] or "Untitled",
+        "mimetype": "application/vnd.slack-docs",
+        "filetype": "quip",
+        "pretty_type": "Canvas",
+        "user": st.bot_user_id,
+        "user_team": st.team_id,
+        "permalink": f"https://{st.team_domain}.slack.com/docs/{st.team_id}/{canvas['id']}",
+        "channels": [canvas["channel_id"]] if canvas.get("channel_id") else [],
+    }
+
+
+def files_list(st: SlackState, req: Req) -> dict[str, Any]:
+    """Completed uploads and canvases, newest first, filtered by channel, user and time."""
+    found = [file_obj(st, f, None) for f in st.files.values() if f.completed]
+    found += [_canvas_file(st, c) for c in st.canvases.values()]
+    channel, user = arg_str(req.args, "channel"), arg_str(req.args, "user")
+    ts_from = int(arg_str(req.args, "ts_from") or 0)
+    ts_to = int(arg_str(req.args, "ts_to") or 2**40)
+    found = [
+        f
+        for f in found
+        if ts_from <= f["created"] <= ts_to
+        and (channel is None or channel in f["channels"] + f.get("ims", []))
+        and (user is None or f["user"] == user)
+    ]
+    found.sort(key=lambda f: f["created"], reverse=True)
+    count = arg_int(req.args, "count", 100)
+    page = arg_int(req.args, "page", 1)
+    pages = max(1, -(-len(found) // count))
+    return {
+        "files": found[(page - 1) * count : page * count],
+        "paging": {"count": count, "total": len(found), "page": page, "pages": pages},
+    }
+
+
 def canvases_create(st: SlackState, req: Req) -> dict[str, Any]:
     if not st.canvases_enabled:
         raise SlackError("canvas_disabled_user_team")
@@ -365,4 +409,5 @@ HANDLERS: dict[str, Handler] = {
     "files.getUploadURLExternal": files_get_upload_url,
     "files.completeUploadExternal": files_complete_upload,
     "canvases.create": canvases_create,
+    "files.list": files_list,
 }

@@ -295,6 +295,8 @@ def conversations_history(st: SlackState, req: Req) -> dict[str, Any]:
     start = cursor_index(messages, arg_str(req.args, "cursor"))
     page = messages[start : start + limit]
     rest = messages[start + limit :]
+    if not arg_bool(req.args, "include_all_metadata"):  # Slack leaves message metadata out
+        page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
     return {
         "messages": page,
         "has_more": bool(rest),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.parser
 import json
 import threading
@@ -25,7 +26,7 @@ METHODS: dict[str, Handler] = {**CONVERSATIONS_HANDLERS, **CHAT_HANDLERS, **meth
 DEFAULT_SCOPES = (
     "commands,chat:write,channels:manage,groups:write,channels:read,groups:read,channels:history,"
     "groups:history,im:history,im:write,users:read,reactions:read,pins:write,bookmarks:write,"
-    "canvases:write,files:write"
+    "canvases:write,files:write,files:read"
 )
 
 # Where issued response_urls point (Slack's shapes), and the older /response_url/<id>.
@@ -105,7 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        # The client may have gone away while its answer was held (a crash, in tests).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
 
 
 class _Server(ThreadingHTTPServer):
@@ -143,6 +146,8 @@ class FakeSlack(SlackState):
         self._response_urls: dict[str, int] = {}
         self._holds: dict[str, tuple[threading.Event, int]] = {}  # the gate, calls let through
         self.held: dict[str, int] = {}  # calls that waited (or wait) at a hold, per method
+        self._answer_holds: dict[str, tuple[threading.Event, int]] = {}
+        self.answers_held: dict[str, int] = {}  # calls done whose answer waited at a hold
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -254,6 +259,15 @@ class FakeSlack(SlackState):
             self._holds[method] = (gate, let_through)
         return gate
 
+    def hold_answer(self, method: str, *, let_through: int = 0) -> threading.Event:
+        """Do calls to ``method`` (the post lands) but keep their answers waiting until the
+        returned event is set: the moment a crash loses the answer. The first
+        ``let_through`` are answered at once."""
+        gate = threading.Event()
+        with self._lock:
+            self._answer_holds[method] = (gate, let_through)
+        return gate
+
     def clear_failures(self) -> None:
         """Drop all pending injected failures."""
         with self._lock:
@@ -334,7 +348,16 @@ class FakeSlack(SlackState):
                     self.held[method] = self.held.get(method, 0) + 1
             if let_through <= 0:
                 gate.wait(timeout=30)
-        return self._api(method, verb, args, token)
+        response = self._api(method, verb, args, token)
+        if method in self._answer_holds:
+            with self._lock:
+                gate, let_through = self._answer_holds[method]
+                self._answer_holds[method] = (gate, let_through - 1)
+                if let_through <= 0:
+                    self.answers_held[method] = self.answers_held.get(method, 0) + 1
+            if let_through <= 0:
+                gate.wait(timeout=30)
+        return response
 
     def _api(self, method: str, verb: str, args: dict[str, Any], token: str | None) -> Response:
         with self._lock:

@@ -89,6 +89,9 @@ class SlackState:
         self._rng = random.Random(0)
         self._ids = 0
         self._ts_us = 1_700_000_000_000_000
+        # Off: ts count up from 2023 (tests seed their own times). On: ts never lag the real
+        # clock, as Slack's don't; for code that looks messages up by when they were posted.
+        self.real_clock_ts = False
         self.add_user(bot_user_id, name=bot_name, real_name=bot_name.title(), is_bot=True)
 
     # ---- ids and timestamps -----------------------------------------------------------------
@@ -102,6 +105,8 @@ class SlackState:
         """A unique, increasing message ts like ``1700000000.000100``."""
         with self._lock:
             self._ts_us += 100
+            if self.real_clock_ts:
+                self._ts_us = max(self._ts_us, time.time_ns() // 1000)
             return f"{self._ts_us // 1_000_000}.{self._ts_us % 1_000_000:06d}"
 
     def random_token(self, length: int = 5) -> str:
