@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,45 @@ URL_KEYS = frozenset({"url", "request_url", "message_menu_options_url"})
 SCOPES_FOR_EVENTS_NOT_IN_SPEC: dict[str, frozenset[str]] = {
     "app_home_opened": frozenset(),
 }
+
+# The bot scopes each Web API method needs as Hindsight uses it (docs.slack.dev; checked below
+# against the docs-derived method metadata in fixtures/web_api where that lists the method).
+SCOPES_FOR_METHOD: dict[str, frozenset[str]] = {
+    "apps.connections.open": frozenset(),  # Socket Mode: the app-level token's connections:write
+    "auth.test": frozenset(),
+    "canvases.create": frozenset({"canvases:write"}),
+    "chat.getPermalink": frozenset(),
+    # .public: the summary and digest go to POSTMORTEM_CHANNEL / DIGEST_CHANNEL without joining.
+    "chat.postMessage": frozenset({"chat:write", "chat:write.public"}),
+    "chat.update": frozenset({"chat:write"}),
+    "conversations.archive": frozenset({"channels:manage"}),  # only channels it created (public)
+    "conversations.create": frozenset({"channels:manage"}),  # public channels only
+    # Backfill reads public and private incident channels; buttons read the bot's own DMs.
+    "conversations.history": frozenset({"channels:history", "groups:history", "im:history"}),
+    "conversations.info": frozenset({"channels:read", "groups:read"}),
+    "conversations.invite": frozenset({"channels:manage", "groups:write"}),  # adopted: private too
+    "conversations.join": frozenset({"channels:join"}),
+    "conversations.replies": frozenset({"channels:history", "groups:history"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.list": frozenset({"files:read"}),
+    "pins.add": frozenset({"pins:write"}),
+    "users.info": frozenset({"users:read"}),
+    "views.open": frozenset(),
+    "views.publish": frozenset(),
+    "views.push": frozenset(),
+    "views.update": frozenset(),
+}
+# Scopes that are not for a Web API method or an event: the slash command and the shortcuts.
+SCOPES_FOR_FEATURES = frozenset({"commands"})
+# Calls Bolt makes by itself: auth.test, for the bot's own ids on the first request.
+IMPLICIT_METHODS = frozenset({"auth.test"})
+# An SDK method that is several Web API methods.
+SDK_COMPOSITES = {"files.upload.v2": {"files.getUploadURLExternal", "files.completeUploadExternal"}}
+SDK_CALL = re.compile(r"\b(?:client|web_client)\.([a-z]+_[A-Za-z0-9_]+)\(")
+METHOD_NAME = re.compile(
+    r"[\"']((?:apps|auth|canvases|chat|conversations|files|pins|users|views)\.[A-Za-z.]+)[\"']"
+)
 
 
 def shared_dir() -> Path:
@@ -166,3 +206,55 @@ def test_interactivity_is_enabled_over_http(manifest):
     assert settings["socket_mode_enabled"] is False
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
+
+
+def web_api_methods_called() -> set[str]:
+    """Every Web API method the code calls: `client.chat_postMessage(` and method names given as
+    strings (`reader.pages("conversations.history")`), plus what Bolt calls by itself."""
+    called = set(IMPLICIT_METHODS)
+    for folder in ("bot", "handlers"):
+        for path in (REPO / folder).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            for name in SDK_CALL.findall(source):
+                dotted = name.replace("_", ".")
+                called |= SDK_COMPOSITES.get(dotted, {dotted})
+            called |= set(METHOD_NAME.findall(source))
+    return called
+
+
+def test_the_code_calls_the_methods_the_scan_expects() -> None:
+    called = web_api_methods_called()
+    assert {"chat.postMessage", "conversations.history", "apps.connections.open"} <= called
+    assert "files.upload.v2" not in called  # expanded into the methods it calls
+
+
+def test_every_method_the_code_calls_has_known_scopes() -> None:
+    unknown = web_api_methods_called() - SCOPES_FOR_METHOD.keys()
+    assert unknown == set(), "add the scopes these methods need to SCOPES_FOR_METHOD"
+
+
+def test_bot_scopes_are_exactly_what_the_code_uses(manifest, event_topics):
+    needed = set(SCOPES_FOR_FEATURES)
+    for method in web_api_methods_called() & SCOPES_FOR_METHOD.keys():
+        needed |= SCOPES_FOR_METHOD[method]
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        needed |= scopes_for_event(event, event_topics)
+    granted = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"unused": granted - needed, "missing": needed - granted} == {
+        "unused": set(),
+        "missing": set(),
+    }
+
+
+def test_the_method_scope_table_agrees_with_the_docs():
+    metadata = load_json(
+        shared_dir() / "fixtures" / "web_api" / "method_metadata.docs-derived.json"
+    )
+    documented = {name: set(info["bot_scopes"]) for name, info in metadata["methods"].items()}
+    checked = SCOPES_FOR_METHOD.keys() & documented.keys()
+    assert {"chat.postMessage", "conversations.invite", "views.open"} <= checked
+    wrong = {
+        method: sorted(SCOPES_FOR_METHOD[method] - documented[method] - {"chat:write.public"})
+        for method in checked
+    }
+    assert {method: scopes for method, scopes in wrong.items() if scopes} == {}
