@@ -19,6 +19,7 @@ from bot.capture_writer import CaptureWriter
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.declare import running_backfills
+from bot.installation import Identity, Installation, RefuseOtherWorkspaces
 from bot.jobs import stop_running_jobs
 from bot.slack import create_web_client
 from bot.text_clean import clean_strings
@@ -59,7 +60,9 @@ async def cancel_backfills() -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def build_runtime(settings: Settings, *, clock: Clock = utcnow) -> Runtime:
+def build_runtime(
+    settings: Settings, *, clock: Clock = utcnow, identity: Identity | None = None
+) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     capture = CaptureWriter(sessions)
@@ -67,7 +70,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utcnow) -> Runtime:
         settings=settings,
         engine=engine,
         sessions=sessions,
-        app=create_app(settings, sessions, capture, clock=clock),
+        app=create_app(settings, sessions, capture, clock=clock, identity=identity),
         scheduler=AsyncIOScheduler(timezone="UTC"),
         capture=capture,
         clock=clock,
@@ -80,16 +83,26 @@ def create_app(
     capture: CaptureWriter | None = None,
     *,
     clock: Clock = utcnow,
+    identity: Identity | None = None,
 ) -> AsyncApp:
+    """`identity`: what auth.test said at start, if it could be asked (else the first request
+    asks)."""
     settings.require_slack()
     writer = capture or CaptureWriter(sessions)
+    client = create_web_client(base_url=settings.slack_api_url)
+    installation = Installation(client, identity)
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret or "",
-        client=create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token),
+        client=client,
+        authorize=installation,
         # Socket Mode is authenticated by the app token; there is no signature to check.
         request_verification_enabled=not settings.socket_mode,
     )
+    # The token is set after: next to `authorize`, Bolt would warn that it ignores it.
+    # (Jobs outside requests use app.client; requests get the token from `authorize`.)
+    client.token = settings.slack_bot_token
 
+    app.use(RefuseOtherWorkspaces(installation))  # first: a foreign request touches nothing
     app.use(CleanText())  # before any listener reads the body, after the signature check
     app.use(Provide(sessions=sessions, settings=settings, capture=writer, clock=clock))
     handlers.register(app)

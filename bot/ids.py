@@ -6,6 +6,19 @@ import enum
 
 COMMAND = "/postmortem"
 
+# Row ids are 32-bit integers on PostgreSQL (`serial`); anything beyond cannot name a row.
+MAX_ROW_ID = 2**31 - 1
+
+
+def parse_row_id(value: object) -> int | None:
+    """A database row id carried in a button's value or a view's metadata, or None when it
+    cannot be one (not a plain positive integer, or past what the column holds)."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ROW_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ROW_ID else None
+
 
 class Shortcut(enum.StrEnum):
     ADD_TO_TIMELINE = "timeline.add"

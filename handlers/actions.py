@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import channels, incidents
 from bot.ids import Header, Publish
 from bot.incidents import Field
-from handlers.context import CommandRequest
+from handlers.context import CommandRequest, team_id_of
 from handlers.retro import open_retro
 from models import utcnow
 
@@ -44,7 +44,7 @@ async def change_from_header(
     context: AsyncBoltContext,
 ) -> None:
     """The same change as the slash commands, saved before the ack; then the header follows."""
-    team_id, channel_id = body["team"]["id"], body["channel"]["id"]
+    team_id, channel_id = team_id_of(body), body["channel"]["id"]
     field, value = header_choice(action)
     async with context["sessions"]() as session:
         incident = await incidents.require_by_channel(
@@ -81,7 +81,7 @@ async def start_retro(
     await open_retro(
         CommandRequest(
             args="",
-            team_id=body["team"]["id"],
+            team_id=team_id_of(body),
             user_id=body["user"]["id"],
             channel_id=body["channel"]["id"],
             trigger_id=body["trigger_id"],

@@ -27,7 +27,7 @@ from bot import actions, follow_up, owner_notice
 from bot.errors import HindsightError
 from bot.follow_up import Outcome
 from bot.home import refresh_home
-from bot.ids import FollowUp
+from bot.ids import FollowUp, parse_row_id
 from bot.ui.follow_up import (
     ItemPlace,
     already_closed_text,
@@ -39,6 +39,7 @@ from bot.ui.follow_up import (
 )
 from bot.ui.item import item_ids_in, redraw_item
 from bot.ui.reminder import redraw_intro
+from handlers.context import team_id_of
 from models import ActionItem, ActionStatus, Incident
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,15 @@ class Press:
 
     @classmethod
     def from_body(cls, body: dict[str, Any], action: dict[str, Any]) -> Press:
-        try:
-            item_id = int(action.get("value") or "")
-        except ValueError:
-            raise HindsightError("That button is out of date.") from None
+        item_id = parse_row_id(action.get("value"))
+        if item_id is None:
+            raise HindsightError("That button is out of date.")
         container = body.get("container") or {}
         place = ItemPlace(item_id)
         if container.get("type") == "message":
             place = ItemPlace(item_id, container.get("channel_id"), container.get("message_ts"))
         return cls(
-            team_id=body["team"]["id"],
+            team_id=team_id_of(body),
             user_id=body["user"]["id"],
             place=place,
             trigger_id=str(body.get("trigger_id") or ""),

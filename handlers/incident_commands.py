@@ -24,6 +24,7 @@ async def declare(request: CommandRequest) -> None:
         title=prefill_title(request.args),
         declared_by=request.user_id,
         channel_id=request.channel_id,
+        key=request.settings.slack_signing_secret or "",
     )
     try:
         await request.client.views_open(trigger_id=request.trigger_id, view=modal)

@@ -30,7 +30,7 @@ from bot.ui.retro_read import StepMeta, read_meta, read_step
 from bot.ui.retro_steps import read_only_view, step_view
 from bot.ui.summary import outcome_notice
 from bot.ui.text import escape
-from handlers.context import CommandRequest
+from handlers.context import CommandRequest, team_id_of
 from handlers.errors import UNEXPECTED
 from models import utcnow
 
@@ -122,7 +122,7 @@ async def submit_step(
         outcome = await retro_flow.submit(
             session=session,
             client=client,
-            team_id=body["team"]["id"],
+            team_id=team_id_of(body),
             user_id=body["user"]["id"],
             incident_id=meta.incident_id,
             version=meta.version,
@@ -167,13 +167,13 @@ async def go_back(
         if form is None:
             outcome = retro_flow.Outcome(
                 await retro.load_draft(
-                    session=session, team_id=body["team"]["id"], incident_id=meta.incident_id
+                    session=session, team_id=team_id_of(body), incident_id=meta.incident_id
                 )
             )
         else:
             outcome = await retro_flow.keep_typed(
                 session=session,
-                team_id=body["team"]["id"],
+                team_id=team_id_of(body),
                 user_id=body["user"]["id"],
                 incident_id=meta.incident_id,
                 version=meta.version,
@@ -217,7 +217,7 @@ async def change_rows(
         edit_rows(form, action_id=action["action_id"], key=str(action.get("value") or ""))
     async with context["sessions"]() as session:
         draft = await retro.load_draft(
-            session=session, team_id=body["team"]["id"], incident_id=meta.incident_id
+            session=session, team_id=team_id_of(body), incident_id=meta.incident_id
         )
     shown = step_view(draft, meta.step, form=form, version=meta.version)
     await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
@@ -256,7 +256,7 @@ async def close_step(
     async with context["sessions"]() as session:
         outcome = await retro_flow.keep_typed(
             session=session,
-            team_id=body["team"]["id"],
+            team_id=team_id_of(body),
             user_id=user_id,
             incident_id=meta.incident_id,
             version=meta.version,
@@ -338,7 +338,7 @@ async def publish_postmortem(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """Publish from the review step; the modal then says what went out and what didn't."""
-    view, team_id = body["view"], body["team"]["id"]
+    view, team_id = body["view"], team_id_of(body)
     meta, _ = _typed(view)
     await ack()  # a button's ack carries nothing; the answer is the modal updated below
     try:

@@ -15,6 +15,7 @@ from bot import declare
 from bot.errors import HindsightError
 from bot.ids import Declare
 from bot.ui.declare import declared_view, read_form, result_text, still_working_view
+from handlers.context import team_id_of
 from handlers.errors import UNEXPECTED
 from models import utcnow
 
@@ -40,7 +41,8 @@ async def submit_declare(
     Slack is too slow for that, the modal says so and the outcome follows as a DM."""
     started = time.monotonic()
     user_id = body["user"]["id"]
-    form = read_form(view, team_id=body["team"]["id"], user_id=user_id)
+    key = context["settings"].slack_signing_secret or ""
+    form = read_form(view, team_id=team_id_of(body), user_id=user_id, key=key)
     async with context["sessions"]() as session:
         declaration, problems = await declare.validate(session=session, client=client, form=form)
     if declaration is None:

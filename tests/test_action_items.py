@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.actions import assign, parse_action_command, parse_due
 from bot.errors import UserInputError
 from bot.ids import ActionIds, Shortcut
+from bot.installation import NOT_INSTALLED
 from bot.owner_notice import send_now
 from models import (
     ActionItem,
@@ -165,9 +166,9 @@ async def test_the_command_outside_an_incident_channel_gets_the_standard_answer(
 ) -> None:
     await seed_incident(served_bot.runtime.sessions, channel)
     general = await slack.command("action Fix it <@U0BOB>", channel_id="C0GENERAL")
+    assert "isn't an incident channel" in general.json()["text"]
     elsewhere = await slack.command("action Fix it", channel_id=channel, team_id=TEAM_B)
-    for response in (general, elsewhere):
-        assert "isn't an incident channel" in response.json()["text"]
+    assert elsewhere.text == NOT_INSTALLED  # another workspace: refused before anything runs
     assert await items_of(served_bot.runtime.sessions) == []
 
 
@@ -311,21 +312,22 @@ async def test_another_workspace_cannot_add_items_to_this_incident(
     sessions = served_bot.runtime.sessions
     await seed_incident(sessions, channel)
     message = message_in(fake_slack, channel, "from elsewhere")
-    await slack.message_action(
+    _, modal = await open_modal(slack, fake_slack, channel, "mine")
+    fake_slack.clear_calls()
+    shortcut = await slack.message_action(
         Shortcut.CREATE_ACTION_ITEM,
         message=message,
         channel_id=channel,
         user_id="U0BOB",
         team_id=TEAM_B,
     )
-    [answer] = await fake_slack.wait_for("response_url")
-    assert "isn't an incident channel" in answer.args["text"]
-    # A forged submission naming team A's channel is refused too.
-    _, modal = await open_modal(slack, fake_slack, channel, "mine")
+    assert shortcut.status_code == 200 and shortcut.text == NOT_INSTALLED
+    # A forged submission naming team A's channel is refused too, in the modal.
     response = await slack.view_submission(
         modal, answers("Sneaky", "U0BOB"), user_id="U0BOB", team_id=TEAM_B
     )
-    assert "isn't an incident channel" in response.text
+    assert NOT_INSTALLED in json.dumps(response.json()["view"])
+    assert fake_slack.calls == []  # no modal opened, no answer posted with our token
     assert await items_of(sessions) == []
 
 

@@ -305,15 +305,18 @@ async def test_team_a_messages_never_appear_for_team_b(
     incident_b = await seed_incident(sessions, channel, team_id=TEAM_B)
     ts = fake_slack.next_ts()
     await slack.event(slack.message_event(channel, "team A secret", user="U0ALICE", ts=ts))
+    fake_slack.clear_calls()
+    # The bot is installed in team A only: team B's events are taken (200, so Slack does not
+    # deliver them again) and ignored, even the deletion of a message with the same ts.
     event_b = slack.message_event(channel, "team B note", user="U0BOB", ts=ts, team_id=TEAM_B)
-    await slack.event(event_b, team_id=TEAM_B)
-    await slack.event(
-        slack.message_deleted_event(channel, ts=ts, user="U0BOB", team_id=TEAM_B), team_id=TEAM_B
-    )
+    deleted_b = slack.message_deleted_event(channel, ts=ts, user="U0BOB", team_id=TEAM_B)
+    for event in (event_b, deleted_b):
+        response = await slack.event(event, team_id=TEAM_B)
+        assert response.status_code == 200
     [a] = await events_of(sessions, TEAM_ID)
-    [b] = await events_of(sessions, TEAM_B)
-    assert (a.incident_id, a.text) == (incident_a, "team A secret")
-    assert (b.incident_id, b.text) == (incident_b, None)
+    assert (a.incident_id, a.text, a.deleted_at) == (incident_a, "team A secret", None)
+    assert await events_of(sessions, TEAM_B) == [] and incident_b != incident_a
+    assert fake_slack.calls == []
 
 
 async def test_the_writer_groups_concurrent_changes_and_drains_on_stop(

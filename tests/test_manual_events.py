@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.installation import NOT_INSTALLED
 from models import EventSource
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
@@ -136,12 +137,14 @@ async def test_outside_an_incident_channel_it_says_how_to_declare(
 
 
 async def test_another_workspace_cannot_add_to_this_incident(
-    slack: SlackRequests, served_bot: ServedBot, channel: str
+    slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot, channel: str
 ) -> None:
     sessions = served_bot.runtime.sessions
     await seed_incident(sessions, channel)
     response = await slack.command(
         "event 2025-11-20 10:00 Sneaky", channel_id=channel, user_id="U0ALICE", team_id=TEAM_B
     )
-    assert "isn't an incident channel" in response.json()["text"]
+    assert response.status_code == 200 and response.text == NOT_INSTALLED
     assert await events_of(sessions) == [] and await events_of(sessions, TEAM_B) == []
+    # Only the bot's own identity was asked; nothing was looked up or posted for team B.
+    assert [call.method for call in fake_slack.calls] == ["auth.test"]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import retro
 from bot.ids import Retro
+from bot.installation import NOT_INSTALLED
 from bot.postmortem import duration_text
 from bot.retro_forms import SummaryForm
 from bot.ui.retro_read import read_meta
@@ -699,6 +700,6 @@ async def test_another_workspace_cannot_save_into_this_retro(
         view, summary_values(summary="From team B"), user_id="U0ALICE", team_id="T0TEAMB"
     )
     assert response.json()["response_action"] == "update"  # told, in the modal
-    assert "no longer exists" in json.dumps(response.json()["view"])
+    assert NOT_INSTALLED in json.dumps(response.json()["view"])
     draft = await draft_of(served_bot.runtime.sessions)
     assert draft.version == 1 and draft.summary == "Payments failed for EU customers"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.ids import Shortcut, TimelineIds
+from bot.installation import NOT_INSTALLED
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
 from tests.timeline_seed import events_of, marks_of, seed_incident, seed_message
@@ -160,15 +161,16 @@ async def test_another_workspace_cannot_mark_this_incidents_messages(
     sessions = served_bot.runtime.sessions
     await seed_incident(sessions, channel)
     message = message_in(fake_slack, channel, "from elsewhere")
-    await slack.message_action(
+    fake_slack.clear_calls()
+    response = await slack.message_action(
         Shortcut.ADD_TO_TIMELINE,
         message=message,
         channel_id=channel,
         user_id="U0BOB",
         team_id=TEAM_B,
     )
-    [answer] = await fake_slack.wait_for("response_url")
-    assert "isn't an incident channel" in answer.args["text"]
+    assert response.status_code == 200 and response.text == NOT_INSTALLED
+    assert [call.method for call in fake_slack.calls] == ["auth.test"]  # no modal, no answer
     assert await events_of(sessions) == [] and await events_of(sessions, TEAM_B) == []
 
 

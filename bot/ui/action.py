@@ -27,6 +27,7 @@ from bot.ids import ActionIds
 from bot.retro_forms import MAX_ITEM_TITLE
 from bot.ui.item import item_blocks
 from bot.ui.retro_steps import KIND_LABELS, PRIORITY_LABELS
+from bot.ui.state import ViewState
 from bot.ui.text import clip, escape, quoted
 from models import ActionItem, ActionKind, Incident, Priority
 
@@ -49,18 +50,14 @@ class ActionForm:
     @classmethod
     def from_view(cls, view: dict[str, Any]) -> ActionForm:
         target = json.loads(view.get("private_metadata") or "{}")
-        values = (view.get("state") or {}).get("values") or {}
-
-        def entry(block_id: str) -> dict[str, Any]:
-            return (values.get(block_id) or {}).get(block_id) or {}
-
-        priority = (entry(ActionIds.CREATE_PRIORITY).get("selected_option") or {}).get("value")
-        kind = (entry(ActionIds.CREATE_KIND).get("selected_option") or {}).get("value")
+        state = ViewState(view)
+        priority = state.selected(ActionIds.CREATE_PRIORITY)
+        kind = state.selected(ActionIds.CREATE_KIND)
         if priority not in PRIORITY_LABELS:
             raise UserInputError("Pick a priority.", field=ActionIds.CREATE_PRIORITY)
         if kind not in KIND_LABELS:
             raise UserInputError("Pick a kind.", field=ActionIds.CREATE_KIND)
-        picked = entry(ActionIds.CREATE_DUE).get("selected_date")
+        picked = state.date(ActionIds.CREATE_DUE)
         try:
             due = date.fromisoformat(picked) if picked else None
         except ValueError:
@@ -68,8 +65,8 @@ class ActionForm:
         return cls(
             channel_id=str(target["channel"]),
             ts=str(target["ts"]),
-            title=entry(ActionIds.CREATE_TITLE).get("value") or "",
-            owner_id=entry(ActionIds.CREATE_OWNER).get("selected_user"),
+            title=state.text(ActionIds.CREATE_TITLE),
+            owner_id=state.user(ActionIds.CREATE_OWNER),
             due=due,
             priority=Priority(priority),
             kind=ActionKind(kind),

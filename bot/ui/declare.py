@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -20,9 +19,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.errors import UserInputError
 from bot.ids import Declare
 from bot.incidents import DeclareForm
+from bot.sealed import seal, unseal
 from bot.ui.header import severity_label
+from bot.ui.state import ViewState
 from bot.ui.text import clip, escape
 from models import Severity
 
@@ -49,7 +51,8 @@ def prefill_title(command_text: str) -> str:
     return " ".join(text.split())[:MAX_TITLE]
 
 
-def declare_modal(*, title: str, declared_by: str, channel_id: str) -> View:
+def declare_modal(*, title: str, declared_by: str, channel_id: str, key: str) -> View:
+    """The form; `key` seals the channel it was opened in (see `read_form`)."""
     blocks: list[Block] = [
         InputBlock(
             block_id=Declare.TITLE,
@@ -114,7 +117,7 @@ def declare_modal(*, title: str, declared_by: str, channel_id: str) -> View:
         title="Declare an incident",
         submit="Declare",
         close="Cancel",
-        private_metadata=json.dumps({"channel_id": channel_id, "declared_by": declared_by}),
+        private_metadata=seal({"channel_id": channel_id, "declared_by": declared_by}, key=key),
         blocks=blocks,
     )
 
@@ -139,32 +142,30 @@ def _channel_choice() -> InputBlock:
     )
 
 
-def read_form(view: Mapping[str, Any], *, team_id: str, user_id: str) -> DeclareForm:
-    """The submitted declare view's state as a DeclareForm."""
-    values = (view.get("state") or {}).get("values") or {}
-
-    def entry(block_id: str) -> dict[str, Any]:
-        return dict((values.get(block_id) or {}).get(block_id) or {})
-
-    def text(block_id: str) -> str:
-        return str(entry(block_id).get("value") or "")
-
-    def selected(block_id: str) -> str | None:
-        option = entry(block_id).get("selected_option") or {}
-        return str(option["value"]) if option.get("value") else None
-
-    context = json.loads(view.get("private_metadata") or "{}")
-    origin = str(context.get("channel_id") or "")
-    review = selected(Declare.CHANNEL) == REVIEW_CHANNEL and can_review(origin)
+def read_form(view: Mapping[str, Any], *, team_id: str, user_id: str, key: str) -> DeclareForm:
+    """The submitted declare view's state as a DeclareForm. The channel to review is the one
+    the form was opened in, as sealed in its metadata; UserInputError when that seal is broken
+    (the bot would otherwise join and read whatever channel the metadata named)."""
+    state = ViewState(view)
+    context = unseal(view.get("private_metadata"), key=key)
+    wants_review = state.selected(Declare.CHANNEL) == REVIEW_CHANNEL
+    if context is None and wants_review:
+        raise UserInputError(
+            "I can't tell which channel this form was opened in. Close it and run "
+            "`/postmortem declare` again in the channel to review.",
+            field=Declare.CHANNEL,
+        )
+    origin = str((context or {}).get("channel_id") or "")
+    review = wants_review and can_review(origin)
     return DeclareForm(
         team_id=team_id,
         declared_by=user_id,
-        title=text(Declare.TITLE),
-        severity=selected(Declare.SEVERITY),
-        summary=text(Declare.SUMMARY).strip(),
-        commander_id=entry(Declare.COMMANDER).get("selected_user") or None,
-        facilitator_id=entry(Declare.FACILITATOR).get("selected_user") or None,
-        services=text(Declare.SERVICES),
+        title=state.text(Declare.TITLE),
+        severity=state.selected(Declare.SEVERITY),
+        summary=state.text(Declare.SUMMARY).strip(),
+        commander_id=state.user(Declare.COMMANDER),
+        facilitator_id=state.user(Declare.FACILITATOR),
+        services=state.text(Declare.SERVICES),
         review_channel_id=origin if review else None,
     )
 

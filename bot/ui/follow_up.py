@@ -24,7 +24,8 @@ from slack_sdk.models.views import View
 
 from bot.errors import HindsightError
 from bot.follow_up import MAX_REASON
-from bot.ids import FollowUp
+from bot.ids import FollowUp, parse_row_id
+from bot.ui.state import ViewState
 from bot.ui.text import clip, escape
 from models import ActionItem, ActionStatus, Incident
 
@@ -55,10 +56,12 @@ class ItemPlace:
     def from_metadata(cls, metadata: str | None) -> ItemPlace:
         try:
             data = json.loads(metadata or "")
-            where = data["where"]
+            where, item_id = data["where"], parse_row_id(data["item"])
+            if item_id is None:
+                raise ValueError("not an item id")
             if where == HOME:
-                return cls(item_id=int(data["item"]))
-            return cls(item_id=int(data["item"]), channel_id=where["channel"], ts=where["ts"])
+                return cls(item_id=item_id)
+            return cls(item_id=item_id, channel_id=str(where["channel"]), ts=str(where["ts"]))
         except (ValueError, KeyError, TypeError):
             raise HindsightError("This form is out of date; press the button again.") from None
 
@@ -116,19 +119,14 @@ def wont_do_modal(item: ActionItem, incident: Incident, place: ItemPlace) -> Vie
     )
 
 
-def _value(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    values = (view.get("state") or {}).get("values") or {}
-    return (values.get(block_id) or {}).get(block_id) or {}
-
-
 def reassign_choice(view: dict[str, Any]) -> str | None:
     """The person picked in the Reassign modal."""
-    return _value(view, FollowUp.REASSIGN_OWNER).get("selected_user")
+    return ViewState(view).user(FollowUp.REASSIGN_OWNER)
 
 
 def wont_do_reason(view: dict[str, Any]) -> str | None:
     """The reason typed in the Won't do modal (untrimmed)."""
-    return _value(view, FollowUp.WONT_DO_REASON).get("value")
+    return ViewState(view).text(FollowUp.WONT_DO_REASON) or None
 
 
 def already_closed_text(item: ActionItem) -> str:

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.ids import FollowUp
+from bot.ids import FollowUp, parse_row_id
 from bot.ui.text import clip, escape, slack_date
 from models import ActionItem, ActionStatus, Incident
 
@@ -32,8 +32,9 @@ def item_ids_in(blocks: list[dict[str, Any]]) -> list[int]:
     found = []
     for block in blocks:
         rest = str(block.get("block_id") or "").removeprefix(prefix)
-        if rest != block.get("block_id") and rest.isdigit():
-            found.append(int(rest))
+        item_id = parse_row_id(rest) if rest != block.get("block_id") else None
+        if item_id is not None:
+            found.append(item_id)
     return found
 
 

@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 from bot.errors import UserInputError
 from bot.ids import TimelineIds
 from bot.timeline_query import kind_label
+from bot.ui.state import ViewState
 from bot.ui.text import escape, quoted
 from models import Incident
 
@@ -41,13 +42,11 @@ class MarkForm:
     @classmethod
     def from_view(cls, view: dict[str, Any], *, kinds: Sequence[str]) -> MarkForm:
         target = json.loads(view.get("private_metadata") or "{}")
-        values = (view.get("state") or {}).get("values") or {}
-        selected = (values.get(TimelineIds.MARK_KIND) or {}).get(TimelineIds.MARK_KIND) or {}
-        kind = (selected.get("selected_option") or {}).get("value")
-        if kind not in kinds:
+        state = ViewState(view)
+        kind = state.selected(TimelineIds.MARK_KIND)
+        if kind is None or kind not in kinds:
             raise UserInputError("Choose what kind of moment this is.", field=TimelineIds.MARK_KIND)
-        typed = (values.get(TimelineIds.MARK_NOTE) or {}).get(TimelineIds.MARK_NOTE) or {}
-        note = (typed.get("value") or "").strip() or None
+        note = state.text(TimelineIds.MARK_NOTE).strip() or None
         if note is not None and len(note) > NOTE_MAX:
             raise UserInputError(
                 f"Keep the note under {NOTE_MAX} characters.", field=TimelineIds.MARK_NOTE

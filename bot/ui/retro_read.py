@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.ids import Retro
+from bot.ids import Retro, parse_row_id
 from bot.retro_forms import (
     STEPS,
     ActionRow,
@@ -22,6 +22,7 @@ from bot.retro_forms import (
     row_block,
 )
 from bot.ui.retro import KEEP, KIND_BLOCKS
+from bot.ui.state import ViewState
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,35 +42,27 @@ def read_meta(view: Mapping[str, Any]) -> StepMeta | None:
         if step not in STEPS:
             return None
         return StepMeta(
-            incident_id=int(meta["i"]),
-            version=int(meta["v"]),
+            incident_id=_row_id(meta["i"]),
+            version=_row_id(meta["v"]),
             step=step,
             rows=[str(key) for key in meta.get("r", [])],
-            removed=[int(item) for item in meta.get("x", [])],
+            removed=[_row_id(item) for item in meta.get("x", [])],
         )
     except (ValueError, KeyError, TypeError):
         return None
 
 
-class _State:
-    def __init__(self, view: Mapping[str, Any]) -> None:
-        self.values: dict[str, Any] = (view.get("state") or {}).get("values") or {}
+def _row_id(value: object) -> int:
+    """An id (or version) in the view's metadata; ValueError past what a column can hold."""
+    number = parse_row_id(value)
+    if number is None:
+        raise ValueError(f"not a row id: {value!r}")
+    return number
 
-    def entry(self, block_id: str, action_id: str | None = None) -> dict[str, Any]:
-        return dict((self.values.get(block_id) or {}).get(action_id or block_id) or {})
 
-    def text(self, block_id: str) -> str:
-        return str(self.entry(block_id).get("value") or "")
-
-    def selected(self, block_id: str, action_id: str | None = None) -> str | None:
-        option = self.entry(block_id, action_id).get("selected_option") or {}
-        return str(option["value"]) if option.get("value") else None
-
-    def user(self, block_id: str) -> str | None:
-        return self.entry(block_id).get("selected_user") or None
-
+class _State(ViewState):
     def day(self, block_id: str) -> date | None:
-        picked = self.entry(block_id).get("selected_date")
+        picked = self.date(block_id)
         try:
             return date.fromisoformat(picked) if picked else None
         except ValueError:
@@ -77,7 +70,9 @@ class _State:
 
     def keep(self) -> bool:
         chosen = self.entry(Retro.KEEP_WORDING).get("selected_options") or []
-        return any(option.get("value") == KEEP for option in chosen)
+        return isinstance(chosen, list) and any(
+            isinstance(option, dict) and option.get("value") == KEEP for option in chosen
+        )
 
 
 def read_step(view: Mapping[str, Any], meta: StepMeta) -> StepForm | None:
@@ -97,7 +92,7 @@ def read_step(view: Mapping[str, Any], meta: StepMeta) -> StepForm | None:
             if block_id not in state.values:
                 continue  # nothing was offered to pick from
             value = state.selected(block_id)
-            chosen[kind] = int(value) if value and value.isdigit() else None
+            chosen[kind] = parse_row_id(value)
         return TimelineForm(chosen=chosen)
     if meta.step == "factors":
         return FactorsForm(
