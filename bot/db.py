@@ -27,7 +27,9 @@ WRITE_CHECK_TIMEOUT_MS = 500  # /healthz: a lock held this long means "cannot ta
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
-    engine = create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+    # hide_parameters: a database error's text (logged with its traceback) would otherwise
+    # quote the row's values, i.e. what people wrote.
+    engine = create_async_engine(database_url, pool_pre_ping=True, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         _ensure_sqlite_directory(database_url)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)

@@ -6,10 +6,14 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import build_runtime
+from bot.db import create_engine
 from bot.logs import OWN_LOGGERS, RedactingFormatter, configure_logging, redact
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
@@ -103,3 +107,14 @@ async def test_trace_logs_payloads_but_still_no_token_or_response_url(
     assert BOT_TOKEN not in log and SIGNING_SECRET not in log
     for url in response_urls:
         assert url.rsplit("/", 1)[1] not in log
+
+
+async def test_a_database_error_does_not_quote_the_values(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    try:
+        async with engine.connect() as connection:
+            with pytest.raises(DBAPIError) as failed:
+                await connection.execute(text("INSERT INTO nowhere VALUES (:t)"), {"t": "hunter2"})
+    finally:
+        await engine.dispose()
+    assert "nowhere" in str(failed.value) and "hunter2" not in str(failed.value)
