@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.app import Runtime
+    from bot.installation import Identity
 
     Sessions = async_sessionmaker[AsyncSession]
 
@@ -254,12 +255,22 @@ async def serve(settings: Settings, *, host: str | None, port: int | None) -> No
     from bot.app import build_runtime
     from bot.server import serve_http
 
+    identity = await check_bot_token(settings)  # a refused token: nothing touched yet
     await migrate(settings)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, identity=identity)
     if settings.socket_mode:
         await serve_socket_mode(runtime)
         return
     await serve_http(runtime, host=host or settings.host, port=port or settings.port)
+
+
+async def check_bot_token(settings: Settings) -> Identity | None:
+    """auth.test once at start: a refused token stops here (exit 2), not at the first command."""
+    from bot.installation import check_token
+    from bot.slack import create_web_client
+
+    client = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
+    return await check_token(client)
 
 
 async def serve_socket_mode(runtime: Runtime) -> None:

@@ -21,13 +21,17 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import ConfigError
 from bot.ui.feedback import error_modal
 
 logger = logging.getLogger(__name__)
 
 NOT_INSTALLED = "This Hindsight is not installed in your workspace."
+# What auth.test answers for a token that will never work (as opposed to a Slack that is down).
+REFUSED_TOKEN = ("invalid_auth", "not_authed", "account_inactive", "token_revoked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,26 @@ class Installation(AsyncAuthorize):
             bot_token=self.client.token,
             user_id=user_id,
         )
+
+
+async def check_token(client: AsyncWebClient) -> Identity | None:
+    """At start: who the token belongs to. ConfigError (one line, naming SLACK_BOT_TOKEN) when
+    Slack refuses the token; a warning and None when Slack cannot be asked now (the first
+    request asks again)."""
+    try:
+        return Identity.from_auth_test(await client.auth_test())
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code in REFUSED_TOKEN:
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({code}); set it to the app's Bot User "
+                "OAuth Token (xoxb-…) from its OAuth & Permissions page"
+            ) from None
+        reason = code or f"HTTP {error.response.status_code}"
+    except Exception as error:  # unreachable, timed out, not Slack at that address
+        reason = str(error) or type(error).__name__
+    logger.warning("could not check SLACK_BOT_TOKEN with Slack (%s); starting anyway", reason)
+    return None
 
 
 def payload_team_id(body: dict[str, Any]) -> str | None:
