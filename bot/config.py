@@ -68,7 +68,7 @@ class Settings:
     def __repr__(self) -> str:
         return (
             f"Settings(slack_api_url={self.slack_api_url!r}, "
-            f"database_url={_redact(self.database_url)!r}, host={self.host!r}, "
+            f"database_url={hide_password(self.database_url)!r}, host={self.host!r}, "
             f"port={self.port}, socket_mode={self.socket_mode})"
         )
 
@@ -269,7 +269,7 @@ def async_database_url(url: str | None) -> str:
             " (three slashes, then the file's path)"
         )
     if not sep:
-        raise ConfigError(f"DATABASE_URL is not a URL: {_redact(url)!r}")
+        raise ConfigError(f"DATABASE_URL is not a URL: {hide_password(url)!r}")
     base = scheme.split("+", 1)[0].lower()
     if base == "sqlite":
         return f"sqlite+aiosqlite://{rest}"
@@ -278,7 +278,7 @@ def async_database_url(url: str | None) -> str:
     raise ConfigError(f"DATABASE_URL must be sqlite:// or postgresql://, not {scheme}://")
 
 
-def _redact(url: str) -> str:
+def hide_password(url: str) -> str:
     """Hide a password in a database URL before it reaches a log line."""
     scheme, sep, rest = url.partition("://")
     creds, at, host = rest.rpartition("@")
