@@ -28,6 +28,7 @@ from bot.errors import NotFoundError, UserInputError
 from bot.incidents import require_by_channel, require_person
 from bot.retro_forms import MAX_ITEM_TITLE
 from bot.timeparse import user_zone
+from bot.ui.text import inert
 from bot.users import display_name, get_user
 from models import (
     ActionItem,
@@ -110,7 +111,7 @@ def parse_due(text: str, *, today: date) -> date:
             return date.fromisoformat(word)
         except ValueError:
             pass
-    raise UserInputError(f"`{text}` isn't a due date I understand. {USAGE}")
+    raise UserInputError(f"`{inert(text)}` isn't a due date I understand. {USAGE}")
 
 
 def parse_action_command(args: str, *, today: date) -> ActionCommand:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UserInputError
+from bot.ui.text import inert  # words echoed back are the person's: shown, not live
 
 MAX_TEXT = 3000  # one Block Kit text object; longer belongs in the channel itself
 EXAMPLE = "`/postmortem event 14:05 Alerts fired for checkout`"
@@ -81,15 +82,17 @@ def _take_time(words: list[str]) -> tuple[time, list[str]]:
         token, rest = token + rest[0], rest[1:]
     match = _TIME.match(token)
     if match is None or (match.group("minute") is None and match.group("half") is None):
-        raise UserInputError(f"`{words[0]}` isn't a time I understand. {USAGE}")
+        raise UserInputError(f"`{inert(words[0])}` isn't a time I understand. {USAGE}")
     hour, half = int(match.group("hour")), (match.group("half") or "").lower()
     minute, second = int(match.group("minute") or 0), int(match.group("second") or 0)
     if half:
         if not 1 <= hour <= 12:
-            raise UserInputError(f"`{token}`: with am/pm the hour runs from 1 to 12. {USAGE}")
+            raise UserInputError(
+                f"`{inert(token)}`: with am/pm the hour runs from 1 to 12. {USAGE}"
+            )
         hour = hour % 12 + (12 if half == "pm" else 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise UserInputError(f"`{token}` isn't a time of day. {USAGE}")
+        raise UserInputError(f"`{inert(token)}` isn't a time of day. {USAGE}")
     return time(hour, minute, second), rest
 
 
@@ -111,7 +114,7 @@ def _parse_date(word: str, *, zone: ZoneInfo, now: datetime) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise UserInputError(f"`{word}` isn't a date. {USAGE}") from None
+        raise UserInputError(f"`{inert(word)}` isn't a date. {USAGE}") from None
 
 
 def _to_utc(local: datetime, zone: ZoneInfo) -> datetime:

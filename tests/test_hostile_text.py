@@ -142,17 +142,26 @@ async def bot(fake_slack: FakeSlack, database_url: str) -> AsyncIterator[ServedB
 
 
 class Checked(SlackRequests):
-    """Slack's requests, each answer checked: never a 5xx."""
+    """Slack's requests, each answer checked: never a 5xx. The answers are kept: an ack's
+    ephemeral text or view goes to Slack too."""
+
+    answers: list[Any]
 
     async def post_raw(self, *args: Any, **kwargs: Any) -> httpx.Response:
         response = await super().post_raw(*args, **kwargs)
         assert response.status_code < 500, response.text
+        if response.headers.get("content-type", "").startswith("application/json"):
+            self.answers.append(response.json())
         return response
 
 
 @pytest.fixture
 def slack(bot: ServedBot, fake_slack: FakeSlack) -> SlackRequests:
-    return Checked(bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID)
+    checked = Checked(
+        bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID
+    )
+    checked.answers = []
+    return checked
 
 
 # ---- what counts as live -----------------------------------------------------------------------
@@ -189,16 +198,21 @@ def bot_made(token: str, channels: set[str], links: tuple[str, ...]) -> bool:
     return token.split("|")[0].startswith(links)
 
 
-def live_tokens(fake_slack: FakeSlack, channels: set[str]) -> list[tuple[str, str]]:
+def live_tokens(slack: SlackRequests, channels: set[str]) -> list[tuple[str, str]]:
+    """Every live token the bot sent that it did not make: in Web API calls, response_url posts
+    and the answers to Slack's requests (ephemeral texts, views)."""
+    fake_slack = slack.fake
     # Permalinks (the fake's, and Slack's own shapes) and canvas links: the bot's own links.
     domain = f"https://{fake_slack.team_domain}.slack.com/"
     links = (domain, "https://app.slack.com/", "https://fake.slack.test/")
+    sent = [(call.method, call.args) for call in fake_slack.calls]
+    sent += [("answer", answer) for answer in getattr(slack, "answers", [])]
     found = []
-    for call in fake_slack.calls:
-        for text in strings_sent(call.args):
+    for method, args in sent:
+        for text in strings_sent(args):
             for token in LIVE.findall(text):
                 if not bot_made(token, channels, links):
-                    found.append((call.method, token))
+                    found.append((method, token))
     return found
 
 
@@ -248,6 +262,9 @@ async def talk(slack: SlackRequests, fake_slack: FakeSlack, channel: str) -> dic
     assert "Added to INC-1" in answer.json()["text"]
     refused = await slack.command(f"event 09:00 {HUGE}", channel_id=channel)
     assert "keep an event under" in refused.json()["text"]
+    for words in ("<!channel> went down", "09:00 <!here>-day went down", "yesterday"):
+        refused = await slack.command(f"event {words}", channel_id=channel)
+        assert refused.json()["text"], refused.text  # a clear answer, nothing live in it
     message, huge_message, _ = posted
     assert message["text"] == SLACK_TYPED
     await shortcut(slack, fake_slack, Shortcut.ADD_TO_TIMELINE, message, channel)
@@ -318,6 +335,8 @@ async def follow_up(
     answer = await slack.command(f"action {ACTION_TYPED} <@U0BOB|bob>", channel_id=channel)
     assert "Action item added" in answer.json()["text"], answer.text
     refused = await slack.command(f"action {HUGE} <@U0BOB|bob>", channel_id=channel)
+    assert refused.json()["text"], refused.text
+    refused = await slack.command("action Fix it due <!channel>", channel_id=channel)
     assert refused.json()["text"], refused.text
     async with bot.runtime.sessions() as session:
         items = list(await session.scalars(select(ActionItem).order_by(ActionItem.id)))
@@ -401,7 +420,8 @@ async def test_hostile_text_is_stored_and_nothing_people_typed_goes_out_live(
 
     # Nothing went out live but what the bot made itself.
     channels = {channel, POSTMORTEMS}
-    assert live_tokens(fake_slack, channels) == []
+    assert isinstance(slack, Checked) and len(slack.answers) > 5  # acks are checked too
+    assert live_tokens(slack, channels) == []
     documents = [c["markdown"] for c in fake_slack.canvases.values()]
     documents += [(f.content or b"").decode() for f in fake_slack.files.values()]
     assert documents
@@ -422,4 +442,4 @@ async def test_words_sent_back_by_dm_after_a_conflict_are_shown_not_live(
     await close(slack, bob, summary_values(summary=HOSTILE), user_id="U0BOB")
     [dm] = await fake_slack.wait_for("chat.postMessage")
     assert dm.args["channel"] == "U0BOB" and "evil.example" in dm.args["text"]
-    assert live_tokens(fake_slack, {CHANNEL}) == []
+    assert live_tokens(slack, {CHANNEL}) == []
