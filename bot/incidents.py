@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFoundError, NotInIncidentChannelError, UserInputError
 from bot.timeline import add_event
+from bot.ui.text import inert  # what a person typed, echoed back: shown, not live
 from bot.users import get_user
 from models import AuditEntry, EventSource, Incident, IncidentStatus, Severity, SlackUser
 
@@ -150,7 +151,7 @@ def parse_status(text: str) -> IncidentStatus:
         if value == status.value:
             return status
     choices = "|".join(status.value for status in SETTABLE_STATUSES)
-    shown = f"`{text.strip()}`" if text.strip() else "no status"
+    shown = f"`{inert(text.strip())}`" if text.strip() else "no status"
     raise UserInputError(f"Unknown status: {shown}. Use `/postmortem status <{choices}>`.")
 
 
@@ -159,7 +160,7 @@ def parse_severity(text: str) -> Severity:
     for severity in Severity:
         if value in (severity.value, severity.value.removeprefix("SEV")):
             return severity
-    shown = f"`{text.strip()}`" if text.strip() else "no severity"
+    shown = f"`{inert(text.strip())}`" if text.strip() else "no severity"
     raise UserInputError(f"Unknown severity: {shown}. Use `/postmortem severity <SEV1-SEV4>`.")
 
 
@@ -172,7 +173,7 @@ def parse_role_command(text: str) -> tuple[Field, str]:
     role_text, mention = parts[0].lower(), parts[1]
     role = next((role for role in ROLES if role.value == role_text), None)
     if role is None:
-        raise UserInputError(f"Unknown role: `{parts[0]}`. {usage}")
+        raise UserInputError(f"Unknown role: `{inert(parts[0])}`. {usage}")
     match = MENTION_PATTERN.match(mention)
     if match is None:
         raise UserInputError(f"Mention the person with @, like `@alex`. {usage}")

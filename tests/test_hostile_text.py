@@ -262,8 +262,18 @@ async def talk(slack: SlackRequests, fake_slack: FakeSlack, channel: str) -> dic
     assert "Added to INC-1" in answer.json()["text"]
     refused = await slack.command(f"event 09:00 {HUGE}", channel_id=channel)
     assert "keep an event under" in refused.json()["text"]
-    for words in ("<!channel> went down", "09:00 <!here>-day went down", "yesterday"):
-        refused = await slack.command(f"event {words}", channel_id=channel)
+    for words in (
+        "event <!channel> went down",
+        "event 09:00 <!here>-day went down",
+        "event yesterday",
+        "status <!channel>",
+        "severity <@U0DAVE>",
+        "role <!here> <@U0BOB|bob>",
+        "role commander <!channel>",
+        "<!everyone> <http://evil.example|click>",
+        "timeline <!channel>",
+    ):
+        refused = await slack.command(words, channel_id=channel)
         assert refused.json()["text"], refused.text  # a clear answer, nothing live in it
     message, huge_message, _ = posted
     assert message["text"] == SLACK_TYPED
