@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from bot.app import build_runtime
 from bot.cadence import WorkingHours
+from bot.digest import iso_period, post_team_digest
 from bot.ids import ActionIds, FollowUp, Publish, Retro, Shortcut, TimelineIds
 from bot.markdown import escape_inline, slack_to_markdown
 from bot.text_clean import clean_text
@@ -397,6 +398,15 @@ async def follow_up(
     ):
         text, blocks = sent
         await bot.runtime.app.client.chat_postMessage(channel="U0BOB", text=text, blocks=blocks)
+    digest = await post_team_digest(
+        sessions=bot.runtime.sessions,
+        client=bot.runtime.app.client,
+        team_id=TEAM_ID,
+        channel=POSTMORTEMS,
+        period=iso_period(utcnow()),
+        now=utcnow(),
+    )
+    assert digest.skipped is None, digest
 
 
 async def test_hostile_text_is_stored_and_nothing_people_typed_goes_out_live(
