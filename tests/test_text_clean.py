@@ -67,6 +67,10 @@ async def test_a_message_and_its_edit_with_nul_are_stored(
     assert (await slack.event(edit)).status_code == 200
     [stored] = await events_of(sessions)
     assert stored.text == "db-1 refuses connections (fixed)" and stored.edited_at is not None
+    # JSON may carry a lone surrogate, which no database driver can encode.
+    broken = slack.message_event(channel, "half an emoji \ud83d here", user="U0ALICE")
+    assert (await slack.event(broken)).status_code == 200
+    assert [e.text for e in await events_of(sessions)][-1] == "half an emoji \ufffd here"
 
 
 async def test_a_command_with_nul_is_stored(
@@ -89,11 +93,15 @@ async def test_a_declaration_with_nul_in_its_title_saves_the_incident_in_its_cha
 ) -> None:
     seed_people(fake_slack)
     done = await declare_via_slack(
-        slack, fake_slack, title=f"Checkout{NUL} down", summary=f"p99{NUL} high", services="a"
+        slack,
+        fake_slack,
+        title=f"Checkout{NUL} down",
+        summary=f"p99{NUL} high \ud83d",
+        services="a",
     )
     async with served_bot.runtime.sessions() as session:
         [incident] = list(await session.scalars(select(Incident)))
-    assert (incident.title, incident.summary) == ("Checkout down", "p99 high")
+    assert (incident.title, incident.summary) == ("Checkout down", "p99 high \ufffd")
     [created] = fake_slack.calls_to("conversations.create")
     assert incident.channel_id in done and not fake_slack.calls_to("conversations.archive")
     assert incident.channel_id == fake_slack.channels[incident.channel_id].id
