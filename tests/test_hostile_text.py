@@ -9,7 +9,9 @@ characters, an RTL override) go through one incident from declaration to publish
 form, messages captured in the channel, `/postmortem event`, the message shortcuts, every
 retrospective step, `/postmortem action`, a won't-do reason; then the header updates, the
 timeline, the assigned DMs, a reminder and an escalation, the summaries and the canvas go out.
-A 40,000-character string is fed to the same fields, one at a time.
+A 40,000-character string goes to the declare form, a message, `/postmortem event`, a message
+shortcut, a retrospective answer, an item title, `/postmortem action` and a won't-do reason: it
+is stored (a message) or refused inline or ephemerally, and nothing is half-made.
 """
 
 from __future__ import annotations
@@ -230,6 +232,10 @@ async def declare(slack: SlackRequests, fake_slack: FakeSlack, bot: ServedBot) -
     seed_people(fake_slack)
     fake_slack.add_channel(POSTMORTEMS.lower(), channel_id=POSTMORTEMS, bot_is_member=True)
     view = await open_declare(slack, fake_slack, title=SLACK_TYPED[:140])
+    too_long = form_values(title=HUGE, summary=HUGE, services=HUGE)
+    refused = (await slack.view_submission(view, too_long, user_id="U0ALICE")).json()
+    assert refused["response_action"] == "errors", refused
+    assert not fake_slack.calls_to("conversations.create")
     values = form_values(title=TITLE, summary=HOSTILE, services=SERVICES, facilitator="U0BOB")
     response = await slack.view_submission(view, values, user_id="U0ALICE")
     assert response.json()["response_action"] == "update", response.text
