@@ -11,8 +11,9 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.markdown import SPECIAL_MENTIONS
+
 SLACK_TOKEN = re.compile(r"<([^<>]*)>")
-SPECIAL_MENTIONS = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 
 
 def escape(text: str) -> str:
