@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import owner_notice
 from bot.errors import HindsightError, NotFoundError, UserInputError
 from bot.incidents import require_by_channel
 from bot.postmortem import RETRO_PICK
@@ -44,6 +45,7 @@ from models import (
     TimelineMark,
 )
 
+SETTLE_GRACE = timedelta(minutes=10)  # see _save_actions
 TIMELINE_CHOICES = 97  # marked events offered in each select (Slack allows 100 options)
 INCIDENT_TIMES = {
     "detection": "detected_at",
@@ -255,7 +257,7 @@ async def save_step(
     elif isinstance(form, FactorsForm):
         await _save_factors(session, draft, form)
     else:
-        await _save_actions(session, draft, form, user_id)
+        await _save_actions(session, draft, form, user_id, now)
     step = step_of(form)
     if complete and step not in (retro.completed_steps or []):
         retro.completed_steps = [*(retro.completed_steps or []), step]
@@ -330,7 +332,7 @@ async def _save_factors(session: AsyncSession, draft: Draft, form: FactorsForm) 
 
 
 async def _save_actions(
-    session: AsyncSession, draft: Draft, form: ActionsForm, user_id: str
+    session: AsyncSession, draft: Draft, form: ActionsForm, user_id: str, now: datetime
 ) -> None:
     existing = {item.id: item for item in draft.items}
     # A row saved before (by this view, resubmitted) finds the item it made by its key.
@@ -350,12 +352,19 @@ async def _save_actions(
                 form_key=row.key,
             )
             session.add(item)
+        new_owner = item.owner_id != row.owner_id and row.owner_id is not None
         if item.owner_id != row.owner_id:
             item.last_reminded_at = None  # a new owner: actions.settle_items tells and schedules
         if item.due_date != row.due:
             item.next_reminder_at = None  # rescheduled by actions.settle_items
         item.title, item.owner_id, item.due_date = row.title, row.owner_id, row.due
         item.priority, item.kind = Priority(row.priority), ActionKind(row.kind)
+        if new_owner:
+            # In this transaction, so a crash before settle_items still tells them (the sweep
+            # sends due notices) and still reminds them (the sweep plans an item whose reminder
+            # is due); the grace lets settle_items schedule it properly first.
+            owner_notice.mark_due(item, actor_id=user_id, now=now)
+            item.next_reminder_at = now + SETTLE_GRACE
         kept.append(item)
     for item_id in form.removed:
         if (removed := existing.pop(item_id, None)) is not None:

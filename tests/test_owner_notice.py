@@ -22,11 +22,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import retro_flow
 from bot.db import create_engine, create_sessionmaker
 from bot.ids import FollowUp
 from bot.reminders import SweepReport, sweep
 from bot.slack import create_web_client
 from bot.ui.item import controls_block_id
+from bot.ui.retro_read import read_meta, read_step
 from models import ActionItem, DeliveryKind, ReminderDelivery
 from tests import test_retro as retro
 from tests.clock import FrozenClock
@@ -394,3 +396,57 @@ async def test_an_owner_given_an_item_in_the_retro_is_told_by_the_sweep_when_the
     assert dm["text"].startswith(f"<@{ALICE}> gave you an action item from INC-1")
     await sweep_at(served_bot, SATURDAY_NIGHT + 2 * MINUTE)
     assert len(dms_to(fake_slack, CAROL)) == 1
+
+
+async def test_a_crash_between_the_retro_save_and_settling_still_tells_and_reminds_the_owner(
+    slack: SlackRequests, served_bot: ServedBot, fake_slack: FakeSlack
+) -> None:
+    """The action-items step commits the items, then settles them (schedule, notice) in a
+    second transaction. A process that dies between the two must not leave the new owner
+    untold and never reminded: the save itself marks the notice due and the reminder due."""
+    sessions = served_bot.runtime.sessions
+    await retro.seed_retro_incident(fake_slack, sessions)
+    view = await retro.open_retro(slack, fake_slack)
+    _, view = await retro.submit(slack, fake_slack, view, retro.summary_values())
+    _, view = await retro.submit(slack, fake_slack, view, {})
+    factors = retro.factor_values(view, retro.GOOD_FACTORS[:1], keep_wording=False)
+    _, view = await retro.submit(slack, fake_slack, view, factors)
+    _, view = await retro.submit(slack, fake_slack, view, retro.lesson_values("a", "b", "c"))
+    rows = [("Alert on pool saturation", CAROL, retro.future(20), "high", "detect")]
+    submitted = {**view, "state": {"values": retro.action_values(view, rows)}}
+    meta = read_meta(submitted)
+    assert meta is not None
+    # What the handler does before settling, and nothing after: the save is committed, then
+    # the process is gone (settling, the ack and the DM never happen).
+    async with sessions() as session:
+        outcome = await retro_flow.submit(
+            session=session,
+            client=served_bot.runtime.app.client,
+            team_id=TEAM_ID,
+            user_id=ALICE,
+            incident_id=meta.incident_id,
+            version=meta.version,
+            form=read_step(submitted, meta),
+            first_field=None,
+            now=SATURDAY_NIGHT,
+        )
+    assert not outcome.problems and not outcome.conflict
+    item = await item_titled(sessions, "Alert on pool saturation")
+    assert item.owner_id == CAROL and item.notice_due_at == SATURDAY_NIGHT
+    assert not dms_to(fake_slack, CAROL)
+
+    report = await sweep_at(served_bot, SATURDAY_NIGHT + MINUTE)
+    assert report.notices_sent == 1
+    [dm] = dms_to(fake_slack, CAROL)
+    assert dm["text"].startswith(f"<@{ALICE}> gave you an action item from INC-1")
+    await sweep_at(served_bot, SATURDAY_NIGHT + 2 * MINUTE)
+    assert len(dms_to(fake_slack, CAROL)) == 1
+    # And the sweep plans her reminders: due at once after the grace, then in her hours.
+    async with sessions() as session:
+        planned = await session.get(ActionItem, item.id)
+    assert planned is not None and planned.next_reminder_at is not None
+    await sweep_at(served_bot, SATURDAY_NIGHT + timedelta(minutes=11))
+    async with sessions() as session:
+        replanned = await session.get(ActionItem, item.id)
+    assert replanned is not None and replanned.next_reminder_at is not None
+    assert replanned.next_reminder_at > SATURDAY_NIGHT + timedelta(minutes=11)
