@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -23,12 +23,21 @@ from tests.test_capture import events_of, seed_channel, seed_incident
 SLACK_PATIENCE = 2.9
 
 
-@contextmanager
-def write_lock(database_url: str) -> Iterator[None]:
-    """Another process's write transaction, held open (as a backup tool or a stuck job would)."""
+@asynccontextmanager
+async def write_lock(database_url: str) -> AsyncIterator[None]:
+    """Another process's write transaction, held open (as a backup tool or a stuck job would).
+    Taken without waiting inside SQLite (that would block this event loop, and with it the
+    served bot's own transaction that holds the lock: the start-up sweep may be writing)."""
     holder = sqlite3.connect(make_url(database_url).database or "", timeout=0)
     try:
-        holder.execute("BEGIN IMMEDIATE")
+        for _ in range(500):
+            try:
+                holder.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError:
+                await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("could not take the write lock within 5 s")
         yield
     finally:
         holder.rollback()
@@ -54,7 +63,7 @@ async def test_a_locked_database_is_answered_within_slacks_three_seconds(
     channel = seed_channel(fake_slack)
     await seed_incident(sessions, channel)
     message = slack.message_event(channel, "db-1 is refusing connections", user="U0ALICE")
-    with write_lock(database_url):
+    async with write_lock(database_url):
         (event, event_took), (command, command_took), (healthz, health_took) = await asyncio.gather(
             timed(slack.event(message, event_id="Ev0LOCKED")),
             timed(slack.command("event 10:00 Failover started", channel_id=channel)),
