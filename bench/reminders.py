@@ -3,7 +3,7 @@
 Seeds 5,000 owners (all in the user cache, in a mix of time zones where the sweep's "now" is
 inside working hours) with 20 open items each, two of them due now; then times, over several
 runs, what a sweep does before it sends anything: claim the due items and load and group them
-per owner (bot.reminders.claim_batch and plan, batch after batch), resetting the claims between
+per owner (bot.followup.sweep.claim_batch and plan, batch after batch), resetting the claims between
 runs. Then runs one full sweep against a FakeSlack server and counts its Slack calls per method
 (aim: one chat.postMessage per owner with due items, no users.info).
 
@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.support import empty_and_migrate  # noqa: E402
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.db import create_engine, create_sessionmaker  # noqa: E402
-from bot.reminders import BATCH_SIZE, SweepMemo, claim_batch, plan, sweep  # noqa: E402
+from bot.followup.sweep import BATCH_SIZE, SweepMemo, claim_batch, plan, sweep  # noqa: E402
 from bot.slack import create_web_client  # noqa: E402
 from models import ActionItem, Incident, Severity, SlackUser  # noqa: E402
 from tests.fakeslack import FakeSlack  # noqa: E402
@@ -156,7 +156,7 @@ async def select_and_group(
     claiming = planning = 0.0
     items = owners = 0
     memo = SweepMemo()
-    while True:  # as bot.reminders.sweep goes through the batches
+    while True:  # as bot.followup.sweep.sweep goes through the batches
         began = time.perf_counter()
         claimed_items = await claim_batch(sessions, now=NOW, claim=claim, limit=batch)
         claimed = time.perf_counter()

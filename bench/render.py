@@ -3,7 +3,7 @@
 Builds one incident with 10,000 timeline events (every 10th marked, a few hand-added, edited and
 deleted ones, mentions and links in the texts), a retrospective with five contributing factors
 and 50 action items; then times, over several runs, what `hindsight export` does after
-connecting: find the incident, load everything (bot.postmortem) and render it, as the Markdown
+connecting: find the incident, load everything (bot.publish.document) and render it, as the Markdown
 document (the marked events) and as the JSON record (every event, serialized). Prints each
 phase and the median, best and worst totals.
 
@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.support import empty_and_migrate  # noqa: E402
 from bot.db import create_engine, create_sessionmaker  # noqa: E402
-from bot.export import dump_record, find_for_export, postmortem_record  # noqa: E402
-from bot.postmortem import load_postmortem  # noqa: E402
-from bot.render import render_markdown  # noqa: E402
+from bot.publish.document import load_postmortem  # noqa: E402
+from bot.publish.export import dump_record, find_for_export, postmortem_record  # noqa: E402
+from bot.publish.render import render_markdown  # noqa: E402
 from models import (  # noqa: E402
     ActionItem,
     ActionKind,

@@ -15,14 +15,14 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import handlers
-from bot.capture_writer import CaptureWriter
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.declare import running_backfills
+from bot.incidents.declare import running_backfills
 from bot.installation import Identity, Installation, RefuseOtherWorkspaces
 from bot.jobs import stop_running_jobs
 from bot.slack import create_web_client
 from bot.text_clean import clean_strings
+from bot.timeline.writer import CaptureWriter
 from models import utcnow
 
 Clock = Callable[[], datetime]

@@ -155,7 +155,7 @@ async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None)
     """Print the incident to stdout; 1 with one line on stderr when it cannot be found."""
     import gc
 
-    from bot.export import export_text
+    from bot.publish.export import export_text
 
     # A long timeline makes tens of thousands of objects; keep the cycle collector from
     # rescanning the modules loaded so far each time (as `serve` does).
@@ -170,7 +170,7 @@ async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None)
 
 async def remind_once(settings: Settings) -> int:
     """One reminder sweep now; prints its one-line summary. 1 when the database can't be used."""
-    from bot.reminders import sweep
+    from bot.followup.sweep import sweep
 
     async def run(sessions: Sessions, client: AsyncWebClient, now: datetime) -> int:
         report = await sweep(sessions=sessions, client=client, settings=settings, now=now)
@@ -184,7 +184,7 @@ async def digest_once(settings: Settings) -> int:
     """This week's digest for the workspace, now (whatever DIGEST_SCHEDULE says; a week's digest
     is posted once however often this runs). One line per team; 1 if a post failed or the
     database can't be used."""
-    from bot.digest import post_weekly_digests
+    from bot.followup.digest import post_weekly_digests
     from bot.jobs import describe
 
     if settings.digest_channel is None:
@@ -234,7 +234,7 @@ def check_wording_lines(path: str | None, *, people: Sequence[str]) -> int:
     import json
     from pathlib import Path
 
-    from bot.wording import check_wording
+    from bot.retro.wording import check_wording
 
     try:
         data = sys.stdin.buffer.read() if path in (None, "-") else Path(path).read_bytes()

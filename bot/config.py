@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
-from bot.cadence import Cadence, WorkingHours
 from bot.errors import ConfigError
+from bot.followup.cadence import Cadence, WorkingHours
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000

@@ -1,8 +1,8 @@
 """The serve process's scheduled work, on the runtime's APScheduler (started with the server).
 
-- the reminder sweep (bot/reminders.py), every REMINDER_INTERVAL_SECONDS, from start-up on;
-- the weekly digest (bot/digest.py): checked every 15 minutes, posted once per team and week
-  within a day after DIGEST_SCHEDULE. Checking often, rather than one cron moment, means a
+- the reminder sweep (bot/followup/sweep.py), every REMINDER_INTERVAL_SECONDS, from start-up on;
+- the weekly digest (bot/followup/digest.py): checked every 15 minutes, posted once per team and
+  week within a day after DIGEST_SCHEDULE. Checking often, rather than one cron moment, means a
   restart at the wrong minute or a failed post is caught up; the digest's own claim keeps it
   to one post whatever the number of processes.
 """
@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.digest import DigestOutcome, digest_due, post_weekly_digests
-from bot.reminders import sweep
+from bot.followup.digest import DigestOutcome, digest_due, post_weekly_digests
+from bot.followup.sweep import sweep
 
 if TYPE_CHECKING:
     from bot.app import Runtime

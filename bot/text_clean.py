@@ -3,9 +3,9 @@
 PostgreSQL's text type cannot hold U+0000, and neither database driver can encode a lone UTF-16
 surrogate (JSON may carry one as `"\\ud800"`). Text from Slack is cleaned once, where it enters:
 every string of a request body (a Bolt middleware in bot/app.py) and every message read back from
-the Web API (bot/capture.py). NUL and the other C0 control characters (tab, newline and carriage
-return excepted) are dropped: nobody can see them, and they have no meaning in a title or a
-message. A lone surrogate becomes U+FFFD, the replacement character, so the text keeps its shape.
+the Web API (bot/timeline/messages.py). NUL and the other C0 control characters (tab, newline and
+carriage return excepted) are dropped: nobody can see them, and they have no meaning in a title or
+a message. A lone surrogate becomes U+FFFD, the replacement character, so the text keeps its shape.
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers import (
     action_items,
-    actions,
     commands,
     errors,
     events,
-    follow_up,
+    header_controls,
     home,
+    item_buttons,
     retro,
     shortcuts,
     views,
@@ -22,10 +22,10 @@ def register(app: AsyncApp) -> None:
     errors.register(app)
     commands.register(app)
     events.register(app)
-    actions.register(app)
+    header_controls.register(app)
     views.register(app)
     shortcuts.register(app)
     retro.register(app)
     action_items.register(app)
     home.register(app)
-    follow_up.register(app)
+    item_buttons.register(app)

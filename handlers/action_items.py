@@ -13,12 +13,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import actions, owner_notice
-from bot.actions import Fields, NewItem
 from bot.config import Settings
-from bot.home import refresh_home
+from bot.followup import items as actions
+from bot.followup import notices as owner_notice
+from bot.followup.home import refresh_home
+from bot.followup.items import Fields, NewItem
 from bot.ids import ActionIds, Shortcut
-from bot.incidents import require_by_channel
+from bot.incidents.lifecycle import require_by_channel
 from bot.ui.action import ActionForm, action_modal, created_text
 from handlers.context import CommandRequest
 from handlers.shortcuts import ShortcutTarget

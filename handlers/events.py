@@ -17,9 +17,9 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.capture import change_from_slack
-from bot.capture_writer import CaptureWriter
-from bot.reactions import Reaction, mark_by_reaction, unmark_by_reaction
+from bot.timeline.messages import change_from_slack
+from bot.timeline.reactions import Reaction, mark_by_reaction, unmark_by_reaction
+from bot.timeline.writer import CaptureWriter
 
 logger = logging.getLogger(__name__)
 

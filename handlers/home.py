@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.home import publish_home
+from bot.followup.home import publish_home
 
 
 def register(app: AsyncApp) -> None:

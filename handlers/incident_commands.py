@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 
-from bot import channels, incidents
 from bot.errors import SlackCallError
-from bot.incidents import Field
+from bot.incidents import channels
+from bot.incidents import lifecycle as incidents
+from bot.incidents.lifecycle import Field
 from bot.ui.declare import declare_modal, prefill_title
 from handlers.action_items import action_command
 from handlers.context import CommandHandler, CommandRequest

@@ -11,11 +11,16 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import actions, channels, owner_notice, publish, retro, retro_flow
 from bot.errors import HindsightError, SlackCallError
-from bot.home import refresh_home
+from bot.followup import items as actions
+from bot.followup import notices as owner_notice
+from bot.followup.home import refresh_home
 from bot.ids import Publish, Retro
-from bot.retro_forms import (
+from bot.incidents import channels
+from bot.publish import publisher as publish
+from bot.retro import draft as retro
+from bot.retro import flow as retro_flow
+from bot.retro.forms import (
     EDITABLE_STEPS,
     ActionRow,
     ActionsForm,

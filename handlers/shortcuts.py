@@ -8,12 +8,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.capture import StoreMessage
-from bot.capture_writer import CaptureWriter
 from bot.errors import NotFoundError
 from bot.ids import Shortcut, TimelineIds
-from bot.marking import mark_kinds, mark_target
-from bot.timeline import mark_event
+from bot.timeline.events import mark_event
+from bot.timeline.marking import mark_kinds, mark_target
+from bot.timeline.messages import StoreMessage
+from bot.timeline.writer import CaptureWriter
 from bot.ui.mark import MarkForm, mark_modal
 
 

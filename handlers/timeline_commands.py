@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.errors import UserInputError
 from bot.ids import COMMAND
-from bot.incidents import require_by_channel
-from bot.timeline import add_event
-from bot.timeline_query import timeline_for_viewer, viewer_zone
-from bot.timeparse import parse_event
+from bot.incidents.lifecycle import require_by_channel
+from bot.timeline.events import add_event
+from bot.timeline.query import timeline_for_viewer, viewer_zone
+from bot.timeline.timeparse import parse_event
 from bot.ui.timeline import LOAD_LIMIT, event_added_text, timeline_messages
 from handlers.context import CommandHandler, CommandRequest
 from models import EventSource, utcnow

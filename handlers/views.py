@@ -11,9 +11,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import declare
 from bot.errors import HindsightError
 from bot.ids import Declare
+from bot.incidents import declare
 from bot.ui.declare import declared_view, read_form, result_text, still_working_view
 from handlers.context import team_id_of
 from handlers.errors import UNEXPECTED

@@ -14,11 +14,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.actions import assign, parse_action_command, parse_due
 from bot.errors import UserInputError
+from bot.followup.items import assign, parse_action_command, parse_due
+from bot.followup.notices import send_now
 from bot.ids import ActionIds, Shortcut
 from bot.installation import NOT_INSTALLED
-from bot.owner_notice import send_now
 from models import (
     ActionItem,
     ActionKind,

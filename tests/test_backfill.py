@@ -8,9 +8,9 @@ import logging
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.backfill import backfill_channel
 from bot.errors import SlackCallError
 from bot.slack import create_web_client
+from bot.timeline.backfill import backfill_channel
 from tests.conftest import BOT_TOKEN, TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
 from tests.test_capture import events_of, seed_channel, seed_incident
@@ -117,7 +117,10 @@ async def test_backfill_that_keeps_failing_is_logged_and_raised(
     incident_id = await seed_incident(sessions, channel)
     seed_history(fake_slack, channel, messages=3, replies=0)
     fake_slack.fail("conversations.history", status=429, retry_after=0, times=None)
-    with caplog.at_level(logging.ERROR, logger="bot.backfill"), pytest.raises(SlackCallError):
+    with (
+        caplog.at_level(logging.ERROR, logger="bot.timeline.backfill"),
+        pytest.raises(SlackCallError),
+    ):
         await backfill(fake_slack, sessions, incident_id, channel)
     assert "conversations.history failed (ratelimited, HTTP 429)" in caplog.text
     assert len(fake_slack.calls_to("conversations.history")) == 4  # the first try and 3 retries

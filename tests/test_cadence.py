@@ -1,4 +1,5 @@
-"""The reminder cadence and working-hours policy (bot/cadence.py): pure, with the clock passed in.
+"""The reminder cadence and working-hours policy (bot/followup/cadence.py): pure, with the clock
+passed in.
 
 2026 calendar used below: 2026-11-23 is a Monday. DST: New York springs forward on 2026-03-08
 and falls back on 2026-11-01; Berlin on 2026-03-29 and 2026-10-25 (all Sundays).
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cadence import (
+from bot.followup.cadence import (
     Cadence,
     Reminder,
     WorkingHours,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.capture import StoreMessage, captured_from_slack
-from bot.capture_writer import CaptureWriter
+from bot.timeline.messages import StoreMessage, captured_from_slack
+from bot.timeline.writer import CaptureWriter
 from models import Incident, Severity, TimelineEvent
 from tests.conftest import TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from bot.channels import (
+from bot.errors import SlackCallError
+from bot.incidents.channels import (
     MAX_NAME,
     MAX_NAME_ATTEMPTS,
     channel_name,
@@ -17,7 +18,6 @@ from bot.channels import (
     name_candidates,
     slugify,
 )
-from bot.errors import SlackCallError
 from bot.slack import create_web_client
 from bot.ui.declare import prefill_title
 from tests.conftest import BOT_TOKEN

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.declare import running_backfills
 from bot.ids import Declare
+from bot.incidents.declare import running_backfills
 from models import AuditEntry, EventSource, Incident, TimelineEvent
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, state_value

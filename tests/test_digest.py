@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_runtime
 from bot.config import DigestSchedule, Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.digest import DigestOutcome, digest_due, iso_period, post_weekly_digests
+from bot.followup.digest import DigestOutcome, digest_due, iso_period, post_weekly_digests
 from bot.ids import Digest
 from bot.jobs import DIGEST_JOB_ID, run_weekly_digest
 from bot.slack import create_web_client

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.errors import NotFoundError
-from bot.export import AmbiguousRefError, dump_record, export_record, find_for_export
-from bot.postmortem import load_postmortem
-from bot.render import render_markdown
+from bot.publish.document import load_postmortem
+from bot.publish.export import AmbiguousRefError, dump_record, export_record, find_for_export
+from bot.publish.render import render_markdown
 from models import EventSource
 from tests.postmortem_seed import DELETED_TEXT, TEAM_B, seed_postmortem
 from tests.test_cli import base_env, run

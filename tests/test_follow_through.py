@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.followup.sweep import SweepReport, sweep
 from bot.ids import FollowUp
-from bot.reminders import SweepReport, sweep
 from bot.ui.item import controls_block_id, item_block_id
 from models import ActionItem, ActionStatus
 from tests.clock import FrozenClock

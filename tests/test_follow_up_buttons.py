@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cadence import WorkingHours
+from bot.followup.cadence import WorkingHours
 from bot.ids import FollowUp
 from bot.ui.item import controls_block_id, item_block_id, item_blocks
 from bot.ui.reminder import reminder_message

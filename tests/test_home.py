@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.home import refresh_home
+from bot.followup.home import refresh_home
 from bot.ids import FollowUp, Home
 from models import (
     ActionItem,
@@ -325,7 +325,7 @@ async def test_a_failed_refresh_is_logged_not_raised(
 ) -> None:
     fake_slack.fail("views.publish", error="not_enabled")
 
-    with caplog.at_level(logging.ERROR, logger="bot.home"):
+    with caplog.at_level(logging.ERROR, logger="bot.followup.home"):
         async with sessions() as session:
             await refresh_home(
                 session=session,

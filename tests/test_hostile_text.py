@@ -27,10 +27,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_runtime
-from bot.cadence import WorkingHours
-from bot.digest import iso_period, post_team_digest
+from bot.followup.cadence import WorkingHours
+from bot.followup.digest import iso_period, post_team_digest
 from bot.ids import ActionIds, FollowUp, Publish, Retro, Shortcut, TimelineIds
-from bot.markdown import escape_inline, slack_to_markdown
+from bot.publish.markdown import escape_inline, slack_to_markdown
 from bot.text_clean import clean_text
 from bot.ui.item import controls_block_id
 from bot.ui.reminder import escalation_message, reminder_message

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import incidents
 from bot.errors import NotInIncidentChannelError, UserInputError
 from bot.ids import Header
-from bot.incidents import Declaration, Field
+from bot.incidents import lifecycle as incidents
+from bot.incidents.lifecycle import Declaration, Field
 from bot.ui.header import header_blocks, header_text
 from models import AuditEntry, EventSource, Incident, IncidentStatus, Severity, TimelineEvent
 from tests.conftest import TEAM_ID, ServedBot

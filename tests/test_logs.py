@@ -88,7 +88,7 @@ async def test_debug_logs_hold_no_message_text_and_no_response_url(
     fake_slack: FakeSlack, database_url: str, restore_logging: None
 ) -> None:
     log, response_urls = await served_log(fake_slack, database_url, "DEBUG")
-    assert logging.getLogger("bot.capture").isEnabledFor(logging.DEBUG)  # ours at DEBUG
+    assert logging.getLogger("bot.timeline.messages").isEnabledFor(logging.DEBUG)  # ours at DEBUG
     for library in ("slack_bolt.AsyncApp", "slack_sdk.web.async_base_client", "aiosqlite"):
         assert not logging.getLogger(library).isEnabledFor(logging.DEBUG)
     assert "POST /slack/events" in log  # the requests were logged, their bodies were not

@@ -1,4 +1,4 @@
-"""The owner's "assigned" DM is never lost (bot/owner_notice.py): marked due with the
+"""The owner's "assigned" DM is never lost (bot/followup/notices.py): marked due with the
 assignment, sent after the commit, and sent by the reminder sweep when that failed or the
 process died first; once, however many processes sweep; never to an owner the item has left.
 
@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import retro_flow
 from bot.db import create_engine, create_sessionmaker
+from bot.followup.sweep import SweepReport, sweep
 from bot.ids import FollowUp
-from bot.reminders import SweepReport, sweep
+from bot.retro import flow as retro_flow
 from bot.slack import create_web_client
 from bot.ui.item import controls_block_id
 from bot.ui.retro_read import read_meta, read_step

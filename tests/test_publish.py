@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.export import export_text
 from bot.ids import Publish, Retro
-from bot.postmortem import Postmortem, milestones
+from bot.publish.document import Postmortem, milestones
+from bot.publish.export import export_text
 from bot.ui.header import header_blocks
 from bot.ui.summary import summary_blocks, summary_text
 from models import (

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from bot import publish
 from bot.ids import Publish
+from bot.publish import publisher as publish
 from bot.slack import create_web_client
 from models import Incident, PostmortemState, utcnow
 from tests.conftest import BOT_TOKEN

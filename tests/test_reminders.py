@@ -1,4 +1,4 @@
-"""The reminder sweep (bot/reminders.py) end to end: items in the database, the sweep run
+"""The reminder sweep (bot/followup/sweep.py) end to end: items in the database, the sweep run
 in-process at instants the test chooses (the same function `hindsight remind --once` and the
 serve job call), DMs sent to the fake Slack over HTTP.
 
@@ -19,13 +19,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import nudges, reminders
 from bot.app import build_runtime
-from bot.cadence import snooze_until
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
+from bot.followup import schedule as nudges
+from bot.followup import sweep as reminders
+from bot.followup.cadence import snooze_until
+from bot.followup.sweep import SweepReport, claim_batch, sweep
 from bot.ids import FollowUp
-from bot.reminders import SweepReport, claim_batch, sweep
 from bot.slack import create_web_client
 from models import (
     ActionItem,

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import retro
 from bot.ids import Retro
 from bot.installation import NOT_INSTALLED
-from bot.postmortem import duration_text
-from bot.retro_forms import SummaryForm
+from bot.publish.document import duration_text
+from bot.retro import draft as retro
+from bot.retro.forms import SummaryForm
 from bot.ui.retro_read import read_meta
 from models import ActionItem, ContributingFactor, Incident, Retrospective, TimelineMark
 from tests.conftest import ServedBot

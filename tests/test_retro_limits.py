@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ids import Retro
-from bot.retro_forms import MAX_FACTORS, MAX_ITEMS
+from bot.retro.forms import MAX_FACTORS, MAX_ITEMS
 from models import (
     ActionItem,
     ContributingFactor,

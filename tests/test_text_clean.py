@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.capture import captured_from_slack
 from bot.text_clean import clean_strings, clean_text
+from bot.timeline.messages import captured_from_slack
 from models import EventSource, Incident
 from tests.conftest import TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests

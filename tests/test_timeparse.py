@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import UserInputError
-from bot.timeparse import parse_event, user_zone
+from bot.timeline.timeparse import parse_event, user_zone
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.wording import Finding, check_wording, needs_deeper_analysis
+from bot.retro.wording import Finding, check_wording, needs_deeper_analysis
 
 PEOPLE = ("Alice", "Bob", "Carol Jones", "Al")
 

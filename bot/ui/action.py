@@ -24,7 +24,7 @@ from slack_sdk.models.views import View
 
 from bot.errors import UserInputError
 from bot.ids import ActionIds
-from bot.retro_forms import MAX_ITEM_TITLE
+from bot.retro.forms import MAX_ITEM_TITLE
 from bot.ui.item import item_blocks
 from bot.ui.retro_steps import KIND_LABELS, PRIORITY_LABELS
 from bot.ui.state import ViewState

@@ -27,7 +27,7 @@ from bot.ui.text import clip, escape
 from models import ActionItem, Incident
 
 if TYPE_CHECKING:
-    from bot.digest import TeamDigest
+    from bot.followup.digest import TeamDigest
 
 MAX_TEXT = 3000
 MAX_INCIDENTS = 15

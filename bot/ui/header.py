@@ -2,7 +2,7 @@
 
 It shows the title, INC number, status, severity, roles, start (and mitigation/resolution)
 times in each viewer's own time zone, services and what happened; its selects change status,
-severity and roles (handled in handlers/actions.py).
+severity and roles (handled in handlers/header_controls.py).
 """
 
 from __future__ import annotations

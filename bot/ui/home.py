@@ -27,7 +27,7 @@ from bot.ui.text import clip, escape, slack_date
 from models import Incident, IncidentStatus, PostmortemState
 
 if TYPE_CHECKING:
-    from bot.home import Home, Participation, TeamCounts
+    from bot.followup.home import Home, Participation, TeamCounts
 
 MAX_BLOCKS = 100
 FRAME_BLOCKS = 12  # header, headings, "more" lines, dividers, team, footer (with room to spare)

@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.cadence import WorkingHours
+from bot.followup.cadence import WorkingHours
 from bot.ids import FollowUp
 from bot.ui.item import item_blocks
 from bot.ui.text import clip, escape

@@ -26,9 +26,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Retro
-from bot.postmortem import duration_text
-from bot.retro import Draft, time_to
-from bot.retro_forms import (
+from bot.publish.document import duration_text
+from bot.retro.draft import Draft, time_to
+from bot.retro.forms import (
     MAX_DURATION,
     MAX_TEXT,
     STEP_TITLES,
@@ -40,7 +40,7 @@ from bot.retro_forms import (
     TimelineForm,
     step_number,
 )
-from bot.timeline_query import kind_label
+from bot.timeline.query import kind_label
 from bot.ui.text import clip, escape, inert, slack_date
 
 SHOWN_EVENTS = 30  # events listed on the timeline step; the selects offer more

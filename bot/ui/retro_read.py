@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from bot.ids import Retro, parse_row_id
-from bot.retro_forms import (
+from bot.retro.forms import (
     STEPS,
     ActionRow,
     ActionsForm,

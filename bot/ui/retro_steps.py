@@ -22,9 +22,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Retro
-from bot.retro import Draft
-from bot.retro_flow import form_of
-from bot.retro_forms import (
+from bot.retro.draft import Draft
+from bot.retro.flow import form_of
+from bot.retro.forms import (
     MAX_FACTORS,
     MAX_ITEM_TITLE,
     MAX_ITEMS,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.markdown import SPECIAL_MENTIONS
+from bot.publish.markdown import SPECIAL_MENTIONS
 
 SLACK_TOKEN = re.compile(r"<([^<>]*)>")
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.nudges import owner_hours
+from bot.followup.schedule import owner_hours
 from bot.ui.home import MAX_INCIDENTS, MAX_ITEMS, home_view
 from models import (
     ActionItem,

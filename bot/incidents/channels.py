@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import SlackCallError
-from bot.incidents import ROLES, Change
+from bot.incidents.lifecycle import ROLES, Change
 from bot.ui.header import header_blocks, header_text
 from models import Incident
 

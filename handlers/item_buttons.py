@@ -23,10 +23,12 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import actions, follow_up, owner_notice
 from bot.errors import HindsightError
-from bot.follow_up import Outcome
-from bot.home import refresh_home
+from bot.followup import buttons as follow_up
+from bot.followup import items as actions
+from bot.followup import notices as owner_notice
+from bot.followup.buttons import Outcome
+from bot.followup.home import refresh_home
 from bot.ids import FollowUp, parse_row_id
 from bot.ui.follow_up import (
     ItemPlace,

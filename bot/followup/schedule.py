@@ -1,5 +1,5 @@
 """When an action item's owner hears about it next: the stored `next_reminder_at`, set from the
-cadence (bot/cadence.py) in the owner's own working hours.
+cadence (bot/followup/cadence.py) in the owner's own working hours.
 
 Every change that affects the schedule goes through here: an item assigned (created or
 reassigned), snoozed, closed, or its due date changed. The reminder sweep only ever reads
@@ -15,8 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cadence import Cadence, WorkingHours, next_reminder
 from bot.errors import NotFoundError
+from bot.followup.cadence import Cadence, WorkingHours, next_reminder
 from bot.users import get_user
 from models import ActionItem, ActionStatus, SlackUser
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFoundError, UserInputError
-from bot.timeparse import user_zone
+from bot.timeline.timeparse import user_zone
 from bot.users import display_name, get_user
 from models import EventSource, Incident, SlackUser, TimelineEvent, TimelineMark
 

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import create_engine, create_sessionmaker
 from bot.errors import NotFoundError, UserInputError
-from bot.incidents import REF_PATTERN
-from bot.postmortem import Event, Mark, Milestone, Postmortem, duration_text, load_postmortem
-from bot.render import category_label, render_markdown
+from bot.incidents.lifecycle import REF_PATTERN
+from bot.publish.document import Event, Mark, Milestone, Postmortem, duration_text, load_postmortem
+from bot.publish.render import category_label, render_markdown
 from models import ActionItem, Incident, utcnow
 
 FORMAT = "hindsight.incident/1"
@@ -182,7 +182,7 @@ def _time_to(milestone: Milestone) -> dict[str, Any]:
     return {
         "kind": milestone.kind,
         "at": _time(milestone.at),
-        "basis": milestone.basis,  # retrospective, marked or incident (see bot.postmortem)
+        "basis": milestone.basis,  # retrospective, marked or incident (see bot.publish.document)
         "seconds": int(span.total_seconds()) if span is not None else None,
         "text": duration_text(span),
     }
@@ -213,7 +213,7 @@ async def export_record(
 
 
 async def export_markdown(*, session: AsyncSession, incident: Incident) -> str:
-    """The postmortem document (bot.render), timeline of the marked events."""
+    """The postmortem document (bot.publish.render), timeline of the marked events."""
     return render_markdown(await load_postmortem(session=session, incident=incident))
 
 

@@ -17,9 +17,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.capture import CapturedMessage, captured_from_slack
 from bot.errors import SlackCallError
-from bot.timeline import store_messages
+from bot.timeline.events import store_messages
+from bot.timeline.messages import CapturedMessage, captured_from_slack
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFoundError, NotInIncidentChannelError, UserInputError
-from bot.timeline import add_event
+from bot.timeline.events import add_event
 from bot.ui.text import inert  # what a person typed, echoed back: shown, not live
 from bot.users import get_user
 from models import AuditEntry, EventSource, Incident, IncidentStatus, Severity, SlackUser
@@ -67,7 +67,8 @@ class Declaration:
 
 @dataclass(frozen=True, slots=True)
 class DeclareForm:
-    """The declare form as submitted, unchecked (bot.declare.validate makes a Declaration)."""
+    """The declare form as submitted, unchecked (bot.incidents.declare.validate makes a
+    Declaration)."""
 
     team_id: str
     declared_by: str

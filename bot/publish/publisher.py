@@ -1,7 +1,7 @@
 """Publishing a postmortem: the document attached once, a summary in two channels.
 
 Targets, each independent (one failing never blocks the others):
-- the full document (bot.render's Markdown), as a canvas tabbed in the incident channel
+- the full document (bot.publish.render's Markdown), as a canvas tabbed in the incident channel
   (canvases.create), or, when the workspace refuses canvases (any canvases.create error), as a
   Markdown file uploaded to the incident channel (files upload v2);
 - the summary message (bot.ui.summary) in the incident channel (`announcement_ts`);
@@ -36,9 +36,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFoundError, PermissionDeniedError
-from bot.postmortem import Postmortem, load_postmortem
-from bot.render import render_markdown
-from bot.retro import can_edit, editors
+from bot.publish.document import Postmortem, load_postmortem
+from bot.publish.render import render_markdown
+from bot.retro.draft import can_edit, editors
 from bot.ui.summary import summary_blocks, summary_text
 from models import AuditEntry, Incident, PostmortemState, Retrospective, utcnow
 

@@ -15,11 +15,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import owner_notice
 from bot.errors import HindsightError, NotFoundError, UserInputError
-from bot.incidents import require_by_channel
-from bot.postmortem import RETRO_PICK
-from bot.retro_forms import (
+from bot.followup import notices as owner_notice
+from bot.incidents.lifecycle import require_by_channel
+from bot.publish.document import RETRO_PICK
+from bot.retro.forms import (
     EDITABLE_STEPS,
     STEPS,
     TIMELINE_KINDS,
@@ -31,7 +31,7 @@ from bot.retro_forms import (
     TimelineForm,
     step_of,
 )
-from bot.timeline_query import Timeline, load_timeline
+from bot.timeline.query import Timeline, load_timeline
 from models import (
     ActionItem,
     ActionKind,

@@ -14,7 +14,7 @@ send that failed, or a process that died before sending. Both go through `delive
    connection: due again after a backoff (`notice_failures`). Each attempt is logged as a
    delivery of kind ASSIGNED.
 
-A closed item's notice is dropped (bot/nudges.py `close`); a reassigned item's is the new
+A closed item's notice is dropped (bot/followup/schedule.py `close`); a reassigned item's is the new
 owner's, and the guard keeps a send to the old owner, already in flight, from clearing it.
 """
 
@@ -31,10 +31,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cadence import WorkingHours
 from bot.errors import NotFoundError
-from bot.nudges import owner_hours
-from bot.send_failures import SEND_ERRORS, SendFailure, classify
+from bot.followup.cadence import WorkingHours
+from bot.followup.schedule import owner_hours
+from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
 from bot.ui.action import assigned_message
 from models import ActionItem, ActionStatus, DeliveryKind, Incident, ReminderDelivery
 

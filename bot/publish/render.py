@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.markdown import (
+from bot.publish.document import RETRO_PICK, Event, Postmortem, duration_text
+from bot.publish.markdown import (
     cell,
     escape_inline,
     heading_text,
@@ -20,8 +21,7 @@ from bot.markdown import (
     paragraphs,
     slack_to_markdown,
 )
-from bot.postmortem import RETRO_PICK, Event, Postmortem, duration_text
-from bot.timeline_query import kind_label
+from bot.timeline.query import kind_label
 from models import (
     ActionItem,
     ActionStatus,

@@ -9,11 +9,11 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.capture import CapturedMessage, captured_from_slack
 from bot.errors import UserInputError
-from bot.incidents import require_by_channel
-from bot.timeline import MARK_KINDS
-from bot.timeline_query import resolve_names
+from bot.incidents.lifecycle import require_by_channel
+from bot.timeline.events import MARK_KINDS
+from bot.timeline.messages import CapturedMessage, captured_from_slack
+from bot.timeline.query import resolve_names
 from models import Incident
 
 NOT_CONTENT = (

@@ -1,12 +1,12 @@
 """Action items created outside the retrospective, (re)assigned, and the owner told at once.
 
-Due dates: an item without one gets a default by priority (ACTION_DUE_DAYS, by default high 3
-days, medium 7, low 14), counted from "today" in the creator's own time zone. A due date in the
-past is refused. Every new owner gets a fresh reminder schedule (bot/nudges.py). Owners must be
+Due dates: an item without one gets a default by priority (ACTION_DUE_DAYS, by default high 3 days,
+medium 7, low 14), counted from "today" in the creator's own time zone. A due date in the past is
+refused. Every new owner gets a fresh reminder schedule (bot/followup/schedule.py). Owners must be
 real, active people (not bots, not deactivated). Every creation and reassignment writes an audit
 entry. The owner gets a DM when an item is assigned to them by someone else; creating an item for
 yourself sends no DM (the ephemeral answer already told you). That DM is marked due in the same
-transaction that gives the item its owner and sent after the commit (bot/owner_notice.py), so a
+transaction that gives the item its owner and sent after the commit (bot/followup/notices.py), so a
 failed send or a crash in between leaves it to the reminder sweep, never lost.
 """
 
@@ -22,12 +22,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import nudges, owner_notice
 from bot.config import Settings
 from bot.errors import NotFoundError, UserInputError
-from bot.incidents import require_by_channel, require_person
-from bot.retro_forms import MAX_ITEM_TITLE
-from bot.timeparse import user_zone
+from bot.followup import notices as owner_notice
+from bot.followup import schedule as nudges
+from bot.incidents.lifecycle import require_by_channel, require_person
+from bot.retro.forms import MAX_ITEM_TITLE
+from bot.timeline.timeparse import user_zone
 from bot.ui.text import inert
 from bot.users import display_name, get_user
 from models import (

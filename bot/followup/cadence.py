@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.timeparse import user_zone
+from bot.timeline.timeparse import user_zone
 
 ReminderKind = Literal["before_due", "due", "overdue"]
 _DAY = timedelta(days=1)

@@ -1,10 +1,10 @@
 """What the buttons under an action item do: Done, Snooze (a day, a week), Reassign, Won't do.
 
-Each acts at once, writes an audit entry and moves the item's schedule through bot/nudges.py,
-so the reminder sweep sees the change on its next pass: a closed item is never nudged again, a
-snoozed one comes back when the snooze ends. Only the owner, the incident's facilitator or its
-commander may change an item. An item that is already closed stays as it is: a second Done press
-(a double click, a stale message on another device) writes nothing and says so.
+Each acts at once, writes an audit entry and moves the item's schedule through
+bot/followup/schedule.py, so the reminder sweep sees the change on its next pass: a closed item is
+never nudged again, a snoozed one comes back when the snooze ends. Only the owner, the incident's
+facilitator or its commander may change an item. An item that is already closed stays as it is: a
+second Done press (a double click, a stale message on another device) writes nothing and says so.
 
 The caller commits; a reassignment marks the new owner's notice due in the same transaction
 (replacing one the previous owner had yet to get), and the caller sends it after the commit
@@ -20,10 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import cadence, nudges
-from bot.actions import assign, audit, schedule_for_owner
 from bot.config import Settings
 from bot.errors import NotFoundError, PermissionDeniedError, UserInputError
+from bot.followup import cadence
+from bot.followup import schedule as nudges
+from bot.followup.items import assign, audit, schedule_for_owner
 from models import ActionItem, ActionStatus, Incident
 
 SNOOZE_DAYS = (1, 7)

@@ -7,9 +7,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import channels, incidents
 from bot.ids import Header, Publish
-from bot.incidents import Field
+from bot.incidents import channels
+from bot.incidents import lifecycle as incidents
+from bot.incidents.lifecycle import Field
 from handlers.context import CommandRequest, team_id_of
 from handlers.retro import open_retro
 from models import utcnow

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from models import EventSource, Incident, TimelineEvent, TimelineMark
 
 if TYPE_CHECKING:
-    from bot.capture import CapturedMessage
+    from bot.timeline.messages import CapturedMessage
 
 # The kinds a mark can give an event, in the order the retro asks about them.
 MARK_KINDS: tuple[str, ...] = (
@@ -49,7 +49,7 @@ async def add_event(
     return event
 
 
-# ---- captured messages and marks (bot/capture.py and bot/backfill.py feed these) -------------
+# ---- captured messages and marks (timeline/messages.py and timeline/backfill.py feed these) ----
 
 
 MESSAGE_SOURCE = EventSource.MESSAGE.value

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.backfill import fetch_message
-from bot.capture import captured_from_slack
-from bot.capture_writer import CaptureWriter
-from bot.timeline import mark_event, store_messages, unmark_event
+from bot.timeline.backfill import fetch_message
+from bot.timeline.events import mark_event, store_messages, unmark_event
+from bot.timeline.messages import captured_from_slack
+from bot.timeline.writer import CaptureWriter
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ The database is the only truth. Each open item has `next_reminder_at`; a sweep
    unindexed column, `claimed_until`, ten minutes ahead, so a sweep that dies leaves the item due
    once the lease is over: at most one repeat, never a miss),
 2. loads their incidents and their owners' working hours in a few IN queries and decides, per
-   item, whether it is nudged now or later (`plan`: the cadence in bot/cadence.py),
+   item, whether it is nudged now or later (`plan`: the cadence in bot/followup/cadence.py),
 3. sends each owner one DM and records the outcome in one short transaction per owner
    (`deliver`), guarded by the claim so a sweep whose claim was released (the item snoozed,
    reassigned or closed meanwhile) or whose lease ran out changes nothing.
@@ -15,7 +15,8 @@ Failures keep items due: a rate limit, a 5xx or a timeout leaves the owner's ite
 sweep with backoff (and a rate limit ends this sweep's sending); errors that retrying can't fix
 (the person left, the DM is refused) are recorded and count as the nudge, so they don't loop.
 
-Before the reminders, each sweep sends the owners' "assigned" DMs still due (bot/owner_notice.py).
+Before the reminders, each sweep sends the owners' "assigned" DMs still due
+(bot/followup/notices.py).
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import any_, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import owner_notice
-from bot.cadence import Cadence, Reminder, WorkingHours, next_reminder, next_working_moment
 from bot.config import Settings
-from bot.nudges import hours_in_zone, owner_hours, reschedule
-from bot.send_failures import FIRST_BACKOFF, SEND_ERRORS, SendFailure, classify
+from bot.followup import notices as owner_notice
+from bot.followup.cadence import Cadence, Reminder, WorkingHours, next_reminder, next_working_moment
+from bot.followup.schedule import hours_in_zone, owner_hours, reschedule
+from bot.followup.send_failures import FIRST_BACKOFF, SEND_ERRORS, SendFailure, classify
 from bot.ui.reminder import escalation_message, escalation_note, reminder_message
 from models import (
     ActionItem,
@@ -102,7 +103,7 @@ class SweepReport:
     rescheduled: int = 0
     failed: int = 0
     escalations: int = 0
-    notices_sent: int = 0  # owners' "assigned" DMs still due (bot/owner_notice.py)
+    notices_sent: int = 0  # owners' "assigned" DMs still due (bot/followup/notices.py)
     notices_failed: int = 0
     rate_limited: bool = False
     out_of_time: bool = False

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.retro import (
+from bot.retro.checks import check_step
+from bot.retro.draft import (
     Draft,
     DraftChangedError,
     can_edit,
@@ -17,8 +18,7 @@ from bot.retro import (
     require_editor,
     save_step,
 )
-from bot.retro_check import check_step
-from bot.retro_forms import (
+from bot.retro.forms import (
     MAX_DURATION,
     MAX_ITEM_TITLE,
     ActionRow,

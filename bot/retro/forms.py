@@ -1,7 +1,7 @@
 """The retrospective's steps and what each one holds, as plain values.
 
 The step views are read into these forms (bot/ui/retro_read.py) and built from them
-(bot/ui/retro.py); the service (bot/retro.py) checks and saves them.
+(bot/ui/retro.py); the service (bot/retro/draft.py) checks and saves them.
 """
 
 from __future__ import annotations

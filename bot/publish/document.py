@@ -26,7 +26,7 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload, with_loader_criteria
 
-from bot.timeline_query import cached_names, marked_or_manual
+from bot.timeline.query import cached_names, marked_or_manual
 from models import (
     ActionItem,
     ContributingFactor,

@@ -9,8 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.capture import DeleteMessage, EditMessage, MessageChange, StoreMessage, ts_to_datetime
-from bot.timeline import deletion_upsert, edit_upsert, message_row, new_messages_insert
+from bot.timeline.events import deletion_upsert, edit_upsert, message_row, new_messages_insert
+from bot.timeline.messages import (
+    DeleteMessage,
+    EditMessage,
+    MessageChange,
+    StoreMessage,
+    ts_to_datetime,
+)
 
 logger = logging.getLogger(__name__)
 

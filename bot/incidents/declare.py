@@ -19,11 +19,12 @@ from typing import TypeVar
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import channels, incidents
-from bot.backfill import backfill_channel
 from bot.errors import HindsightError, SlackCallError, UserInputError
 from bot.ids import Declare
-from bot.incidents import Declaration, DeclareForm
+from bot.incidents import channels
+from bot.incidents import lifecycle as incidents
+from bot.incidents.lifecycle import Declaration, DeclareForm
+from bot.timeline.backfill import backfill_channel
 from models import Incident
 
 logger = logging.getLogger(__name__)

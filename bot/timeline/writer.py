@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.capture import DeleteMessage, MessageChange
-from bot.capture_store import BatchStore, batch_operations
 from bot.db import is_busy
-from bot.incidents import find_by_channel
+from bot.incidents.lifecycle import find_by_channel
+from bot.timeline.messages import DeleteMessage, MessageChange
+from bot.timeline.store import BatchStore, batch_operations
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserInputError
 from bot.ids import Retro
-from bot.incidents import require_person
-from bot.retro import Draft, event_ids
-from bot.retro_forms import (
+from bot.incidents.lifecycle import require_person
+from bot.retro.draft import Draft, event_ids
+from bot.retro.forms import (
     MAX_DURATION,
     MAX_FACTORS,
     MAX_ITEM_TITLE,
@@ -29,7 +29,7 @@ from bot.retro_forms import (
     TimelineForm,
     row_block,
 )
-from bot.wording import Finding, check_wording, needs_deeper_analysis
+from bot.retro.wording import Finding, check_wording, needs_deeper_analysis
 from models import ActionKind, FactorCategory, Priority, SlackUser
 
 CHECK_SECONDS = 2.0  # owners are confirmed (users.info) before the ack Slack wants in 3 s

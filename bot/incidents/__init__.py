@@ -1,0 +1,1 @@
+"""Incidents: declaring them, their channel and pinned header, and their lifecycle."""

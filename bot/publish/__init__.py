@@ -1,0 +1,1 @@
+"""Publishing: the postmortem document, its Markdown, export, and posting it to Slack."""
