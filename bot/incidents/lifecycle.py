@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import audit as audit_log
 from bot.errors import NotFoundError, NotInIncidentChannelError, UserInputError
 from bot.timeline.events import add_event
 from bot.ui.text import inert  # what a person typed, echoed back: shown, not live
 from bot.users import get_user
-from models import AuditEntry, EventSource, Incident, IncidentStatus, Severity, SlackUser
+from models import EventSource, Incident, IncidentStatus, Severity, SlackUser
 
 REF_PATTERN = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
 MENTION_PATTERN = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -386,13 +387,12 @@ def audit(
     detail: dict[str, object],
     now: datetime,
 ) -> None:
-    session.add(
-        AuditEntry(
-            team_id=incident.team_id,
-            incident_id=incident.id,
-            actor_id=actor_id,
-            action=action,
-            detail=detail,
-            created_at=now,
-        )
+    audit_log.record(
+        session,
+        team_id=incident.team_id,
+        incident_id=incident.id,
+        actor_id=actor_id,
+        action=action,
+        detail=detail,
+        at=now,
     )
