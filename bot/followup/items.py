@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import audit as audit_log
 from bot.config import Settings
 from bot.errors import NotFoundError, UserInputError
 from bot.followup import notices as owner_notice
@@ -35,7 +36,6 @@ from models import (
     ActionItem,
     ActionKind,
     ActionStatus,
-    AuditEntry,
     Incident,
     Priority,
     utcnow,
@@ -320,13 +320,12 @@ async def assign(
 def audit(
     session: AsyncSession, item: ActionItem, actor_id: str, action: str, detail: dict[str, object]
 ) -> None:
-    session.add(
-        AuditEntry(
-            team_id=item.team_id,
-            incident_id=item.incident_id,
-            actor_id=actor_id,
-            action=action,
-            detail={"item": item.id, **detail},
-            created_at=utcnow(),
-        )
+    audit_log.record(
+        session,
+        team_id=item.team_id,
+        incident_id=item.incident_id,
+        actor_id=actor_id,
+        action=action,
+        detail={"item": item.id, **detail},
+        at=utcnow(),
     )

@@ -35,12 +35,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import audit
 from bot.errors import NotFoundError, PermissionDeniedError
 from bot.publish.document import Postmortem, load_postmortem
 from bot.publish.render import render_markdown
 from bot.retro.draft import can_edit, editors
 from bot.ui.summary import summary_blocks, summary_text
-from models import AuditEntry, Incident, PostmortemState, Retrospective, utcnow
+from models import Incident, PostmortemState, Retrospective, utcnow
 
 MAX_REF = 200  # Retrospective.document_ref
 GONE = ("message_not_found", "cant_update_message")  # post a new summary instead
@@ -203,15 +204,14 @@ async def _publish(
         "failed": dict(result.failed),
         "document": retro.document_ref,
     }
-    session.add(
-        AuditEntry(
-            team_id=team_id,
-            incident_id=incident.id,
-            actor_id=user_id,
-            action="postmortem.publish",
-            detail=detail,
-            created_at=now,
-        )
+    audit.record(
+        session,
+        team_id=team_id,
+        incident_id=incident.id,
+        actor_id=user_id,
+        action="postmortem.publish",
+        detail=detail,
+        at=now,
     )
     await session.commit()
     return result
