@@ -25,10 +25,10 @@ from bot.errors import NotFoundError, PermissionDeniedError, UserInputError
 from bot.followup import cadence
 from bot.followup import schedule as nudges
 from bot.followup.items import assign, audit, schedule_for_owner
+from bot.followup.shapes import MAX_REASON
 from models import ActionItem, ActionStatus, Incident
 
 SNOOZE_DAYS = (1, 7)
-MAX_REASON = 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import DigestSchedule, Settings
+from bot.followup.shapes import TeamDigest
 from bot.ui.digest import digest_message
 from models import (
     ActionItem,
@@ -39,22 +40,6 @@ Sessions = async_sessionmaker[AsyncSession]
 CLAIM_LEASE = timedelta(minutes=15)  # far longer than a post takes, even with Slack's retries
 DIGEST_WINDOW = timedelta(hours=24)  # how long after the scheduled moment a run still posts
 MAX_CHANNEL_ID = 32  # digest_posts.channel_id
-
-
-@dataclass(frozen=True, slots=True)
-class TeamDigest:
-    """What one team's digest reports, read at one moment."""
-
-    team_id: str
-    period: str
-    today: date
-    open_items: list[tuple[ActionItem, Incident]]
-    unpublished: list[Incident]
-    closed_this_week: int
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.open_items and not self.unpublished
 
 
 @dataclass(frozen=True, slots=True)

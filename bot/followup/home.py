@@ -7,7 +7,6 @@ to the team.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.followup.schedule import owner_hours
+from bot.followup.shapes import Home, Participation, TeamCounts
 from bot.ui.home import MAX_INCIDENTS, MAX_ITEMS, home_view
 from models import (
     ActionItem,
@@ -29,37 +29,6 @@ from models import (
 logger = logging.getLogger(__name__)
 
 FINISHED = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
-
-
-@dataclass(frozen=True, slots=True)
-class Participation:
-    """An incident the person took part in, and how."""
-
-    incident: Incident
-    owns_items: bool
-    wrote_in_timeline: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TeamCounts:
-    open_incidents: int
-    unpublished_postmortems: int
-    overdue_items: int
-
-
-@dataclass(frozen=True, slots=True)
-class Home:
-    """Everything the Home tab shows, read at one moment."""
-
-    user_id: str
-    today: date  # in the viewer's own time zone
-    now: datetime
-    items: list[tuple[ActionItem, Incident]]  # the first MAX_ITEMS, overdue first
-    open_count: int
-    overdue_count: int
-    incidents: list[Participation]  # newest first, at most MAX_INCIDENTS
-    more_incidents: bool
-    team: TeamCounts
 
 
 async def load_home(

@@ -9,7 +9,7 @@ section ≤ 3000 characters, lists capped with "and N more".
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -20,14 +20,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.followup.shapes import TeamDigest
 from bot.ids import Digest
 from bot.ui.home import retro_state
 from bot.ui.item import due_text
 from bot.ui.text import clip, escape
 from models import ActionItem, Incident
-
-if TYPE_CHECKING:
-    from bot.followup.digest import TeamDigest
 
 MAX_TEXT = 3000
 MAX_INCIDENTS = 15

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.errors import HindsightError
-from bot.followup.buttons import MAX_REASON
+from bot.followup.shapes import MAX_REASON
 from bot.ids import FollowUp, parse_row_id
 from bot.ui.state import ViewState
 from bot.ui.text import clip, escape

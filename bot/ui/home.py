@@ -8,8 +8,6 @@ so the lists are capped and say how many more there are.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -20,14 +18,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.followup.shapes import Home, Participation, TeamCounts
 from bot.ids import Home as HomeIds
 from bot.ui.header import status_label
 from bot.ui.item import item_blocks
 from bot.ui.text import clip, escape, slack_date
 from models import Incident, IncidentStatus, PostmortemState
-
-if TYPE_CHECKING:
-    from bot.followup.home import Home, Participation, TeamCounts
 
 MAX_BLOCKS = 100
 FRAME_BLOCKS = 12  # header, headings, "more" lines, dividers, team, footer (with room to spare)

@@ -1,0 +1,59 @@
+"""The follow-through's data shapes and limits, shared by its services and the Block Kit
+builders in bot/ui (home, digest, follow_up): plain dataclasses and constants, no I/O, so a
+builder can name them without reaching a service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from models import ActionItem, Incident
+
+MAX_REASON = 1000  # a Won't do reason, once trimmed (the modal's max_length too)
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """An incident the person took part in, and how."""
+
+    incident: Incident
+    owns_items: bool
+    wrote_in_timeline: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TeamCounts:
+    open_incidents: int
+    unpublished_postmortems: int
+    overdue_items: int
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """Everything the Home tab shows, read at one moment."""
+
+    user_id: str
+    today: date  # in the viewer's own time zone
+    now: datetime
+    items: list[tuple[ActionItem, Incident]]  # the first MAX_ITEMS, overdue first
+    open_count: int
+    overdue_count: int
+    incidents: list[Participation]  # newest first, at most MAX_INCIDENTS
+    more_incidents: bool
+    team: TeamCounts
+
+
+@dataclass(frozen=True, slots=True)
+class TeamDigest:
+    """What one team's digest reports, read at one moment."""
+
+    team_id: str
+    period: str
+    today: date
+    open_items: list[tuple[ActionItem, Incident]]
+    unpublished: list[Incident]
+    closed_this_week: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.open_items and not self.unpublished
