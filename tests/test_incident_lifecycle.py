@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import NotInIncidentChannelError, UserInputError
 from bot.ids import Header
 from bot.incidents import lifecycle as incidents
-from bot.incidents.lifecycle import Declaration, Field
+from bot.incidents.forms import Declaration
+from bot.incidents.lifecycle import Field
 from bot.ui.header import header_blocks, header_text
 from models import AuditEntry, EventSource, Incident, IncidentStatus, Severity, TimelineEvent
 from tests.conftest import TEAM_ID, ServedBot

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.ids import Publish, Retro
-from bot.publish.document import Postmortem, milestones
 from bot.publish.export import export_text
+from bot.publish.shapes import Postmortem, milestones
 from bot.ui.header import header_blocks
 from bot.ui.summary import summary_blocks, summary_text
 from models import (

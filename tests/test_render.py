@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.publish.document import Event, Mark, duration_text, load_postmortem, milestones
+from bot.publish.document import load_postmortem
 from bot.publish.export import find_for_export
 from bot.publish.markdown import cell, heading_text, paragraphs, slack_to_markdown
 from bot.publish.render import render_markdown
+from bot.publish.shapes import Event, Mark, duration_text, milestones
 from models import EventSource, Incident, Severity
 from tests.postmortem_seed import DELETED_TEXT, START, TEAM_A, TEAM_B, seed_postmortem
 from tests.timeline_seed import Sessions, seed_incident, seed_mark, seed_message, ts_of

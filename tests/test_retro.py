@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ids import Retro
 from bot.installation import NOT_INSTALLED
-from bot.publish.document import duration_text
+from bot.publish.shapes import duration_text
 from bot.retro import draft as retro
 from bot.retro.forms import SummaryForm
 from bot.ui.retro_read import read_meta

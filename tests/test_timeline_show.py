@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.installation import NOT_INSTALLED
-from bot.timeline.query import Permalinks, Timeline, TimelineEntry
+from bot.timeline.shapes import Permalinks, Timeline, TimelineEntry
 from bot.ui.text import clip
 from bot.ui.timeline import MAX_BLOCKS, MAX_MESSAGES, SECTION_CHARS, timeline_messages
 from models import EventSource, Incident, Severity, TimelineEvent, TimelineMark

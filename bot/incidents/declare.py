@@ -23,7 +23,7 @@ from bot.errors import HindsightError, SlackCallError, UserInputError
 from bot.ids import Declare
 from bot.incidents import channels
 from bot.incidents import lifecycle as incidents
-from bot.incidents.lifecycle import Declaration, DeclareForm
+from bot.incidents.forms import Declaration, DeclareForm
 from bot.timeline.backfill import backfill_channel
 from models import Incident
 

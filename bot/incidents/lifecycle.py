@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import audit as audit_log
 from bot.errors import NotFoundError, NotInIncidentChannelError, UserInputError
+from bot.incidents.forms import Declaration
 from bot.timeline.events import add_event
 from bot.ui.text import inert  # what a person typed, echoed back: shown, not live
 from bot.users import get_user
@@ -49,37 +50,6 @@ class Field(enum.StrEnum):
 
 
 ROLES = (Field.COMMANDER, Field.FACILITATOR)
-
-
-@dataclass(frozen=True, slots=True)
-class Declaration:
-    """What the declare form asked for, as plain values."""
-
-    team_id: str
-    declared_by: str
-    title: str
-    severity: Severity
-    commander_id: str
-    summary: str = ""
-    facilitator_id: str | None = None
-    services: list[str] = field(default_factory=list)
-    review_channel_id: str | None = None  # None: create a new channel
-
-
-@dataclass(frozen=True, slots=True)
-class DeclareForm:
-    """The declare form as submitted, unchecked (bot.incidents.declare.validate makes a
-    Declaration)."""
-
-    team_id: str
-    declared_by: str
-    title: str
-    severity: str | None
-    summary: str
-    commander_id: str | None
-    facilitator_id: str | None
-    services: str
-    review_channel_id: str | None  # the channel to review; None: create a new one
 
 
 @dataclass(frozen=True, slots=True)

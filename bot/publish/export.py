@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import create_engine, create_sessionmaker
 from bot.errors import NotFoundError, UserInputError
 from bot.incidents.lifecycle import REF_PATTERN
-from bot.publish.document import Event, Mark, Milestone, Postmortem, duration_text, load_postmortem
+from bot.publish.document import load_postmortem
 from bot.publish.render import category_label, render_markdown
+from bot.publish.shapes import Event, Mark, Milestone, Postmortem, duration_text
 from models import ActionItem, Incident, utcnow
 
 FORMAT = "hindsight.incident/1"

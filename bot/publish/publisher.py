@@ -37,8 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.errors import NotFoundError, PermissionDeniedError
-from bot.publish.document import Postmortem, load_postmortem
+from bot.publish.document import load_postmortem
 from bot.publish.render import render_markdown
+from bot.publish.shapes import Postmortem
 from bot.retro.draft import can_edit, editors
 from bot.ui.summary import summary_blocks, summary_text
 from models import Incident, PostmortemState, Retrospective, utcnow

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.publish.document import RETRO_PICK, Event, Postmortem, duration_text
 from bot.publish.markdown import (
     cell,
     escape_inline,
@@ -21,7 +20,8 @@ from bot.publish.markdown import (
     paragraphs,
     slack_to_markdown,
 )
-from bot.timeline.query import kind_label
+from bot.publish.shapes import RETRO_PICK, Event, Postmortem, duration_text
+from bot.timeline.shapes import kind_label
 from models import (
     ActionItem,
     ActionStatus,

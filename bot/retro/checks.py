@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import UserInputError
 from bot.ids import Retro
 from bot.incidents.lifecycle import require_person
-from bot.retro.draft import Draft, event_ids
 from bot.retro.forms import (
     MAX_DURATION,
     MAX_FACTORS,
@@ -29,6 +28,7 @@ from bot.retro.forms import (
     TimelineForm,
     row_block,
 )
+from bot.retro.shapes import Draft, event_ids
 from bot.retro.wording import Finding, check_wording, needs_deeper_analysis
 from models import ActionKind, FactorCategory, Priority, SlackUser
 

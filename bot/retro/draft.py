@@ -8,7 +8,6 @@ the facilitator and the commander may edit; everyone may read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import HindsightError, NotFoundError, UserInputError
 from bot.followup import notices as owner_notice
 from bot.incidents.lifecycle import require_by_channel
-from bot.publish.document import RETRO_PICK
+from bot.publish.shapes import RETRO_PICK
 from bot.retro.forms import (
     EDITABLE_STEPS,
     STEPS,
@@ -31,7 +30,8 @@ from bot.retro.forms import (
     TimelineForm,
     step_of,
 )
-from bot.timeline.query import Timeline, load_timeline
+from bot.retro.shapes import Draft
+from bot.timeline.query import load_timeline
 from models import (
     ActionItem,
     ActionKind,
@@ -56,20 +56,6 @@ INCIDENT_TIMES = {
 
 class DraftChangedError(HindsightError):
     """Raised when a step is saved over a draft someone else saved since it was opened."""
-
-
-@dataclass(slots=True)
-class Draft:
-    incident: Incident
-    retro: Retrospective
-    factors: list[ContributingFactor]
-    items: list[ActionItem]
-    timeline: Timeline  # the marked events, the first TIMELINE_CHOICES of them
-    chosen: dict[str, TimelineEvent | None] = field(default_factory=dict)  # kind → event
-
-    @property
-    def version(self) -> int:
-        return self.retro.version
 
 
 # ---- loading ----------------------------------------------------------------------------------
@@ -191,19 +177,6 @@ def next_step(step: str) -> str:
 
 def previous_step(step: str) -> str:
     return STEPS[max(STEPS.index(step) - 1, 0)]
-
-
-def time_to(draft: Draft, kind: str) -> timedelta | None:
-    """From the incident's start to the chosen detection / mitigation / resolution event."""
-    event = draft.chosen.get(kind)
-    if event is None:
-        return None
-    return max(event.occurred_at - draft.incident.started_at, timedelta(0))
-
-
-def event_ids(draft: Draft) -> set[int]:
-    ids = {entry.event.id for entry in draft.timeline.entries}
-    return ids | {event.id for event in draft.chosen.values() if event is not None}
 
 
 # ---- saving ------------------------------------------------------------------------------------

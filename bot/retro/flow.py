@@ -10,10 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.retro.checks import check_step
 from bot.retro.draft import (
-    Draft,
     DraftChangedError,
     can_edit,
-    event_ids,
     load_draft,
     require_editor,
     save_step,
@@ -21,9 +19,7 @@ from bot.retro.draft import (
 from bot.retro.forms import (
     MAX_DURATION,
     MAX_ITEM_TITLE,
-    ActionRow,
     ActionsForm,
-    FactorRow,
     FactorsForm,
     LessonsForm,
     StepForm,
@@ -31,6 +27,7 @@ from bot.retro.forms import (
     TimelineForm,
     step_of,
 )
+from bot.retro.shapes import Draft, event_ids, form_of
 
 
 @dataclass(slots=True)
@@ -184,51 +181,7 @@ def typed_text(form: StepForm) -> str:
     return "\n\n".join(f"{label}:\n{text}" for label, text in parts if text)
 
 
-# ---- the draft as forms (what each step shows when opened) --------------------------------------
-
-
-def form_of(draft: Draft, step: str) -> StepForm:
-    retro = draft.retro
-    if step == "summary":
-        return SummaryForm(
-            summary=retro.summary,
-            impact=retro.customer_impact,
-            duration=retro.duration,
-            detection=retro.detection,
-        )
-    if step == "timeline":
-        return TimelineForm(
-            chosen={k: (e.id if e is not None else None) for k, e in draft.chosen.items()}
-        )
-    if step == "factors":
-        return FactorsForm(
-            rows=[
-                FactorRow(
-                    key=f"f{factor.id}",
-                    category=factor.category.value if factor.category else None,
-                    description=factor.description,
-                    whys=list(factor.whys or []),
-                )
-                for factor in draft.factors
-            ]
-        )
-    if step == "lessons":
-        return LessonsForm(
-            went_well=retro.went_well, went_badly=retro.went_badly, got_lucky=retro.got_lucky
-        )
-    return ActionsForm(
-        rows=[
-            ActionRow(
-                key=f"i{item.id}",
-                title=item.title,
-                owner_id=item.owner_id,
-                due=item.due_date,
-                priority=item.priority.value,
-                kind=item.kind.value,
-            )
-            for item in draft.items
-        ]
-    )
+# ---- what of a form can be kept -----------------------------------------------------------------
 
 
 def keepable(form: StepForm, *, draft: Draft, today: date) -> StepForm:

@@ -18,57 +18,18 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFoundError, UserInputError
+from bot.timeline.shapes import Permalinks, Timeline, TimelineEntry
 from bot.timeline.timeparse import user_zone
 from bot.users import display_name, get_user
 from models import EventSource, Incident, SlackUser, TimelineEvent, TimelineMark
 
 logger = logging.getLogger(__name__)
 
-KIND_LABELS: dict[str, str] = {
-    "key_event": "Key event",
-    "detection": "Detection",
-    "action": "Action",
-    "mitigation": "Mitigation",
-    "resolution": "Resolution",
-    "lesson": "Lesson",
-}
 IN_CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
 PERMALINK_PROBES = 3  # messages tried for the permalink format before giving up on links
 # chat.getPermalink errors that mean "no link here", not "something is broken".
 LINKLESS = frozenset({"message_not_found", "channel_not_found", "not_in_channel", "is_archived"})
 USER_LOOKUP_SECONDS = 2.0  # users.info inside a request Slack wants answered within 3 s
-
-
-def kind_label(kind: str) -> str:
-    """`key_event` → "Key event"; kinds from TIMELINE_REACTIONS that we don't know read as-is."""
-    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    event: TimelineEvent
-    marks: tuple[TimelineMark, ...]
-
-    @property
-    def kinds(self) -> tuple[str, ...]:
-        """The distinct kinds this event was marked with, in marking order."""
-        return tuple(dict.fromkeys(mark.kind for mark in self.marks))
-
-    @property
-    def deleted(self) -> bool:
-        return self.event.deleted_at is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    incident: Incident
-    entries: list[TimelineEntry]  # in time order, at most the limit asked for
-    total: int  # how many events matched, shown or not
-    everything: bool  # the full log, or only what was marked (and added by hand)
-
-    @property
-    def hidden(self) -> int:
-        return self.total - len(self.entries)
 
 
 def marked_or_manual(incident: Incident) -> ColumnElement[bool]:
@@ -177,26 +138,6 @@ async def cached_names(
         for user in await session.scalars(query):
             names[user.user_id] = display_name(user, user.user_id)
     return names
-
-
-@dataclass(frozen=True, slots=True)
-class Permalinks:
-    """Builds message links from the workspace's base, learned from one chat.getPermalink."""
-
-    base: str  # e.g. "https://acme.slack.com/archives/"
-
-    def link(self, event: TimelineEvent) -> str | None:
-        if event.channel_id is None or event.ts is None or event.deleted_at is not None:
-            return None
-        url = f"{self.base}{event.channel_id}/p{event.ts.replace('.', '')}"
-        if event.thread_ts and event.thread_ts != event.ts:
-            url += f"?thread_ts={event.thread_ts}&cid={event.channel_id}"
-        return url
-
-    @classmethod
-    def from_permalink(cls, permalink: str) -> Permalinks | None:
-        base, sep, _ = permalink.partition("/archives/")
-        return cls(base=f"{base}/archives/") if sep and base.startswith("https://") else None
 
 
 async def learn_permalinks(*, client: AsyncWebClient, timeline: Timeline) -> Permalinks | None:

@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 
 from bot.errors import UserInputError
 from bot.ids import Declare
-from bot.incidents.lifecycle import DeclareForm
+from bot.incidents.forms import DeclareForm
 from bot.sealed import seal, unseal
 from bot.ui.header import severity_label
 from bot.ui.state import ViewState

@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 
 from bot.errors import UserInputError
 from bot.ids import TimelineIds
-from bot.timeline.query import kind_label
+from bot.timeline.shapes import kind_label
 from bot.ui.state import ViewState
 from bot.ui.text import escape, quoted
 from models import Incident

@@ -26,8 +26,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Retro
-from bot.publish.document import duration_text
-from bot.retro.draft import Draft, time_to
+from bot.publish.shapes import duration_text
 from bot.retro.forms import (
     MAX_DURATION,
     MAX_TEXT,
@@ -40,7 +39,8 @@ from bot.retro.forms import (
     TimelineForm,
     step_number,
 )
-from bot.timeline.query import kind_label
+from bot.retro.shapes import Draft, time_to
+from bot.timeline.shapes import kind_label
 from bot.ui.text import clip, escape, inert, slack_date
 
 SHOWN_EVENTS = 30  # events listed on the timeline step; the selects offer more

@@ -22,8 +22,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import Retro
-from bot.retro.draft import Draft
-from bot.retro.flow import form_of
 from bot.retro.forms import (
     MAX_FACTORS,
     MAX_ITEM_TITLE,
@@ -36,6 +34,7 @@ from bot.retro.forms import (
     new_key,
     row_block,
 )
+from bot.retro.shapes import Draft, form_of
 from bot.ui.retro import (
     answer,
     frame,

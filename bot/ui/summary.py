@@ -22,8 +22,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import Publish
-from bot.publish.document import Postmortem, duration_text
 from bot.publish.render import category_label
+from bot.publish.shapes import Postmortem, duration_text
 from bot.ui.header import MAX_FIELD_TEXT, severity_label
 from bot.ui.text import clip, escape, slack_date
 from models import Retrospective

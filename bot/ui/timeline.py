@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.ids import COMMAND
-from bot.timeline.query import Permalinks, Timeline, TimelineEntry, kind_label
+from bot.timeline.shapes import Permalinks, Timeline, TimelineEntry, kind_label
 from bot.ui.text import clip, escape, inert, slack_date
 from models import EventSource, Incident, TimelineEvent
 
