@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import parse_command
+from bot.commands import ParsedCommand, parse_command
 from bot.ids import COMMAND
 from bot.ui.help import help_blocks, help_text
 from handlers import incident_commands, timeline_commands
@@ -29,32 +29,23 @@ async def postmortem(
 ) -> None:
     parsed = parse_command(command.get("text"))
     route = ROUTES.get(parsed.name)
-    if route is not None:
-        await route(
-            CommandRequest(
-                args=parsed.args,
-                team_id=command["team_id"],
-                user_id=command["user_id"],
-                channel_id=command["channel_id"],
-                trigger_id=command.get("trigger_id", ""),
-                ack=ack,
-                respond=respond,
-                client=client,
-                sessions=context["sessions"],
-                settings=context["settings"],
-                clock=context["clock"],
-            )
-        )
+    if route is None:
+        await ack(**not_routed(parsed))
         return
-    if parsed.known and parsed.name != "help":
-        await ack(
-            response_type="ephemeral",
-            text=f"`{COMMAND} {parsed.name}` is not available in this version of Hindsight yet.",
-        )
-        return
-    unknown = parsed.name if parsed.name and not parsed.known else None
-    await ack(
-        response_type="ephemeral",
-        text=help_text(unknown=unknown),
-        blocks=help_blocks(unknown=unknown),
+    request = CommandRequest.from_command(
+        command, args=parsed.args, ack=ack, respond=respond, client=client, context=context
     )
+    await route(request)
+
+
+def not_routed(parsed: ParsedCommand) -> dict[str, Any]:
+    """The ack's answer: a known subcommand that this version lacks, or help."""
+    if parsed.known and parsed.name != "help":
+        text = f"`{COMMAND} {parsed.name}` is not available in this version of Hindsight yet."
+        return {"response_type": "ephemeral", "text": text}
+    unknown = parsed.name if parsed.name and not parsed.known else None
+    return {
+        "response_type": "ephemeral",
+        "text": help_text(unknown=unknown),
+        "blocks": help_blocks(unknown=unknown),
+    }

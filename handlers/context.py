@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +28,32 @@ class CommandRequest:
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     clock: Callable[[], datetime]
+
+    @classmethod
+    def from_command(
+        cls,
+        command: dict[str, Any],
+        *,
+        args: str,
+        ack: AsyncAck,
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> CommandRequest:
+        """A slash command's payload and the runtime's tools (from the Bolt context)."""
+        return cls(
+            args=args,
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            channel_id=command["channel_id"],
+            trigger_id=command.get("trigger_id", ""),
+            ack=ack,
+            respond=respond,
+            client=client,
+            sessions=context["sessions"],
+            settings=context["settings"],
+            clock=context["clock"],
+        )
 
 
 CommandHandler = Callable[[CommandRequest], Awaitable[None]]

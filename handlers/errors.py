@@ -27,15 +27,7 @@ async def handle_error(
     response: BoltResponse | None,
     logger: logging.Logger,
 ) -> BoltResponse | None:
-    if is_busy(error):  # a lock held elsewhere: say so, within Slack's 3 s, rather than time out
-        logger.warning("refused: the database is busy (%s)", type(error).__name__)
-        error = DatabaseBusyError()
-    if isinstance(error, HindsightError):
-        logger.info("refused: %s: %s", type(error).__name__, error.message)
-        message = error.message
-    else:
-        logger.error("unexpected error handling a Slack request", exc_info=error)
-        message = UNEXPECTED
+    error, message = _explained(error, logger)
     if response is not None and _answers_in_ack(body):
         return _ack_response(error, body, message)
     if respond is not None:
@@ -44,6 +36,18 @@ async def handle_error(
         logger.warning("no way to tell the person: %s", message)
     # Buttons and shortcuts: the ack is an empty 200 and the message went by response_url.
     return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _explained(error: Exception, logger: logging.Logger) -> tuple[Exception, str]:
+    """The error as the person should see it, and the words for it; logged once."""
+    if is_busy(error):  # a lock held elsewhere: say so, within Slack's 3 s, rather than time out
+        logger.warning("refused: the database is busy (%s)", type(error).__name__)
+        error = DatabaseBusyError()
+    if isinstance(error, HindsightError):
+        logger.info("refused: %s: %s", type(error).__name__, error.message)
+        return error, error.message
+    logger.error("unexpected error handling a Slack request", exc_info=error)
+    return error, UNEXPECTED
 
 
 def _answers_in_ack(body: dict[str, Any]) -> bool:

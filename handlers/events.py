@@ -71,18 +71,16 @@ async def mark_reaction(
 ) -> BoltResponse | None:
     reaction = reaction_from_slack(event, team_id=context.team_id or "")
     if reaction is not None:
-        try:
-            await mark_by_reaction(
-                sessions=context["sessions"],
-                client=client,
-                capture=context["capture"],
-                reaction=reaction,
-                kinds=context["settings"].timeline_reactions,
-                bot_user_id=context.bot_user_id,
-                bot_id=context.bot_id,
-            )
-        except Exception:
-            logger.exception("mark by :%s: not stored; answering 500", reaction.reaction)
+        marked = mark_by_reaction(
+            sessions=context["sessions"],
+            client=client,
+            capture=context["capture"],
+            reaction=reaction,
+            kinds=context["settings"].timeline_reactions,
+            bot_user_id=context.bot_user_id,
+            bot_id=context.bot_id,
+        )
+        if not await stored(marked, f"mark by :{reaction.reaction}:"):
             return retry_later()
     await next()
     return None
@@ -93,17 +91,22 @@ async def unmark_reaction(
 ) -> BoltResponse | None:
     reaction = reaction_from_slack(event, team_id=context.team_id or "")
     if reaction is not None:
-        try:
-            await unmark_by_reaction(
-                sessions=context["sessions"],
-                reaction=reaction,
-                kinds=context["settings"].timeline_reactions,
-            )
-        except Exception:
-            logger.exception("unmark by :%s: not stored; answering 500", reaction.reaction)
+        kinds = context["settings"].timeline_reactions
+        unmarked = unmark_by_reaction(sessions=context["sessions"], reaction=reaction, kinds=kinds)
+        if not await stored(unmarked, f"unmark by :{reaction.reaction}:"):
             return retry_later()
     await next()
     return None
+
+
+async def stored(write: Awaitable[object], what: str) -> bool:
+    """Awaits a write made before the ack; False (logged) when it failed, to answer 500."""
+    try:
+        await write
+    except Exception:
+        logger.exception("%s not stored; answering 500", what)
+        return False
+    return True
 
 
 async def acknowledged() -> None:

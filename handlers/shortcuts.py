@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import NotFoundError
 from bot.ids import Shortcut, TimelineIds
-from bot.timeline.events import mark_event
-from bot.timeline.marking import mark_kinds, mark_target
-from bot.timeline.messages import StoreMessage
-from bot.timeline.writer import CaptureWriter
+from bot.timeline.marking import MarkTarget, mark_by_hand, mark_kinds, take_for_marking
+from bot.timeline.messages import CapturedMessage, captured_from_slack
 from bot.ui.mark import MarkForm, mark_modal
 
 
@@ -43,6 +42,16 @@ class ShortcutTarget:
             message=body.get("message") or {},
         )
 
+    def captured(self, *, bot_user_id: str | None, bot_id: str | None) -> CapturedMessage | None:
+        """The message as the timeline stores it; None when it is not timeline content."""
+        return captured_from_slack(
+            self.message,
+            team_id=self.team_id,
+            channel_id=self.channel_id,
+            bot_user_id=bot_user_id,
+            bot_id=bot_id,
+        )
+
 
 async def add_to_timeline(
     ack: AsyncAck,
@@ -50,31 +59,32 @@ async def add_to_timeline(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    """Store the message if it is new, then open the modal to mark it (within the trigger's 3 s:
-    the store is one row through the group-commit writer)."""
+    """Store the message if it is new, then open the modal to mark it (within the trigger's 3 s);
+    a refusal is answered by response_url."""
     shortcut = ShortcutTarget.from_body(body)
-    async with context["sessions"]() as session:  # a refusal is answered by response_url
-        target = await mark_target(
-            session=session,
-            client=client,
-            team_id=shortcut.team_id,
-            channel_id=shortcut.channel_id,
-            message=shortcut.message,
-            bot_user_id=context.bot_user_id,
-            bot_id=context.bot_id,
-        )
-    await ack()
-    capture: CaptureWriter = context["capture"]
-    await capture.submit(target.incident.id, StoreMessage(target.message))  # stored once, ever
-    view = mark_modal(
-        incident=target.incident,
-        channel_id=target.message.channel_id,
-        ts=target.message.ts,
-        author=target.author,
-        text=target.message.text,
-        kinds=mark_kinds(context["settings"].timeline_reactions),
+    target = await take_for_marking(
+        sessions=context["sessions"],
+        client=client,
+        capture=context["capture"],
+        team_id=shortcut.team_id,
+        channel_id=shortcut.channel_id,
+        message=shortcut.captured(bot_user_id=context.bot_user_id, bot_id=context.bot_id),
     )
+    await ack()
+    view = mark_view(target, kinds=mark_kinds(context["settings"].timeline_reactions))
     await client.views_open(trigger_id=shortcut.trigger_id, view=view)
+
+
+def mark_view(target: MarkTarget, *, kinds: Sequence[str]) -> View:
+    message = target.message
+    return mark_modal(
+        incident=target.incident,
+        channel_id=message.channel_id,
+        ts=message.ts,
+        author=target.author,
+        text=message.text,
+        kinds=kinds,
+    )
 
 
 async def submit_mark(
@@ -82,20 +92,13 @@ async def submit_mark(
 ) -> None:
     """Mark the message with the chosen kind and note; the modal closes once it is stored."""
     form = MarkForm.from_view(view, kinds=mark_kinds(context["settings"].timeline_reactions))
-    team_id = (body.get("team") or {}).get("id") or view.get("team_id", "")
-    async with context["sessions"]() as session, session.begin():
-        event = await mark_event(
-            session=session,
-            team_id=team_id,
-            channel_id=form.channel_id,
-            ts=form.ts,
-            kind=form.kind,
-            marked_by=body["user"]["id"],
-            reaction="",
-            note=form.note,
-        )
-        if event is None:
-            raise NotFoundError(
-                "That message isn't in an incident timeline any more, so it couldn't be marked."
-            )
+    await mark_by_hand(
+        sessions=context["sessions"],
+        team_id=(body.get("team") or {}).get("id") or view.get("team_id", ""),
+        channel_id=form.channel_id,
+        ts=form.ts,
+        kind=form.kind,
+        note=form.note,
+        marked_by=body["user"]["id"],
+    )
     await ack()
