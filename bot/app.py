@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import handlers
@@ -41,11 +42,18 @@ class Runtime:
     scheduler: AsyncIOScheduler
     capture: CaptureWriter
     clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
+    running_jobs: set[asyncio.Task[None]] = field(default_factory=set)  # see bot.jobs.tracked
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Web API client for work outside requests (jobs); requests get theirs from Bolt."""
+        return self.app.client
 
     async def close(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await stop_running_jobs()  # a sweep cut short gives its claims back before the engine goes
+        # A sweep cut short gives its claims back before the engine goes.
+        await stop_running_jobs(self)
         await cancel_backfills()
         await self.capture.stop()  # what was queued is committed before the engine goes
         await self.engine.dispose()

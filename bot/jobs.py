@@ -5,6 +5,10 @@
   week within a day after DIGEST_SCHEDULE. Checking often, rather than one cron moment, means a
   restart at the wrong minute or a failed post is caught up; the digest's own claim keeps it
   to one post whatever the number of processes.
+
+The jobs are given the runtime (bot.app.Runtime) and use only what `JobHost` names, so this
+module imports nothing from the app that schedules it; the runs in flight are kept on that
+runtime, not in a process global.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
 from bot.followup.digest import DigestOutcome, digest_due, post_weekly_digests
 from bot.followup.sweep import sweep
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +35,20 @@ DIGEST_JOB_ID = "digest.weekly"
 DIGEST_CHECK_MINUTES = 15
 
 
-def schedule_jobs(runtime: Runtime) -> None:
+class JobHost(Protocol):
+    """What the jobs use of the runtime that runs them (bot.app.Runtime is one)."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    scheduler: AsyncIOScheduler
+    clock: Callable[[], datetime]
+    running_jobs: set[asyncio.Task[None]]  # the job runs in flight, stopped on shutdown
+
+    @property
+    def client(self) -> AsyncWebClient: ...
+
+
+def schedule_jobs(runtime: JobHost) -> None:
     """Add every periodic job to the runtime's scheduler (before or after it starts)."""
     runtime.scheduler.add_job(
         run_reminder_sweep,
@@ -56,42 +75,39 @@ def schedule_jobs(runtime: Runtime) -> None:
         )
 
 
-_running: set[asyncio.Task[None]] = set()
-
-
-def tracked(job: Callable[[Runtime], Awaitable[None]]) -> Callable[[Runtime], Awaitable[None]]:
-    """Remember a job while it runs, so shutdown can stop it while the database is still open
-    (a sweep stopped that way gives back the items it had not recorded yet)."""
+def tracked(job: Callable[[JobHost], Awaitable[None]]) -> Callable[[JobHost], Awaitable[None]]:
+    """Remember a job on its runtime while it runs, so shutdown can stop it while the database
+    is still open (a sweep stopped that way gives back the items it had not recorded yet)."""
 
     @functools.wraps(job)
-    async def run(runtime: Runtime) -> None:
+    async def run(runtime: JobHost) -> None:
         task = asyncio.current_task()
         assert task is not None
-        _running.add(task)
+        runtime.running_jobs.add(task)
         try:
             await job(runtime)
         finally:
-            _running.discard(task)
+            runtime.running_jobs.discard(task)
 
     return run
 
 
-async def stop_running_jobs() -> None:
-    """Cancel the jobs still running and wait for them to clean up."""
-    tasks = list(_running)
+async def stop_running_jobs(runtime: JobHost) -> None:
+    """Cancel the runtime's jobs still running and wait for them to clean up."""
+    tasks = list(runtime.running_jobs)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @tracked
-async def run_reminder_sweep(runtime: Runtime) -> None:
+async def run_reminder_sweep(runtime: JobHost) -> None:
     """One sweep at the runtime's clock; an error is logged, and the next run tries again
     (the database still says what is due)."""
     try:
         report = await sweep(
             sessions=runtime.sessions,
-            client=runtime.app.client,
+            client=runtime.client,
             settings=runtime.settings,
             now=runtime.clock(),
         )
@@ -105,7 +121,7 @@ async def run_reminder_sweep(runtime: Runtime) -> None:
 
 
 @tracked
-async def run_weekly_digest(runtime: Runtime) -> None:
+async def run_weekly_digest(runtime: JobHost) -> None:
     """Post this week's digests if their time has come and nobody has yet; errors are logged
     and the next check tries again."""
     now = runtime.clock()
@@ -113,7 +129,7 @@ async def run_weekly_digest(runtime: Runtime) -> None:
         return
     try:
         outcomes = await post_weekly_digests(
-            sessions=runtime.sessions, client=runtime.app.client, settings=runtime.settings, now=now
+            sessions=runtime.sessions, client=runtime.client, settings=runtime.settings, now=now
         )
     except Exception:
         logger.exception("weekly digest failed; the next check tries again")
