@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import build_runtime
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
+from bot.followup import deliver as delivery
 from bot.followup import schedule as nudges
 from bot.followup import sweep as reminders
 from bot.followup.cadence import snooze_until
@@ -555,7 +556,7 @@ async def test_a_crash_after_claiming_repeats_at_most_once_and_misses_nothing(
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(reminders, "_record", crash)
+        patch.setattr(delivery, "_record", crash)
         with pytest.raises(RuntimeError):
             await run(sessions, client, settings, later)
     assert len(sent_to(fake_slack, OWNER)) == 2

@@ -1,0 +1,341 @@
+"""The sweep's last stage: DM each owner once, escalate what has waited too long, and record
+the outcome in one short transaction per owner, guarded by the claim, so a sweep whose claim
+was released (the item snoozed, reassigned or closed meanwhile) or whose lease ran out changes
+nothing. What each item gets written is decided by bot/followup/after_send.py."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.followup.after_send import (
+    ItemWrite,
+    after_send,
+    as_item,
+    nudge_spent,
+    working_days_between,
+)
+from bot.followup.cadence import Cadence, WorkingHours
+from bot.followup.claim import ITEMS, release
+from bot.followup.plan import Nudge, OwnerDM, Plan
+from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
+from bot.ui.reminder import escalation_message, escalation_note, reminder_message
+from models import ActionItem, DeliveryKind, Incident, ReminderDelivery
+
+log = logging.getLogger(__name__)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(slots=True)
+class SweepReport:
+    """What one sweep did; `select_seconds` is claim + load + group, without Slack sends."""
+
+    owners: int = 0
+    claimed: int = 0
+    dms_sent: int = 0
+    nudged: int = 0
+    rescheduled: int = 0
+    failed: int = 0
+    escalations: int = 0
+    notices_sent: int = 0  # owners' "assigned" DMs still due (bot/followup/notices.py)
+    notices_failed: int = 0
+    rate_limited: bool = False
+    out_of_time: bool = False
+    select_seconds: float = 0.0
+
+    def summary(self) -> str:
+        limited = "; rate limited, the rest waits" if self.rate_limited else ""
+        limited += "; out of time, the rest goes to the next sweep" if self.out_of_time else ""
+        if self.notices_sent or self.notices_failed:
+            limited += (
+                f"; {self.notices_sent} assigned notice(s) sent, {self.notices_failed} failed"
+            )
+        return (
+            f"reminder sweep: {self.claimed} due item(s) of {self.owners} owner(s); "
+            f"{self.dms_sent} DM(s) sent, {self.nudged} item(s) nudged, "
+            f"{self.rescheduled} rescheduled, {self.failed} failed, "
+            f"{self.escalations} escalated in {self.select_seconds:.3f}s of selection{limited}"
+        )
+
+
+async def deliver(
+    sessions: Sessions,
+    client: AsyncWebClient,
+    work: Plan,
+    *,
+    claim: str,
+    now: datetime,
+    cadence: Cadence,
+    report: SweepReport,
+    deadline: float = float("inf"),
+) -> None:
+    """Reschedule the items not due yet, then DM each owner and record it. After a rate limit,
+    the owners not reached yet wait for Retry-After; past `deadline` (time.monotonic()) they go
+    back, due, to the next sweep."""
+    if work.later:
+        await _reschedule(sessions, work.later, claim=claim)
+        report.rescheduled += len(work.later)
+    for index, owner in enumerate(work.owners):
+        if time.monotonic() > deadline:
+            rest = [n.item.id for later in work.owners[index:] for n in later.nudges]
+            log.warning("reminder sweep ran out of time; %d item(s) go to the next", len(rest))
+            await release(sessions, claim=claim, ids=rest)
+            report.out_of_time = True
+            return
+        pause = await _nudge_owner(sessions, client, owner, claim=claim, now=now, cadence=cadence)
+        report.owners += 1
+        report.escalations += pause.escalations
+        if pause.sent:
+            report.dms_sent += 1
+            report.nudged += len(owner.nudges)
+        else:
+            report.failed += len(owner.nudges)
+        if pause.rate_limited is not None:
+            report.rate_limited = True
+            rest = [n.item.id for later in work.owners[index + 1 :] for n in later.nudges]
+            await release(sessions, claim=claim, at=now + pause.rate_limited, ids=rest)
+            return
+
+
+async def _reschedule(
+    sessions: Sessions, later: Sequence[tuple[int, datetime | None]], *, claim: str
+) -> None:
+    """The items not nudged now: due at their next moment, and no longer claimed."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(ITEMS)
+            .where(ITEMS.c.id == bindparam("b_id"), ITEMS.c.reminder_claim == claim)
+            .values(
+                next_reminder_at=bindparam("b_next", type_=ITEMS.c.next_reminder_at.type),
+                reminder_claim=None,
+                claimed_until=None,
+            ),
+            [{"b_id": item_id, "b_next": at} for item_id, at in later],
+        )
+
+
+@dataclass(slots=True)
+class _Outcome:
+    sent: bool = False
+    escalations: int = 0
+    rate_limited: timedelta | None = None
+
+
+@dataclass(slots=True)
+class _Sent:
+    """A DM or channel message tried: where it landed, or why not."""
+
+    channel_id: str | None = None
+    message_ts: str | None = None
+    failure: SendFailure | None = None
+
+
+@dataclass(slots=True)
+class _Escalation:
+    escalated: bool = False
+    rate_limited: timedelta | None = None
+    rows: list[ReminderDelivery] = field(default_factory=list)
+
+
+async def _nudge_owner(
+    sessions: Sessions,
+    client: AsyncWebClient,
+    owner: OwnerDM,
+    *,
+    claim: str,
+    now: datetime,
+    cadence: Cadence,
+) -> _Outcome:
+    """One owner's DM, then what it means for each of their items, recorded at once."""
+    sent = await _send_reminder(client, owner, now=now)
+    failure = sent.failure
+    outcome = _Outcome(sent=failure is None)
+    if failure is not None and failure.rate_limited:
+        outcome.rate_limited = timedelta(seconds=failure.retry_after)
+    deliveries = [
+        _delivery(owner.team_id, nudge.item.id, owner.owner_id, DeliveryKind.REMINDER, sent, now)
+        for nudge in owner.nudges
+    ]
+    writes = []
+    for nudge in owner.nudges:
+        write, escalation = await _settle(
+            client, owner, nudge, failure=failure, now=now, cadence=cadence
+        )
+        writes.append(write)
+        if escalation is not None:
+            deliveries += escalation.rows
+            outcome.escalations += int(escalation.escalated)
+            if escalation.rate_limited is not None:
+                outcome.rate_limited = escalation.rate_limited
+    if failure is not None:
+        log_failure = log.info if failure.transient else log.warning
+        will = "will retry" if failure.transient else "counted as sent"
+        log_failure("reminder DM to %s failed (%s); %s", owner.owner_id, failure.code, will)
+    await _record(sessions, writes, deliveries, claim=claim)
+    return outcome
+
+
+async def _send_reminder(client: AsyncWebClient, owner: OwnerDM, *, now: datetime) -> _Sent:
+    """The owner's one DM listing their items that need a look."""
+    text_, blocks = reminder_message(
+        recipient_id=owner.owner_id,
+        entries=[(as_item(nudge.item), nudge.incident) for nudge in owner.nudges],
+        today=owner.today(now),
+        now=now,
+        hours=owner.hours,
+    )
+    return await _post(client, channel=owner.owner_id, text=text_, blocks=blocks)
+
+
+async def _post(client: AsyncWebClient, **arguments: Any) -> _Sent:
+    try:
+        response = await client.chat_postMessage(**arguments)
+    except SEND_ERRORS as error:
+        return _Sent(failure=classify(error))
+    return _Sent(response.get("channel"), response.get("ts"))
+
+
+def _delivery(
+    team_id: str, item_id: int, recipient_id: str, kind: DeliveryKind, sent: _Sent, now: datetime
+) -> ReminderDelivery:
+    return ReminderDelivery(
+        team_id=team_id,
+        action_item_id=item_id,
+        recipient_id=recipient_id,
+        kind=kind,
+        channel_id=sent.channel_id,
+        message_ts=sent.message_ts,
+        error=sent.failure.code if sent.failure else None,
+        sent_at=now,
+    )
+
+
+async def _settle(
+    client: AsyncWebClient,
+    owner: OwnerDM,
+    nudge: Nudge,
+    *,
+    failure: SendFailure | None,
+    now: datetime,
+    cadence: Cadence,
+) -> tuple[ItemWrite, _Escalation | None]:
+    """What to write for one item after the DM, escalating it first when it is time."""
+    decide = {"now": now, "hours": owner.hours, "cadence": cadence, "failure": failure}
+    write = after_send(nudge.item, overdue=nudge.overdue, **decide)
+    if not (nudge.escalate and nudge_spent(failure)):
+        return write, None
+    escalation = await _escalate(
+        client,
+        as_item(nudge.item, write),
+        nudge.incident,
+        hours=owner.hours,
+        today=owner.today(now),
+        now=now,
+    )
+    if escalation.escalated:
+        write = after_send(nudge.item, overdue=nudge.overdue, escalated=True, **decide)
+    return write, escalation
+
+
+async def _escalate(
+    client: AsyncWebClient,
+    item: ActionItem,
+    incident: Incident,
+    *,
+    hours: WorkingHours,
+    today: date,
+    now: datetime,
+) -> _Escalation:
+    """Ask the facilitator (or the commander) to help, and say so in the incident channel.
+    Escalated when either message went out; otherwise it is tried again at the next nudge."""
+    escalation = _Escalation()
+    for recipient, arguments in _escalation_messages(item, incident, hours, today, now):
+        sent = await _post(client, **arguments)
+        escalation.rows.append(
+            _delivery(item.team_id, item.id, recipient, DeliveryKind.ESCALATION, sent, now)
+        )
+        if sent.failure is None:
+            escalation.escalated = True
+            continue
+        log.warning("escalation of item %s to %s failed: %s", item.id, recipient, sent.failure.code)
+        if sent.failure.rate_limited:
+            escalation.rate_limited = timedelta(seconds=sent.failure.retry_after)
+    return escalation
+
+
+def _escalation_messages(
+    item: ActionItem, incident: Incident, hours: WorkingHours, today: date, now: datetime
+) -> list[tuple[str, dict[str, Any]]]:
+    """(recipient, chat.postMessage arguments): the helper's DM, and the channel's note."""
+    helper = next(
+        (
+            person
+            for person in (incident.facilitator_id, incident.commander_id)
+            if person and person != item.owner_id
+        ),
+        None,
+    )
+    assert item.due_date is not None
+    late = working_days_between(item.due_date, today, hours.weekdays)
+    sends: list[tuple[str, dict[str, Any]]] = []
+    if helper is not None:
+        text_, blocks = escalation_message(
+            item=item, incident=incident, working_days_late=late, today=today, now=now
+        )
+        sends.append((helper, {"channel": helper, "text": text_, "blocks": blocks}))
+    if incident.channel_id:
+        note = escalation_note(
+            item=item, incident=incident, helper_id=helper, working_days_late=late
+        )
+        sends.append((incident.channel_id, {"channel": incident.channel_id, "text": note}))
+    return sends
+
+
+async def _record(
+    sessions: Sessions,
+    writes: Sequence[ItemWrite],
+    deliveries: Sequence[ReminderDelivery],
+    *,
+    claim: str,
+) -> None:
+    """One short transaction: the items' new schedule (only while the claim is still ours)
+    and the delivery log. The UPDATE goes first, so SQLite takes its write lock up front."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(ITEMS)
+            .where(ITEMS.c.id == bindparam("b_id"), ITEMS.c.reminder_claim == claim)
+            .values(
+                next_reminder_at=bindparam("b_next", type_=ITEMS.c.next_reminder_at.type),
+                last_reminded_at=bindparam("b_last", type_=ITEMS.c.last_reminded_at.type),
+                snoozed_until=bindparam("b_snoozed", type_=ITEMS.c.snoozed_until.type),
+                escalated_at=bindparam("b_escalated", type_=ITEMS.c.escalated_at.type),
+                reminder_count=bindparam("b_count"),
+                overdue_nudges=bindparam("b_overdue"),
+                send_failures=bindparam("b_failures"),
+                reminder_claim=None,
+                claimed_until=None,
+            ),
+            [
+                {
+                    "b_id": write.id,
+                    "b_next": write.next_reminder_at,
+                    "b_last": write.last_reminded_at,
+                    "b_snoozed": write.snoozed_until,
+                    "b_escalated": write.escalated_at,
+                    "b_count": write.reminder_count,
+                    "b_overdue": write.overdue_nudges,
+                    "b_failures": write.send_failures,
+                }
+                for write in writes
+            ],
+        )
+        session.add_all(deliveries)
