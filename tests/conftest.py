@@ -4,6 +4,7 @@ Slack Web API, and the real app served over HTTP on loopback."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from slack_bolt.listener.asyncio_runner import AsyncioListenerRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -32,6 +34,9 @@ PG_SKIP_REASON = (
     "PostgreSQL case: set TEST_DATABASE_URL="
     "postgresql+asyncpg://postgres@127.0.0.1:5432/test to run it"
 )
+
+# The task in which Bolt runs a listener on after its ack (slack_bolt.listener.asyncio_runner).
+BOLT_LISTENER_TASK = "run_ack_function_asynchronously"
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -164,6 +169,19 @@ class ServedBot:
     @property
     def events_url(self) -> str:
         return f"{self.url}/slack/events"
+
+    async def idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Until every listener still running after its ack has returned (Bolt finishes a
+        listener in a task of its own once it acked): all it was going to send has been sent."""
+        assert BOLT_LISTENER_TASK in inspect.getsource(AsyncioListenerRunner.run)
+        running = [
+            task
+            for task in asyncio.all_tasks()
+            if BOLT_LISTENER_TASK in getattr(task.get_coro(), "__qualname__", "")
+        ]
+        if running:
+            _, pending = await asyncio.wait(running, timeout=timeout)
+            assert not pending, f"{len(pending)} listener(s) still running after {timeout}s"
 
 
 @pytest.fixture

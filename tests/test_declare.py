@@ -334,11 +334,15 @@ async def test_one_invite_refused_is_reported_and_the_rest_goes_on(
 async def test_when_slack_is_slow_the_modal_says_so_and_the_outcome_comes_by_dm(
     slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot, people: None
 ) -> None:
-    fake_slack.fail("conversations.create", status=429, retry_after=3)  # waited out: > 3 s
+    # Rate limited, then the retry is answered only after the modal was: slow, deterministically.
+    fake_slack.fail("conversations.create", status=429, retry_after=0)
+    slow = fake_slack.hold("conversations.create", let_through=1)
     started = time.monotonic()
     done = await declare_via_slack(slack, fake_slack)
     assert time.monotonic() - started < 3  # the submission was answered in time all the same
     assert "takes longer than usual" in done and "direct message" in done
+    assert [call.status for call in fake_slack.calls_to("conversations.create")] == [429]
+    slow.set()
     posts = await fake_slack.wait_for("chat.postMessage", count=2, timeout=10)
     [dm] = [call for call in posts if call.args["channel"] == "U0ALICE"]
     [incident] = await incidents_of(served_bot.runtime.sessions)

@@ -620,7 +620,7 @@ async def test_items_given_to_someone_else_in_the_retro_tell_them_and_restart_th
     # Saving again unchanged tells nobody twice.
     view = await press(slack, fake_slack, fake_slack.views[view["id"]], Retro.BACK)
     await submit(slack, fake_slack, view, action_values(view, moved))
-    await asyncio.sleep(0.2)
+    await served_bot.idle()  # the save's listener has finished: whatever it told was sent
     assert len(fake_slack.calls_to("chat.postMessage")) == 2
 
 

@@ -4,7 +4,6 @@ shows a conflict with oneself; a different editor's stale save is still a confli
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from typing import Any
 
@@ -74,7 +73,7 @@ async def test_the_same_actions_view_submitted_twice_saves_its_items_once(
     assert step_of(again["view"]) == step_of(shown) == "review"  # the same answer
     assert notice(again["view"]) is None  # no conflict with oneself
     assert await titles(served_bot) == [title for title, *_ in ITEMS]
-    await asyncio.sleep(0.3)  # any DM the retry would send has gone out by now
+    await served_bot.idle()  # the retry's listener has finished: any DM it sent went out
     owners = [c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")]
     assert dms == 2 and sorted(owners) == ["U0BOB", "U0CAROL"]  # each owner told once
     assert (await draft_of(served_bot.runtime.sessions)).version == 6  # saved once
