@@ -88,16 +88,35 @@ def action_modal(
     owner_id: str,
 ) -> View:
     """`text` is the message as Slack sent it (mrkdwn), `title` its plain prefill."""
-    priorities, kinds = _options(PRIORITY_LABELS), _options(KIND_LABELS)
-    preview = quoted(text, PREVIEW_CHARS)
     blocks: list[Block] = [
-        SectionBlock(
-            block_id=ActionIds.CREATE_MESSAGE,
-            text=MarkdownTextObject(
-                text=f"An action item for *{incident.ref}*, from this message by "
-                f"*{escape(author)}*:\n{preview}"
-            ),
+        _source_block(incident, author=author, text=text),
+        *_title_and_owner(title=title, owner_id=owner_id),
+        *_due_priority_kind(),
+    ]
+    return View(
+        type="modal",
+        callback_id=ActionIds.CREATE_CALLBACK,
+        title=PlainTextObject(text="Create action item"),
+        submit=PlainTextObject(text="Create"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"channel": channel_id, "ts": ts}),
+        blocks=blocks,
+    )
+
+
+def _source_block(incident: Incident, *, author: str, text: str) -> SectionBlock:
+    """The message the item comes from, quoted."""
+    return SectionBlock(
+        block_id=ActionIds.CREATE_MESSAGE,
+        text=MarkdownTextObject(
+            text=f"An action item for *{incident.ref}*, from this message by "
+            f"*{escape(author)}*:\n{quoted(text, PREVIEW_CHARS)}"
         ),
+    )
+
+
+def _title_and_owner(*, title: str, owner_id: str) -> list[Block]:
+    return [
         InputBlock(
             block_id=ActionIds.CREATE_TITLE,
             label="Title",
@@ -113,6 +132,13 @@ def action_modal(
             label="Owner",
             element=UserSelectElement(action_id=ActionIds.CREATE_OWNER, initial_user=owner_id),
         ),
+    ]
+
+
+def _due_priority_kind() -> list[Block]:
+    """Due (left empty: the priority's default), priority (medium preselected) and kind."""
+    priorities, kinds = _options(PRIORITY_LABELS), _options(KIND_LABELS)
+    return [
         InputBlock(
             block_id=ActionIds.CREATE_DUE,
             label="Due",
@@ -137,15 +163,6 @@ def action_modal(
             ),
         ),
     ]
-    return View(
-        type="modal",
-        callback_id=ActionIds.CREATE_CALLBACK,
-        title=PlainTextObject(text="Create action item"),
-        submit=PlainTextObject(text="Create"),
-        close=PlainTextObject(text="Cancel"),
-        private_metadata=json.dumps({"channel": channel_id, "ts": ts}),
-        blocks=blocks,
-    )
 
 
 def describe(item: ActionItem) -> str:

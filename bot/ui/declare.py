@@ -54,6 +54,26 @@ def prefill_title(command_text: str) -> str:
 def declare_modal(*, title: str, declared_by: str, channel_id: str, key: str) -> View:
     """The form; `key` seals the channel it was opened in (see `read_form`)."""
     blocks: list[Block] = [
+        *_what_happened(title),
+        *_roles(declared_by),
+        _services_input(),
+    ]
+    if can_review(channel_id):
+        blocks.append(_channel_choice())
+    return View(
+        type="modal",
+        callback_id=Declare.CALLBACK,
+        title="Declare an incident",
+        submit="Declare",
+        close="Cancel",
+        private_metadata=seal({"channel_id": channel_id, "declared_by": declared_by}, key=key),
+        blocks=blocks,
+    )
+
+
+def _what_happened(title: str) -> list[Block]:
+    """Title (prefilled from the command), severity and summary."""
+    return [
         InputBlock(
             block_id=Declare.TITLE,
             label="Title",
@@ -84,6 +104,12 @@ def declare_modal(*, title: str, declared_by: str, channel_id: str, key: str) ->
                 placeholder="What people noticed, and since when",
             ),
         ),
+    ]
+
+
+def _roles(declared_by: str) -> list[Block]:
+    """The commander (the declarer unless changed) and an optional facilitator."""
+    return [
         InputBlock(
             block_id=Declare.COMMANDER,
             label="Commander",
@@ -97,28 +123,20 @@ def declare_modal(*, title: str, declared_by: str, channel_id: str, key: str) ->
             hint="Guides the no-blame retrospective: ideally someone who was not a responder.",
             element=UserSelectElement(action_id=Declare.FACILITATOR, placeholder="Pick someone"),
         ),
-        InputBlock(
-            block_id=Declare.SERVICES,
-            label="Services or tags",
-            optional=True,
-            hint="Separate them with commas.",
-            element=PlainTextInputElement(
-                action_id=Declare.SERVICES,
-                max_length=MAX_SERVICES_TEXT,
-                placeholder="checkout, payments-api",
-            ),
-        ),
     ]
-    if can_review(channel_id):
-        blocks.append(_channel_choice())
-    return View(
-        type="modal",
-        callback_id=Declare.CALLBACK,
-        title="Declare an incident",
-        submit="Declare",
-        close="Cancel",
-        private_metadata=seal({"channel_id": channel_id, "declared_by": declared_by}, key=key),
-        blocks=blocks,
+
+
+def _services_input() -> InputBlock:
+    return InputBlock(
+        block_id=Declare.SERVICES,
+        label="Services or tags",
+        optional=True,
+        hint="Separate them with commas.",
+        element=PlainTextInputElement(
+            action_id=Declare.SERVICES,
+            max_length=MAX_SERVICES_TEXT,
+            placeholder="checkout, payments-api",
+        ),
     )
 
 

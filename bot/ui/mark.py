@@ -83,18 +83,7 @@ def mark_modal(
                 action_id=TimelineIds.MARK_KIND, options=options, initial_option=initial
             ),
         ),
-        InputBlock(
-            block_id=TimelineIds.MARK_NOTE,
-            label=PlainTextObject(text="Note"),
-            optional=True,
-            hint=PlainTextObject(text="Shown beside the event in the timeline and the export."),
-            element=PlainTextInputElement(
-                action_id=TimelineIds.MARK_NOTE,
-                multiline=True,
-                max_length=NOTE_MAX,
-                placeholder=PlainTextObject(text="Why this moment matters (optional)"),
-            ),
-        ),
+        _note_input(),
     ]
     return View(
         type="modal",
@@ -104,4 +93,19 @@ def mark_modal(
         close=PlainTextObject(text="Cancel"),
         private_metadata=json.dumps({"channel": channel_id, "ts": ts}),
         blocks=blocks,
+    )
+
+
+def _note_input() -> InputBlock:
+    return InputBlock(
+        block_id=TimelineIds.MARK_NOTE,
+        label=PlainTextObject(text="Note"),
+        optional=True,
+        hint=PlainTextObject(text="Shown beside the event in the timeline and the export."),
+        element=PlainTextInputElement(
+            action_id=TimelineIds.MARK_NOTE,
+            multiline=True,
+            max_length=NOTE_MAX,
+            placeholder=PlainTextObject(text="Why this moment matters (optional)"),
+        ),
     )

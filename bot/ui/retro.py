@@ -248,14 +248,28 @@ def _event_option(draft: Draft, event_id: int) -> Option:
 
 
 def timeline_blocks(draft: Draft, form: TimelineForm) -> list[Block]:
-    entries = draft.timeline.entries
-    if not entries and not any(draft.chosen.values()):
+    if not draft.timeline.entries and not any(draft.chosen.values()):
         return [
             md(
                 "Nothing is marked in the timeline yet. Mark the key moments with :pushpin: (or "
                 "the *Add to timeline* shortcut) and come back; you can also go on without."
             ),
         ]
+    ids = [e.event.id for e in draft.timeline.entries]
+    ids += [e.id for e in draft.chosen.values() if e is not None and e.id not in ids]
+    options = [_event_option(draft, event_id) for event_id in ids]
+    return [
+        *_event_list(draft),
+        *(_event_pick(kind, options, chosen=form.chosen.get(kind)) for kind in TIMELINE_KINDS),
+        md(
+            times_text(draft) + "\n_Counted from the incident's start; saved choices._", Retro.TIMES
+        ),
+    ]
+
+
+def _event_list(draft: Draft) -> list[Block]:
+    """The first SHOWN_EVENTS marked events, a section per LINES_PER_SECTION, and how many more."""
+    entries = draft.timeline.entries
     shown = min(len(entries), SHOWN_EVENTS)
     lines = [_event_line(draft, i) for i in range(shown)]
     blocks: list[Block] = [
@@ -264,40 +278,28 @@ def timeline_blocks(draft: Draft, form: TimelineForm) -> list[Block]:
     ]
     total = draft.timeline.total
     if total > shown:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"Showing the first {shown} of {total} marked events; the "
-                        f"choices below offer the first {len(entries)}. "
-                        "`/postmortem timeline` shows them all."
-                    )
-                ]
-            )
+        more = (
+            f"Showing the first {shown} of {total} marked events; the choices below offer the "
+            f"first {len(entries)}. `/postmortem timeline` shows them all."
         )
-    ids = [e.event.id for e in entries]
-    ids += [e.id for e in draft.chosen.values() if e is not None and e.id not in ids]
-    options = [_event_option(draft, event_id) for event_id in ids]
-    for kind in TIMELINE_KINDS:
-        chosen = form.chosen.get(kind)
-        initial = next((o for o in options if o.value == str(chosen)), None)
-        blocks.append(
-            InputBlock(
-                block_id=KIND_BLOCKS[kind],
-                label=f"{kind.capitalize()} event",
-                optional=True,
-                element=StaticSelectElement(
-                    action_id=KIND_BLOCKS[kind],
-                    placeholder="Pick an event",
-                    options=options,
-                    initial_option=initial,
-                ),
-            )
-        )
-    blocks.append(
-        md(times_text(draft) + "\n_Counted from the incident's start; saved choices._", Retro.TIMES)
-    )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
     return blocks
+
+
+def _event_pick(kind: str, options: list[Option], *, chosen: int | None) -> InputBlock:
+    """The select of the event that marks this kind (detection, mitigation, resolution)."""
+    initial = next((o for o in options if o.value == str(chosen)), None)
+    return InputBlock(
+        block_id=KIND_BLOCKS[kind],
+        label=f"{kind.capitalize()} event",
+        optional=True,
+        element=StaticSelectElement(
+            action_id=KIND_BLOCKS[kind],
+            placeholder="Pick an event",
+            options=options,
+            initial_option=initial,
+        ),
+    )
 
 
 def step_blocks(draft: Draft, step: str, form: StepForm) -> list[Block]:

@@ -118,62 +118,69 @@ def action_blocks(form: ActionsForm) -> list[Block]:
     priorities, kinds = _options(PRIORITY_LABELS), _options(KIND_LABELS)
     blocks: list[Block] = []
     for number, row in enumerate(rows, start=1):
-        controls: list[object] = [
-            StaticSelectElement(
-                action_id=row_block(Retro.ACTION_PRIORITY, row.key),
-                placeholder="Priority",
-                options=priorities,
-                initial_option=_initial(priorities, row.priority),
-            ),
-            StaticSelectElement(
-                action_id=row_block(Retro.ACTION_KIND, row.key),
-                placeholder="Kind",
-                options=kinds,
-                initial_option=_initial(kinds, row.kind),
-            ),
-        ]
-        if len(rows) > 1:
-            controls.append(
-                ButtonElement(
-                    text="Remove",
-                    action_id=row_block(Retro.ACTION_REMOVE, row.key),
-                    value=row.key,
-                )
-            )
-        blocks += [
-            text_input(
-                row_block(Retro.ACTION_TITLE, row.key),
-                f"Action item {number}",
-                row.title,
-                multiline=False,
-                max_length=MAX_ITEM_TITLE,
-                placeholder="Alert on checkout p99 above 2 s",
-            ),
-            InputBlock(
-                block_id=row_block(Retro.ACTION_OWNER, row.key),
-                label="Owner",
-                element=UserSelectElement(
-                    action_id=row_block(Retro.ACTION_OWNER, row.key),
-                    placeholder="Who follows it up",
-                    initial_user=row.owner_id,
-                ),
-            ),
-            InputBlock(
-                block_id=row_block(Retro.ACTION_DUE, row.key),
-                label="Due",
-                optional=True,
-                element=DatePickerElement(
-                    action_id=row_block(Retro.ACTION_DUE, row.key),
-                    initial_date=row.due.isoformat() if row.due else None,
-                ),
-            ),
-            ActionsBlock(block_id=row_block(Retro.ACTION_ROW, row.key), elements=controls),
-        ]
+        controls = _row_controls(row, priorities, kinds, removable=len(rows) > 1)
+        blocks += _action_row(number, row, controls)
     if len(rows) < MAX_ITEMS:
         add = ButtonElement(text="Add another item", action_id=Retro.ACTION_ADD)
         blocks.append(ActionsBlock(block_id=Retro.ACTION_ADD, elements=[add]))
     blocks.append(keep_wording_block(form.keep_wording))
     return blocks
+
+
+def _action_row(number: int, row: ActionRow, controls: list[object]) -> list[Block]:
+    """One item: title, owner, due date, then its priority, kind and Remove on one line."""
+    return [
+        text_input(
+            row_block(Retro.ACTION_TITLE, row.key),
+            f"Action item {number}",
+            row.title,
+            multiline=False,
+            max_length=MAX_ITEM_TITLE,
+            placeholder="Alert on checkout p99 above 2 s",
+        ),
+        InputBlock(
+            block_id=row_block(Retro.ACTION_OWNER, row.key),
+            label="Owner",
+            element=UserSelectElement(
+                action_id=row_block(Retro.ACTION_OWNER, row.key),
+                placeholder="Who follows it up",
+                initial_user=row.owner_id,
+            ),
+        ),
+        InputBlock(
+            block_id=row_block(Retro.ACTION_DUE, row.key),
+            label="Due",
+            optional=True,
+            element=DatePickerElement(
+                action_id=row_block(Retro.ACTION_DUE, row.key),
+                initial_date=row.due.isoformat() if row.due else None,
+            ),
+        ),
+        ActionsBlock(block_id=row_block(Retro.ACTION_ROW, row.key), elements=controls),
+    ]
+
+
+def _row_controls(
+    row: ActionRow, priorities: list[Option], kinds: list[Option], *, removable: bool
+) -> list[object]:
+    controls: list[object] = [
+        StaticSelectElement(
+            action_id=row_block(Retro.ACTION_PRIORITY, row.key),
+            placeholder="Priority",
+            options=priorities,
+            initial_option=_initial(priorities, row.priority),
+        ),
+        StaticSelectElement(
+            action_id=row_block(Retro.ACTION_KIND, row.key),
+            placeholder="Kind",
+            options=kinds,
+            initial_option=_initial(kinds, row.kind),
+        ),
+    ]
+    if removable:
+        remove = row_block(Retro.ACTION_REMOVE, row.key)
+        controls.append(ButtonElement(text="Remove", action_id=remove, value=row.key))
+    return controls
 
 
 # ---- step 6: review ----------------------------------------------------------------------------
