@@ -12,7 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.incidents.lifecycle import require_by_channel
 from bot.installation import payload_team_id
+from models import Incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,12 @@ def team_id_of(body: dict[str, Any]) -> str:
     """The workspace an interaction came from, also when Slack sends `team: null` (org-wide
     installs); requests without one were refused before any listener ran."""
     return payload_team_id(body) or ""
+
+
+async def incident_here(request: CommandRequest) -> Incident:
+    """The incident of the channel the command was typed in; refused (answered in the ack)
+    anywhere else."""
+    async with request.sessions() as session:
+        return await require_by_channel(
+            session=session, team_id=request.team_id, channel_id=request.channel_id
+        )

@@ -67,10 +67,9 @@ async def _author(
     author_id = message.author_id or ""
     if message.author_name or not author_id.startswith(("U", "W")):
         return message.author_name or "an integration"
-    async with sessions() as session:
-        names = await resolve_names(
-            session=session, client=client, team_id=team_id, user_ids=[author_id]
-        )
+    names = await resolve_names(
+        sessions=sessions, client=client, team_id=team_id, user_ids=[author_id]
+    )
     return names[author_id]
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFoundError, UserInputError
 from bot.timeline.shapes import Permalinks, Timeline, TimelineEntry
@@ -110,19 +110,48 @@ def people_in(timeline: Timeline) -> set[str]:
 
 
 async def resolve_names(
-    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_ids: Iterable[str]
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    team_id: str,
+    user_ids: Iterable[str],
 ) -> dict[str, str]:
-    """Display names through users.info, cached in slack_users; an unknown user keeps its id."""
-    names: dict[str, str] = {}
+    """Display names through users.info, cached in slack_users; an unknown user keeps its id.
+    Each refreshed cache row is its own short transaction: no write lock is held across the
+    next users.info."""
+    return {
+        user.user_id: display_name(user.found, user.user_id)
+        for user in await _people(
+            sessions=sessions, client=client, team_id=team_id, user_ids=user_ids
+        )
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    user_id: str
+    found: SlackUser | None  # None: left the workspace or never existed
+
+
+async def _people(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    team_id: str,
+    user_ids: Iterable[str],
+) -> list[_Person]:
+    people = []
     for user_id in sorted(set(user_ids)):
-        try:
-            user = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
-        except NotFoundError:
-            user = None  # left the workspace or never existed: show the id, not an error
-        # Commit each refreshed cache row: no write lock is held across the next users.info.
-        await session.commit()
-        names[user_id] = display_name(user, user_id)
-    return names
+        async with sessions() as session:
+            try:
+                user = await get_user(
+                    session=session, client=client, team_id=team_id, user_id=user_id
+                )
+            except NotFoundError:
+                user = None  # show the id, not an error
+            await session.commit()
+        people.append(_Person(user_id, user))
+    return people
 
 
 async def cached_names(
@@ -194,7 +223,7 @@ class ViewerTimeline:
 
 async def timeline_for_viewer(
     *,
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     client: AsyncWebClient,
     incident: Incident,
     viewer_id: str,
@@ -202,16 +231,18 @@ async def timeline_for_viewer(
     limit: int,
 ) -> ViewerTimeline:
     """The timeline with names resolved (cached), one permalink call, and the viewer's zone."""
-    timeline = await load_timeline(
-        session=session, incident=incident, everything=everything, limit=limit
-    )
+    async with sessions() as session:
+        timeline = await load_timeline(
+            session=session, incident=incident, everything=everything, limit=limit
+        )
     links = await learn_permalinks(client=client, timeline=timeline)
-    names = await resolve_names(
-        session=session,
+    people = await _people(
+        sessions=sessions,
         client=client,
         team_id=incident.team_id,
         user_ids=people_in(timeline) | {viewer_id},
     )
-    viewer = await session.get(SlackUser, (incident.team_id, viewer_id))
+    names = {person.user_id: display_name(person.found, person.user_id) for person in people}
+    viewer = next(person.found for person in people if person.user_id == viewer_id)
     zone = user_zone(viewer.tz if viewer is not None else None)
     return ViewerTimeline(timeline=timeline, names=names, links=links, zone=zone)
