@@ -38,6 +38,14 @@ async def seed_due_item(sessions: Sessions, channel: str) -> int:
     return item.id
 
 
+async def wait_until_held(fake_slack: FakeSlack, method: str) -> None:
+    for _ in range(250):
+        if fake_slack.held.get(method):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no call to {method} was held")
+
+
 async def test_shutdown_during_a_sweep_gives_its_claims_back(
     fake_slack: FakeSlack, database_url: str, sessions: Sessions
 ) -> None:
@@ -48,10 +56,7 @@ async def test_shutdown_during_a_sweep_gives_its_claims_back(
     try:
         runtime = build_runtime(make_settings(fake_slack, database_url), clock=FrozenClock(NOW))
         async with serve_app(runtime):
-            for _ in range(250):  # the sweep claimed the item and is waiting on Slack
-                if fake_slack.held.get("chat.postMessage"):
-                    break
-                await asyncio.sleep(0.02)
+            await wait_until_held(fake_slack, "chat.postMessage")  # the sweep claimed the item
             assert fake_slack.held.get("chat.postMessage") == 1
             async with sessions() as session:
                 claimed = await session.get(ActionItem, item_id)
@@ -64,3 +69,30 @@ async def test_shutdown_during_a_sweep_gives_its_claims_back(
     assert item is not None
     assert (item.reminder_claim, item.claimed_until, item.reminder_count) == (None, None, 0)
     assert item.next_reminder_at is not None and item.next_reminder_at <= NOW  # due at once
+
+
+async def test_the_runs_in_flight_belong_to_their_runtime(
+    fake_slack: FakeSlack, database_url: str, sessions: Sessions
+) -> None:
+    """A runtime keeps its own job runs: closing another runtime in the same process (a test's,
+    a CLI command's) leaves this one's sweep alone."""
+    fake_slack.add_user(OWNER, name="owner", tz="UTC")
+    channel = fake_slack.add_channel("inc-checkout", bot_is_member=True)
+    item_id = await seed_due_item(sessions, channel)
+    slow = fake_slack.hold("chat.postMessage")
+    settings = make_settings(fake_slack, database_url)
+    try:
+        runtime = build_runtime(settings, clock=FrozenClock(NOW))
+        async with serve_app(runtime):
+            await wait_until_held(fake_slack, "chat.postMessage")
+            (sweep,) = runtime.running_jobs  # the sweep, waiting on Slack
+            await build_runtime(settings, clock=FrozenClock(NOW)).close()
+            assert runtime.running_jobs == {sweep} and not sweep.done()  # not the other's to stop
+            slow.set()
+            await sweep
+            assert runtime.running_jobs == set()
+    finally:
+        slow.set()
+    async with sessions() as session:
+        item = await session.get(ActionItem, item_id)
+    assert item is not None and item.reminder_count == 1  # the reminder went out, once
