@@ -53,6 +53,7 @@ class CaptureMessage(AsyncMiddleware):
             team_id=context.team_id or "",
             bot_user_id=context.bot_user_id,
             bot_id=context.bot_id,
+            now=context["clock"](),
         )
         if change is not None:
             capture: CaptureWriter = context["capture"]

@@ -32,8 +32,8 @@ class CapturedMessage:
     author_id: str | None
     author_name: str | None
     text: str
+    occurred_at: datetime
     files: list[dict[str, str]] = field(default_factory=list)
-    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     edited_at: datetime | None = None
 
 
@@ -108,9 +108,15 @@ def captured_from_slack(
 
 
 def change_from_slack(
-    event: dict[str, Any], *, team_id: str, bot_user_id: str | None, bot_id: str | None
+    event: dict[str, Any],
+    *,
+    team_id: str,
+    bot_user_id: str | None,
+    bot_id: str | None,
+    now: datetime,
 ) -> MessageChange | None:
-    """The change one `message` event makes to the timeline, or None if it makes none."""
+    """The change one `message` event makes to the timeline, or None if it makes none. `now`
+    (the runtime's clock) dates a deletion whose event carries no time of its own."""
     channel_id = event.get("channel")
     if not isinstance(channel_id, str):
         return None
@@ -122,14 +128,14 @@ def change_from_slack(
         if is_own_message(message, **bot):
             return None
         if message.get("subtype") == "tombstone":  # a thread parent deleted under its replies
-            return _deletion(message, ours, event.get("event_ts") or event.get("ts"))
+            return _deletion(message, ours, event.get("event_ts") or event.get("ts"), now)
         captured = captured_from_slack(message, **ours, **bot)
         return EditMessage(captured) if captured else None
     if subtype == "message_deleted":
         previous = event.get("previous_message") or {}
         if is_own_message(previous, **bot) or not isinstance(event.get("deleted_ts"), str):
             return None
-        return _deletion({**previous, "ts": event["deleted_ts"]}, ours, event.get("ts"))
+        return _deletion({**previous, "ts": event["deleted_ts"]}, ours, event.get("ts"), now)
     captured = captured_from_slack(event, **ours, **bot)
     return StoreMessage(captured) if captured else None
 
@@ -176,7 +182,9 @@ def _file_reference(file: dict[str, Any]) -> dict[str, str]:
     )
 
 
-def _deletion(message: dict[str, Any], ours: dict[str, str], when: Any) -> DeleteMessage | None:
+def _deletion(
+    message: dict[str, Any], ours: dict[str, str], when: Any, now: datetime
+) -> DeleteMessage | None:
     ts = message.get("ts")
     if not isinstance(ts, str):
         return None
@@ -186,5 +194,5 @@ def _deletion(message: dict[str, Any], ours: dict[str, str], when: Any) -> Delet
         ts=ts,
         thread_ts=thread_ts if isinstance(thread_ts, str) and thread_ts != ts else None,
         author_id=message.get("user") or message.get("bot_id"),
-        deleted_at=ts_to_datetime(when) if isinstance(when, str) else datetime.now(UTC),
+        deleted_at=ts_to_datetime(when) if isinstance(when, str) else now,
     )
