@@ -1,29 +1,23 @@
 """Action items outside the retro: `/postmortem action …` and the "Create action item" shortcut.
 
 Both check and store before the ack (a refusal is the answer; the owner's notice is due from
-the same commit), then DM the owner.
+the same commit), then DM the owner (bot/followup/create.py, show.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.followup import items as actions
-from bot.followup import notices as owner_notice
-from bot.followup.home import refresh_home
-from bot.followup.items import Fields, NewItem
+from bot.followup.create import create_from_command, create_item, prefill
+from bot.followup.items import Fields, NewItem, plain_title
+from bot.followup.show import tell_owner
 from bot.ids import ActionIds, Shortcut
-from bot.incidents.lifecycle import require_by_channel
 from bot.ui.action import ActionForm, action_modal, created_text
 from handlers.context import CommandRequest
 from handlers.shortcuts import ShortcutTarget
-from models import ActionItem
 
 MODAL_FIELDS = Fields(
     title=ActionIds.CREATE_TITLE, owner=ActionIds.CREATE_OWNER, due=ActionIds.CREATE_DUE
@@ -38,37 +32,20 @@ def register(app: AsyncApp) -> None:
 
 async def action_command(request: CommandRequest) -> None:
     """`/postmortem action <title> [@owner] [due <date>]`."""
-    now = request.clock()
-    async with request.sessions() as session:
-        await require_by_channel(
-            session=session, team_id=request.team_id, channel_id=request.channel_id
-        )
-        today = await actions.today_for(
-            session=session,
-            client=request.client,
-            team_id=request.team_id,
-            user_id=request.user_id,
-            now=now,
-        )
-        parsed = actions.parse_action_command(request.args, today=today)
-        item, incident = await actions.create_action_item(
-            session=session,
-            client=request.client,
-            team_id=request.team_id,
-            channel_id=request.channel_id,
-            created_by=request.user_id,
-            new=NewItem(
-                title=parsed.title,
-                owner_id=parsed.owner_id or request.user_id,
-                due=parsed.due,
-            ),
-            today=today,
-            now=now,
-            settings=request.settings,
-        )
-        await session.commit()
+    sessions, client, now = request.sessions, request.client, request.clock()
+    settings = request.settings
+    item, incident = await create_from_command(
+        sessions=sessions,
+        client=client,
+        team_id=request.team_id,
+        channel_id=request.channel_id,
+        user_id=request.user_id,
+        args=request.args,
+        now=now,
+        settings=settings,
+    )
     await request.ack(response_type="ephemeral", text=created_text(item, incident))
-    await _tell_owner(request.sessions, request.client, item, now, request.settings)
+    await tell_owner(sessions=sessions, client=client, item=item, now=now, settings=settings)
 
 
 async def open_create(
@@ -76,17 +53,13 @@ async def open_create(
 ) -> None:
     """Open the modal prefilled from the message (a refusal is answered by response_url)."""
     shortcut = ShortcutTarget.from_body(body)
-    async with context["sessions"]() as session:
-        incident = await require_by_channel(
-            session=session, team_id=shortcut.team_id, channel_id=shortcut.channel_id
-        )
-        author = await actions.author_name(
-            session=session,
-            client=client,
-            team_id=shortcut.team_id,
-            message=shortcut.message,
-        )
-        await session.commit()
+    incident, author = await prefill(
+        sessions=context["sessions"],
+        client=client,
+        team_id=shortcut.team_id,
+        channel_id=shortcut.channel_id,
+        message=shortcut.message,
+    )
     await ack()
     text = str(shortcut.message.get("text") or "")
     view = action_modal(
@@ -95,7 +68,7 @@ async def open_create(
         ts=str(shortcut.message.get("ts") or ""),
         author=author,
         text=text,
-        title=actions.plain_title(text),
+        title=plain_title(text),
         owner_id=shortcut.user_id,
     )
     await client.views_open(trigger_id=shortcut.trigger_id, view=view)
@@ -109,58 +82,31 @@ async def submit_create(
     context: AsyncBoltContext,
 ) -> None:
     """Create the item linked to the message; problems are shown inline on the modal."""
-    form = ActionForm.from_view(view)
-    team_id = (body.get("team") or {}).get("id") or view.get("team_id", "")
-    user_id = body["user"]["id"]
-    now = context["clock"]()
-    async with context["sessions"]() as session:
-        today = await actions.today_for(
-            session=session, client=client, team_id=team_id, user_id=user_id, now=now
-        )
-        new = NewItem(
-            title=form.title,
-            owner_id=form.owner_id or user_id,
-            due=form.due,
-            priority=form.priority,
-            kind=form.kind,
-            source_ts=form.ts or None,
-        )
-        item, _ = await actions.create_action_item(
-            session=session,
-            client=client,
-            team_id=team_id,
-            channel_id=form.channel_id,
-            created_by=user_id,
-            new=new,
-            today=today,
-            now=now,
-            settings=context["settings"],
-            fields=MODAL_FIELDS,
-        )
-        await session.commit()
+    form, user_id = ActionForm.from_view(view), body["user"]["id"]
+    sessions, now, settings = context["sessions"], context["clock"](), context["settings"]
+    item, _ = await create_item(
+        sessions=sessions,
+        client=client,
+        team_id=(body.get("team") or {}).get("id") or view.get("team_id", ""),
+        channel_id=form.channel_id,
+        created_by=user_id,
+        new=new_item(form, user_id),
+        now=now,
+        settings=settings,
+        fields=MODAL_FIELDS,
+    )
     await ack()
-    await _tell_owner(context["sessions"], client, item, now, context["settings"])
+    await tell_owner(sessions=sessions, client=client, item=item, now=now, settings=settings)
 
 
-async def _tell_owner(
-    sessions: async_sessionmaker[AsyncSession],
-    client: AsyncWebClient,
-    item: ActionItem,
-    now: datetime,
-    settings: Settings,
-) -> None:
-    """The owner's DM (the sweep's to send if this fails), and their App Home redrawn with the
-    new item."""
-    await owner_notice.send_now(sessions=sessions, client=client, item=item, now=now)
-    if item.owner_id is None:
-        return
-    async with sessions() as session:
-        await refresh_home(
-            session=session,
-            client=client,
-            team_id=item.team_id,
-            user_id=item.owner_id,
-            now=now,
-            settings=settings,
-        )
-        await session.commit()
+def new_item(form: ActionForm, user_id: str) -> NewItem:
+    """The modal's answers as a new item (the person filling it in owns it unless they pick
+    someone)."""
+    return NewItem(
+        title=form.title,
+        owner_id=form.owner_id or user_id,
+        due=form.due,
+        priority=form.priority,
+        kind=form.kind,
+        source_ts=form.ts or None,
+    )

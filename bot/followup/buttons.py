@@ -34,12 +34,14 @@ SNOOZE_DAYS = (1, 7)
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The item after a button; `changed` is False when it was already closed (nothing was
-    written), `previous_owner` is set by a reassignment."""
+    written), `previous_owner` is set by a reassignment, and `reassigned` says the new owner's
+    notice is due (sent after the commit)."""
 
     item: ActionItem
     incident: Incident
     changed: bool = True
     previous_owner: str | None = None
+    reassigned: bool = False
 
 
 async def load_item(
@@ -118,7 +120,7 @@ async def done(
     )
     changed = await _close(session, item, ActionStatus.DONE, actor_id=actor_id, now=now)
     if changed:
-        audit(session, item, actor_id, "action.done", {})
+        audit(session, item, actor_id, "action.done", {}, at=now)
     return Outcome(item, incident, changed=changed)
 
 
@@ -150,7 +152,7 @@ async def wont_do(
         session, item, ActionStatus.WONT_DO, actor_id=actor_id, now=now, reason=text
     )
     if changed:
-        audit(session, item, actor_id, "action.wont_do", {"reason": text})
+        audit(session, item, actor_id, "action.wont_do", {"reason": text}, at=now)
     return Outcome(item, incident, changed=changed)
 
 
@@ -178,7 +180,8 @@ async def snooze(
     )
     until = cadence.snooze_until(now, days=days, hours=hours)
     nudges.snooze(item, until=until)
-    audit(session, item, actor_id, "action.snooze", {"days": days, "until": until.isoformat()})
+    detail = {"days": days, "until": until.isoformat()}
+    audit(session, item, actor_id, "action.snooze", detail, at=now)
     return Outcome(item, incident)
 
 
@@ -214,7 +217,7 @@ async def reassign(
         now=now,
     )
     await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
-    return Outcome(item, incident, previous_owner=previous)
+    return Outcome(item, incident, previous_owner=previous, reassigned=True)
 
 
 async def _close(

@@ -194,13 +194,7 @@ async def create_action_item(
     UserInputError; nothing is added then."""
     marks = fields or Fields()
     incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
-    title = " ".join(new.title.split())
-    if not title:
-        raise UserInputError("Give the action item a title.", field=marks.title)
-    if len(title) > MAX_ITEM_TITLE:
-        raise UserInputError(
-            f"Keep the title within {MAX_ITEM_TITLE} characters.", field=marks.title
-        )
+    title = _checked_title(new.title, field=marks.title)
     if new.due is not None and new.due < today:
         raise UserInputError(
             f"{new.due.isoformat()} has passed; pick a due date from today on.", field=marks.due
@@ -222,10 +216,21 @@ async def create_action_item(
     )
     session.add(item)
     await session.flush()
-    audit(session, item, created_by, "action.create", {"title": title, "owner": new.owner_id})
+    detail = {"title": title, "owner": new.owner_id}
+    audit(session, item, created_by, "action.create", detail, at=now)
     owner_notice.mark_due(item, actor_id=created_by, now=now)
     await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
     return item, incident
+
+
+def _checked_title(text: str, *, field: str | None) -> str:
+    """The title with its whitespace folded: required, within MAX_ITEM_TITLE."""
+    title = " ".join(text.split())
+    if not title:
+        raise UserInputError("Give the action item a title.", field=field)
+    if len(title) > MAX_ITEM_TITLE:
+        raise UserInputError(f"Keep the title within {MAX_ITEM_TITLE} characters.", field=field)
+    return title
 
 
 async def schedule_for_owner(
@@ -312,14 +317,22 @@ async def assign(
     )
     previous, item.owner_id = item.owner_id, owner_id
     if previous != owner_id:
-        audit(session, item, actor_id, "action.assign", {"from": previous, "to": owner_id})
-        owner_notice.mark_due(item, actor_id=actor_id, now=now or utcnow())
+        now = now or utcnow()
+        audit(session, item, actor_id, "action.assign", {"from": previous, "to": owner_id}, at=now)
+        owner_notice.mark_due(item, actor_id=actor_id, now=now)
     return previous
 
 
 def audit(
-    session: AsyncSession, item: ActionItem, actor_id: str, action: str, detail: dict[str, object]
+    session: AsyncSession,
+    item: ActionItem,
+    actor_id: str,
+    action: str,
+    detail: dict[str, object],
+    *,
+    at: datetime,
 ) -> None:
+    """The item's audit row, in the caller's transaction."""
     audit_log.record(
         session,
         team_id=item.team_id,
@@ -327,5 +340,5 @@ def audit(
         actor_id=actor_id,
         action=action,
         detail={"item": item.id, **detail},
-        at=utcnow(),
+        at=at,
     )
