@@ -207,35 +207,3 @@ async def unmark_event(
             TimelineMark.reaction == reaction,
         )
     )
-
-
-async def record_edit(*, session: Executor, incident_id: int, message: CapturedMessage) -> None:
-    """See `edit_upsert`."""
-    await session.execute(edit_upsert(dialect_of(session), message, incident_id))
-
-
-async def record_deletion(
-    *,
-    session: Executor,
-    incident_id: int,
-    team_id: str,
-    channel_id: str,
-    ts: str,
-    thread_ts: str | None,
-    author_id: str | None,
-    occurred_at: datetime,
-    deleted_at: datetime,
-) -> None:
-    """See `deletion_upsert`."""
-    statement = deletion_upsert(
-        dialect_of(session),
-        incident_id=incident_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        ts=ts,
-        thread_ts=thread_ts,
-        author_id=author_id,
-        occurred_at=occurred_at,
-        deleted_at=deleted_at,
-    )
-    await session.execute(statement)
