@@ -195,8 +195,27 @@ async def save_step(
 ) -> None:
     """Write one step's values and bump the version; DraftChangedError if it moved meanwhile.
     `complete` marks the step finished (a submit); a save on close or Back does not.
-    `save_key` (see retro_flow.save_key) is recorded so a resubmission can tell it was saved."""
-    retro = draft.retro
+    `save_key` (see bot.retro.flow.save_key) is recorded so a resubmission can tell it was saved.
+    Flushes; the caller commits."""
+    await _bump_version(session, draft.retro, expected_version, user_id, now, save_key)
+    await _write_step(session, draft, form, user_id, now)
+    retro, step = draft.retro, step_of(form)
+    if complete and step not in (retro.completed_steps or []):
+        retro.completed_steps = [*(retro.completed_steps or []), step]
+    if draft.incident.postmortem_state == PostmortemState.NONE:
+        draft.incident.postmortem_state = PostmortemState.DRAFT
+    await session.flush()
+
+
+async def _bump_version(
+    session: AsyncSession,
+    retro: Retrospective,
+    expected_version: int,
+    user_id: str,
+    now: datetime,
+    save_key: str | None,
+) -> None:
+    """The compare-and-set: DraftChangedError when someone saved since `expected_version`."""
     bumped = await session.execute(
         update(Retrospective)
         .where(
@@ -216,27 +235,24 @@ async def save_step(
         raise DraftChangedError("The draft changed since you opened it.")
     retro.version, retro.last_edited_by, retro.last_edited_at = expected_version + 1, user_id, now
     retro.last_save_key = save_key
+
+
+async def _write_step(
+    session: AsyncSession, draft: Draft, form: StepForm, user_id: str, now: datetime
+) -> None:
+    retro = draft.retro
     if isinstance(form, SummaryForm):
         retro.summary, retro.customer_impact = form.summary, form.impact
         retro.duration, retro.detection = form.duration, form.detection
     elif isinstance(form, LessonsForm):
-        retro.went_well, retro.went_badly, retro.got_lucky = (
-            form.went_well,
-            form.went_badly,
-            form.got_lucky,
-        )
+        retro.went_well, retro.went_badly = form.went_well, form.went_badly
+        retro.got_lucky = form.got_lucky
     elif isinstance(form, TimelineForm):
         await _save_timeline(session, draft, form, user_id, now)
     elif isinstance(form, FactorsForm):
         await _save_factors(session, draft, form)
     else:
         await _save_actions(session, draft, form, user_id, now)
-    step = step_of(form)
-    if complete and step not in (retro.completed_steps or []):
-        retro.completed_steps = [*(retro.completed_steps or []), step]
-    if draft.incident.postmortem_state == PostmortemState.NONE:
-        draft.incident.postmortem_state = PostmortemState.DRAFT
-    await session.flush()
 
 
 async def _save_timeline(
