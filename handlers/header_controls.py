@@ -9,11 +9,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ids import Header, Publish
 from bot.incidents import channels
-from bot.incidents import lifecycle as incidents
 from bot.incidents.lifecycle import Field
 from handlers.context import CommandRequest, team_id_of
 from handlers.retro import open_retro
-from models import utcnow
 
 # The header message's controls and what each changes.
 HEADER_FIELDS = {
@@ -38,36 +36,22 @@ def header_choice(action: dict[str, Any]) -> tuple[Field, str]:
 
 
 async def change_from_header(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """The same change as the slash commands, saved before the ack; then the header follows."""
-    team_id, channel_id = team_id_of(body), body["channel"]["id"]
-    field, value = header_choice(action)
-    async with context["sessions"]() as session:
-        incident = await incidents.require_by_channel(
-            session=session, team_id=team_id, channel_id=channel_id
-        )
-        saved = await incidents.apply_change(
-            session=session,
-            client=client,
-            incident=incident,
-            actor_id=body["user"]["id"],
-            field=field,
-            value=value,
-            now=utcnow(),
-        )
-        await session.commit()
-    await ack()
-    await channels.show_change(
+    team_id, channel_id, sessions = team_id_of(body), body["channel"]["id"], context["sessions"]
+    saved = await channels.change_in_channel(
+        sessions=sessions,
         client=client,
-        sessions=context["sessions"],
         team_id=team_id,
         channel_id=channel_id,
-        change=saved,
+        actor_id=body["user"]["id"],
+        read=lambda: header_choice(body["actions"][0]),
+        now=context["clock"](),
+    )
+    await ack()
+    await channels.show_change(
+        client=client, sessions=sessions, team_id=team_id, channel_id=channel_id, change=saved
     )
 
 
@@ -79,18 +63,14 @@ async def start_retro(
     context: AsyncBoltContext,
 ) -> None:
     """The header's "Start retrospective": exactly what `/postmortem retro` does."""
+    command = {
+        "team_id": team_id_of(body),
+        "user_id": body["user"]["id"],
+        "channel_id": body["channel"]["id"],
+        "trigger_id": body["trigger_id"],
+    }
     await open_retro(
-        CommandRequest(
-            args="",
-            team_id=team_id_of(body),
-            user_id=body["user"]["id"],
-            channel_id=body["channel"]["id"],
-            trigger_id=body["trigger_id"],
-            ack=ack,
-            respond=respond,
-            client=client,
-            sessions=context["sessions"],
-            settings=context["settings"],
-            clock=context["clock"],
+        CommandRequest.from_command(
+            command, args="", ack=ack, respond=respond, client=client, context=context
         )
     )

@@ -14,7 +14,6 @@ from bot.ui.declare import declare_modal, prefill_title
 from handlers.action_items import action_command
 from handlers.context import CommandHandler, CommandRequest
 from handlers.retro import open_retro
-from models import utcnow
 
 ReadChange = Callable[[str], tuple[Field, str]]
 
@@ -40,21 +39,15 @@ async def declare(request: CommandRequest) -> None:
 
 async def change(request: CommandRequest, read: ReadChange) -> None:
     """Check and save before the ack (so a refusal is the answer), then update the header."""
-    async with request.sessions() as session:
-        incident = await incidents.require_by_channel(
-            session=session, team_id=request.team_id, channel_id=request.channel_id
-        )
-        field, value = read(request.args)
-        saved = await incidents.apply_change(
-            session=session,
-            client=request.client,
-            incident=incident,
-            actor_id=request.user_id,
-            field=field,
-            value=value,
-            now=utcnow(),
-        )
-        await session.commit()
+    saved = await channels.change_in_channel(
+        sessions=request.sessions,
+        client=request.client,
+        team_id=request.team_id,
+        channel_id=request.channel_id,
+        actor_id=request.user_id,
+        read=lambda: read(request.args),
+        now=request.clock(),
+    )
     await request.ack(response_type="ephemeral", text=saved.describe())
     await channels.show_change(
         client=request.client,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import SlackCallError
-from bot.incidents.lifecycle import ROLES, Change
+from bot.incidents import lifecycle
+from bot.incidents.lifecycle import ROLES, Change, Field
 from bot.ui.header import header_blocks, header_text
 from models import Incident
 
@@ -225,6 +226,37 @@ async def refresh_header(
         logger.warning("could not update the header of %s: %s", incident.ref, _error_code(error))
         return False
     return True
+
+
+async def change_in_channel(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    team_id: str,
+    channel_id: str,
+    actor_id: str,
+    read: Callable[[], tuple[Field, str]],
+    now: datetime,
+) -> Change:
+    """A change asked for in an incident's channel (a command or the header's controls),
+    checked and committed; `read` says what to change, asked once the incident is found (so
+    "not an incident channel" is the answer first). show_change does Slack's side after."""
+    async with sessions() as session:
+        incident = await lifecycle.require_by_channel(
+            session=session, team_id=team_id, channel_id=channel_id
+        )
+        field, value = read()
+        change = await lifecycle.apply_change(
+            session=session,
+            client=client,
+            incident=incident,
+            actor_id=actor_id,
+            field=field,
+            value=value,
+            now=now,
+        )
+        await session.commit()
+    return change
 
 
 async def show_change(
