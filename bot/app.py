@@ -18,15 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import handlers
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.incidents.declare import running_backfills
 from bot.installation import Identity, Installation, RefuseOtherWorkspaces
 from bot.jobs import stop_running_jobs
+from bot.locks import KeyedLocks
 from bot.slack import create_web_client
+from bot.tasks import TaskSet
 from bot.text_clean import clean_strings
 from bot.timeline.writer import CaptureWriter
 from models import utcnow
 
 Clock = Callable[[], datetime]
+PublishLocks = KeyedLocks[tuple[str, int]]  # (team_id, incident_id)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ class Runtime:
     capture: CaptureWriter
     clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
     running_jobs: set[asyncio.Task[None]] = field(default_factory=set)  # see bot.jobs.tracked
+    backfills: TaskSet = field(default_factory=TaskSet)  # reviewed channels being read
+    publish_locks: PublishLocks = field(default_factory=KeyedLocks)  # one press per incident
 
     @property
     def client(self) -> AsyncWebClient:
@@ -54,18 +58,10 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
         # A sweep cut short gives its claims back before the engine goes.
         await stop_running_jobs(self)
-        await cancel_backfills()
+        await self.backfills.cancel_all()  # a backfill stopped halfway keeps what it stored
         await self.capture.stop()  # what was queued is committed before the engine goes
         await self.engine.dispose()
         logger.info("stopped: scheduler shut down, database connections closed")
-
-
-async def cancel_backfills() -> None:
-    """A backfill stopped halfway keeps what it stored (inserts are idempotent)."""
-    tasks = running_backfills()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def build_runtime(
@@ -74,14 +70,26 @@ def build_runtime(
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     capture = CaptureWriter(sessions)
+    backfills, publish_locks = TaskSet(), PublishLocks()
+    app = create_app(
+        settings,
+        sessions,
+        capture,
+        clock=clock,
+        identity=identity,
+        backfills=backfills,
+        publish_locks=publish_locks,
+    )
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        app=create_app(settings, sessions, capture, clock=clock, identity=identity),
+        app=app,
         scheduler=AsyncIOScheduler(timezone="UTC"),
         capture=capture,
         clock=clock,
+        backfills=backfills,
+        publish_locks=publish_locks,
     )
 
 
@@ -92,9 +100,11 @@ def create_app(
     *,
     clock: Clock = utcnow,
     identity: Identity | None = None,
+    backfills: TaskSet | None = None,
+    publish_locks: PublishLocks | None = None,
 ) -> AsyncApp:
     """`identity`: what auth.test said at start, if it could be asked (else the first request
-    asks)."""
+    asks). `backfills` and `publish_locks`: the runtime's (made here when there is none)."""
     settings.require_slack()
     writer = capture or CaptureWriter(sessions)
     client = create_web_client(base_url=settings.slack_api_url)
@@ -112,15 +122,25 @@ def create_app(
 
     app.use(RefuseOtherWorkspaces(installation))  # first: a foreign request touches nothing
     app.use(CleanText())  # before any listener reads the body, after the signature check
-    app.use(Provide(sessions=sessions, settings=settings, capture=writer, clock=clock))
+    app.use(
+        Provide(
+            sessions=sessions,
+            settings=settings,
+            capture=writer,
+            clock=clock,
+            backfills=backfills or TaskSet(),
+            publish_locks=publish_locks or PublishLocks(),
+        )
+    )
     handlers.register(app)
     return app
 
 
 class Provide(AsyncMiddleware):
     """Puts the runtime's parts in every listener's context: context["sessions"], ["settings"],
-    ["capture"], ["clock"]. A middleware class, not a function, so Bolt builds no kwargs for it
-    on every request (it runs on each of them, and message capture is the hot path)."""
+    ["capture"], ["clock"], ["backfills"], ["publish_locks"]. A middleware class, not a
+    function, so Bolt builds no kwargs for it on every request (it runs on each of them, and
+    message capture is the hot path)."""
 
     def __init__(
         self,
@@ -129,12 +149,16 @@ class Provide(AsyncMiddleware):
         settings: Settings,
         capture: CaptureWriter,
         clock: Clock,
+        backfills: TaskSet,
+        publish_locks: PublishLocks,
     ) -> None:
         self.parts = {
             "sessions": sessions,
             "settings": settings,
             "capture": capture,
             "clock": clock,
+            "backfills": backfills,
+            "publish_locks": publish_locks,
         }
 
     async def async_process(

@@ -14,10 +14,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import HindsightError
 from bot.ids import Declare
 from bot.incidents import declare
+from bot.incidents.forms import Declaration
 from bot.ui.declare import declared_view, read_form, result_text, still_working_view
 from handlers.context import team_id_of
 from handlers.errors import UNEXPECTED
-from models import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -31,24 +31,36 @@ def register(app: AsyncApp) -> None:
 
 
 async def submit_declare(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """Check the form (inline errors), declare, and answer with the outcome in the modal; if
     Slack is too slow for that, the modal says so and the outcome follows as a DM."""
     started = time.monotonic()
-    user_id = body["user"]["id"]
-    key = context["settings"].slack_signing_secret or ""
-    form = read_form(view, team_id=team_id_of(body), user_id=user_id, key=key)
-    async with context["sessions"]() as session:
-        declaration, problems = await declare.validate(session=session, client=client, form=form)
+    form = read_form(
+        body["view"],
+        team_id=team_id_of(body),
+        user_id=body["user"]["id"],
+        key=context["settings"].slack_signing_secret or "",
+    )
+    declaration, problems = await declare.check_form(
+        sessions=context["sessions"], client=client, form=form
+    )
     if declaration is None:
         await ack(response_action="errors", errors=problems)
         return
-    work = asyncio.ensure_future(
+    work = start_declaring(declaration, client, context)
+    if await finished_within(work, ACK_BUDGET_SECONDS - (time.monotonic() - started)):
+        # A refusal raises here, before the ack: the error handler shows it in the modal.
+        await ack(response_action="update", view=outcome_view(work.result()))
+        return
+    await ack(response_action="update", view=still_working_view(title=declaration.title))
+    await send_late_outcome(client, user_id=form.declared_by, work=work)
+
+
+def start_declaring(
+    declaration: Declaration, client: AsyncWebClient, context: AsyncBoltContext
+) -> asyncio.Future[declare.Declared]:
+    return asyncio.ensure_future(
         declare.declare_incident(
             sessions=context["sessions"],
             client=client,
@@ -56,16 +68,15 @@ async def submit_declare(
             channel_prefix=context["settings"].channel_prefix,
             bot_user_id=context.bot_user_id,
             bot_id=context.bot_id,
-            now=utcnow(),
+            now=context["clock"](),
+            backfills=context["backfills"],
         )
     )
-    left = ACK_BUDGET_SECONDS - (time.monotonic() - started)
-    done, _ = await asyncio.wait({work}, timeout=max(left, 0.1))
-    if done:  # a refusal raises here, before the ack: the error handler shows it in the modal
-        await ack(response_action="update", view=outcome_view(work.result()))
-        return
-    await ack(response_action="update", view=still_working_view(title=declaration.title))
-    await send_late_outcome(client, user_id=user_id, work=work)
+
+
+async def finished_within(work: asyncio.Future[declare.Declared], seconds: float) -> bool:
+    done, _ = await asyncio.wait({work}, timeout=max(seconds, 0.1))
+    return bool(done)
 
 
 def outcome_view(declared: declare.Declared) -> View:

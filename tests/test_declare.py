@@ -16,7 +16,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.ids import Declare
-from bot.incidents.declare import running_backfills
 from models import AuditEntry, EventSource, Incident, TimelineEvent
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
@@ -372,8 +371,8 @@ async def test_declarations_racing_get_their_own_numbers(
 # ---- reviewing this channel --------------------------------------------------------------------
 
 
-async def wait_for_backfills() -> None:
-    pending = running_backfills()
+async def wait_for_backfills(served_bot: ServedBot) -> None:
+    pending = served_bot.runtime.backfills.running()
     if pending:
         await asyncio.wait(pending, timeout=10)
 
@@ -388,7 +387,7 @@ async def test_reviewing_this_channel_adopts_it_and_reads_its_history(
     done = await declare_via_slack(
         slack, fake_slack, channel_id=channel, channel="review", facilitator="U0CAROL"
     )
-    await wait_for_backfills()
+    await wait_for_backfills(served_bot)
     [incident] = await incidents_of(sessions)
     assert incident.channel_id == channel and f"<#{channel}> is its channel" in done
     assert fake_slack.calls_to("conversations.create") == []
@@ -408,7 +407,7 @@ async def test_reviewing_a_channel_that_is_already_an_incident_channel_is_refuse
     slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot, people: None
 ) -> None:
     await declare_via_slack(slack, fake_slack, channel_id="C0GENERAL", channel="review")
-    await wait_for_backfills()
+    await wait_for_backfills(served_bot)
     view = await open_declare(slack, fake_slack, channel_id="C0GENERAL")
     response = await slack.view_submission(view, form_values(channel="review"), user_id="U0ALICE")
     assert response.json()["response_action"] == "errors"

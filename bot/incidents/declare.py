@@ -24,6 +24,7 @@ from bot.ids import Declare
 from bot.incidents import channels
 from bot.incidents import lifecycle as incidents
 from bot.incidents.forms import Declaration, DeclareForm
+from bot.tasks import TaskSet
 from bot.timeline.backfill import backfill_channel
 from models import Incident
 
@@ -34,9 +35,6 @@ MAX_SERVICES = 20
 MAX_SERVICE_NAME = 60
 CHECK_SECONDS = 2.0  # the form's checks run before the ack, which Slack wants within 3 s
 RECENT_CHANNEL = timedelta(days=30)  # a reviewed channel this young dates the incident's start
-
-# Backfills run after the request that started them; keep a reference so they aren't collected.
-_backfills: set[asyncio.Task[int]] = set()
 
 T = TypeVar("T")
 
@@ -81,6 +79,14 @@ async def validate(
         services=services or [],
         review_channel_id=form.review_channel_id,
     ), problems
+
+
+async def check_form(
+    *, sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, form: DeclareForm
+) -> tuple[Declaration | None, dict[str, str]]:
+    """`validate` in a short session of its own; nothing in it is committed."""
+    async with sessions() as session:
+        return await validate(session=session, client=client, form=form)
 
 
 def clean_title(text: str) -> str:
@@ -153,22 +159,16 @@ async def declare_incident(
     bot_user_id: str | None,
     bot_id: str | None,
     now: datetime,
+    backfills: TaskSet,
 ) -> Declared:
     """Create (or adopt) the channel and the incident; SlackCallError / UserInputError say why
-    not, and then nothing was left behind."""
+    not, and then nothing was left behind. A reviewed channel's history is read by a task in
+    `backfills` (the runtime's), after the answer."""
     review = declaration.review_channel_id
     if review is None:
         incident = await _declare_in_new_channel(sessions, client, declaration, channel_prefix, now)
     else:
-        created = await channels.join_channel(client=client, channel_id=review)
-        started = datetime.fromtimestamp(created, UTC) if created else now
-        incident = await incidents.insert_incident(
-            sessions=sessions,
-            declaration=declaration,
-            channel_id=review,
-            started_at=started if now - started <= RECENT_CHANNEL else now,
-            now=now,
-        )
+        incident = await _declare_in_review_channel(sessions, client, declaration, review, now)
     assert incident.channel_id is not None
     people = [declaration.declared_by, declaration.commander_id, declaration.facilitator_id]
     failures = await channels.invite(
@@ -185,6 +185,7 @@ async def declare_incident(
         await incidents.set_header_ts(sessions=sessions, incident=incident, header_ts=header_ts)
     if review is not None:
         start_backfill(
+            backfills,
             client=client,
             sessions=sessions,
             incident=incident,
@@ -192,6 +193,24 @@ async def declare_incident(
             bot_id=bot_id,
         )
     return Declared(incident, review is None, failures, header_problem)
+
+
+async def _declare_in_review_channel(
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    declaration: Declaration,
+    channel_id: str,
+    now: datetime,
+) -> Incident:
+    created = await channels.join_channel(client=client, channel_id=channel_id)
+    started = datetime.fromtimestamp(created, UTC) if created else now
+    return await incidents.insert_incident(
+        sessions=sessions,
+        declaration=declaration,
+        channel_id=channel_id,
+        started_at=started if now - started <= RECENT_CHANNEL else now,
+        now=now,
+    )
 
 
 async def _declare_in_new_channel(
@@ -224,6 +243,7 @@ async def _declare_in_new_channel(
 
 
 def start_backfill(
+    backfills: TaskSet,
     *,
     client: AsyncWebClient,
     sessions: async_sessionmaker[AsyncSession],
@@ -233,7 +253,7 @@ def start_backfill(
 ) -> asyncio.Task[int]:
     """Read the reviewed channel's history into the timeline, after this request is answered."""
     assert incident.channel_id is not None
-    task = asyncio.create_task(
+    task = backfills.start(
         backfill_channel(
             client=client,
             sessions=sessions,
@@ -245,21 +265,14 @@ def start_backfill(
         ),
         name=f"backfill {incident.team_id} {incident.ref}",
     )
-    _backfills.add(task)
     task.add_done_callback(_backfill_done)
     return task
 
 
 def _backfill_done(task: asyncio.Task[int]) -> None:
-    _backfills.discard(task)
     if task.cancelled():
         logger.warning("%s was cancelled before it finished", task.get_name())
     elif (error := task.exception()) is not None:
         logger.error("%s failed", task.get_name(), exc_info=error)
     else:
         logger.info("%s stored %d events", task.get_name(), task.result())
-
-
-def running_backfills() -> set[asyncio.Task[int]]:
-    """The backfills still running in this process (shutdown and tests wait for them)."""
-    return set(_backfills)
