@@ -301,12 +301,13 @@ async def test_reassign_checks_the_new_owner_then_hands_the_item_over(
 
 async def home_of(fake: FakeSlack, user_id: str, *, without: str | None = None) -> dict[str, Any]:
     """The user's App Home once it has been published (and no longer shows `without`)."""
-    for _ in range(150):
+
+    def published() -> bool:
         home = fake.home_views.get(user_id)
-        if home is not None and (without is None or without not in json.dumps(home["blocks"])):
-            return home
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"Home of {user_id} not (re)published as expected")
+        return home is not None and (without is None or without not in json.dumps(home["blocks"]))
+
+    await fake.wait_until(published, timeout=3, what=f"Home of {user_id} (re)published")
+    return fake.home_views[user_id]
 
 
 async def until_delivered(sessions: Sessions, recipient_id: str) -> ReminderDelivery:

@@ -3,7 +3,6 @@ claims back while the database is still open, so the next process starts from th
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,14 +37,6 @@ async def seed_due_item(sessions: Sessions, channel: str) -> int:
     return item.id
 
 
-async def wait_until_held(fake_slack: FakeSlack, method: str) -> None:
-    for _ in range(250):
-        if fake_slack.held.get(method):
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no call to {method} was held")
-
-
 async def test_shutdown_during_a_sweep_gives_its_claims_back(
     fake_slack: FakeSlack, database_url: str, sessions: Sessions
 ) -> None:
@@ -56,7 +47,7 @@ async def test_shutdown_during_a_sweep_gives_its_claims_back(
     try:
         runtime = build_runtime(make_settings(fake_slack, database_url), clock=FrozenClock(NOW))
         async with serve_app(runtime):
-            await wait_until_held(fake_slack, "chat.postMessage")  # the sweep claimed the item
+            await fake_slack.wait_held("chat.postMessage")  # the sweep claimed the item
             assert fake_slack.held.get("chat.postMessage") == 1
             async with sessions() as session:
                 claimed = await session.get(ActionItem, item_id)
@@ -84,7 +75,7 @@ async def test_the_runs_in_flight_belong_to_their_runtime(
     try:
         runtime = build_runtime(settings, clock=FrozenClock(NOW))
         async with serve_app(runtime):
-            await wait_until_held(fake_slack, "chat.postMessage")
+            await fake_slack.wait_held("chat.postMessage")
             (sweep,) = runtime.running_jobs  # the sweep, waiting on Slack
             await build_runtime(settings, clock=FrozenClock(NOW)).close()
             assert runtime.running_jobs == {sweep} and not sweep.done()  # not the other's to stop

@@ -189,10 +189,7 @@ async def test_a_dm_in_flight_when_the_process_is_killed_is_sent_by_the_next_swe
             team_id=TEAM_ID,
         )
         await create_item(slack, channel, "Add a canary")
-        for _ in range(250):
-            if fake_slack.held.get("chat.postMessage"):
-                break
-            await asyncio.sleep(0.02)
+        await fake_slack.wait_held("chat.postMessage")
         assert fake_slack.held.get("chat.postMessage") == 1
     finally:
         process.kill()  # SIGKILL: no shutdown code runs

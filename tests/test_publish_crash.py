@@ -32,13 +32,6 @@ from tests.test_retro import CHANNEL, Sessions, press
 __all__ = ["incident", "publishing_bot", "sessions", "slack"]  # fixtures from test_publish
 
 
-async def wait_until(check: object, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-
-
 async def publish_killed_after(
     fake_slack: FakeSlack, sessions: Sessions, incident: Incident, method: str, let_through: int
 ) -> None:
@@ -62,7 +55,7 @@ async def publish_killed_after(
             )
 
     killed = asyncio.create_task(run())
-    await wait_until(lambda: fake_slack.answers_held.get(method) == 1)
+    await fake_slack.wait_answer_held(method)
     killed.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await killed

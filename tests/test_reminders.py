@@ -308,7 +308,7 @@ async def test_a_snooze_during_a_sweep_outlives_the_sweeps_record(
     slow = fake_slack.hold("chat.postMessage")  # Slack is slow to take the DM
     sweeping = asyncio.create_task(run(sessions, client, settings, now))
     try:
-        await held(fake_slack, "chat.postMessage")
+        await fake_slack.wait_held("chat.postMessage")
         # Meanwhile the owner presses "Snooze 1 day" (from an earlier DM) on the claimed item.
         async with sessions() as session, session.begin():
             item = await session.get(ActionItem, item_id)
@@ -327,15 +327,6 @@ async def test_a_snooze_during_a_sweep_outlives_the_sweeps_record(
     assert len(sent_to(fake_slack, OWNER)) == 1  # quiet until the snooze ends
     await run(sessions, client, settings, until)
     assert len(sent_to(fake_slack, OWNER)) == 2
-
-
-async def held(fake: FakeSlack, method: str, count: int = 1) -> None:
-    """Until `count` calls to `method` wait at the fake's hold."""
-    for _ in range(250):
-        if fake.held.get(method, 0) >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"no call to {method} reached the hold")
 
 
 async def test_a_closed_item_is_never_reminded_and_leaves_the_dm(
@@ -444,7 +435,7 @@ async def test_a_timed_out_send_keeps_the_item_due_and_is_retried(
     assert item.reminder_claim is None and item.reminder_count == 0
     [failed] = await deliveries(sessions, action_item_id=item_id)
     assert failed.error == "TimeoutError" and failed.message_ts is None
-    await held(fake_slack, "chat.postMessage")
+    await fake_slack.wait_held("chat.postMessage")
     slow.set()
     report = await run(sessions, impatient, settings, now + timedelta(seconds=60))
     assert report.dms_sent == 1 and (await load(sessions, item_id)).reminder_count == 1
@@ -658,7 +649,7 @@ async def test_a_sweep_cancelled_at_shutdown_gives_back_what_it_had_not_recorded
     slow = fake_slack.hold("chat.postMessage", let_through=1)
     task = asyncio.create_task(run(sessions, client, settings, now))
     try:
-        await held(fake_slack, "chat.postMessage")
+        await fake_slack.wait_held("chat.postMessage")
         [first_dm] = fake_slack.calls_to("chat.postMessage")
         first_owner = first_dm.args["channel"]
         task.cancel()

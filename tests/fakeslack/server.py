@@ -8,6 +8,7 @@ import email.parser
 import json
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -222,6 +223,36 @@ class FakeSlack(SlackState):
                     f"recorded: {seen}"
                 )
             await asyncio.sleep(0.01)
+
+    async def wait_until(
+        self,
+        check: Callable[[], bool],
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        what: str = "the condition",
+    ) -> None:
+        """Wait until ``check`` (on the fake's state) holds."""
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"{what} did not happen within {timeout}s")
+            await asyncio.sleep(0.01)
+
+    async def wait_held(self, method: str, count: int = 1, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until ``count`` calls to ``method`` are waiting at its hold (see ``hold``)."""
+        await self.wait_until(
+            lambda: self.held.get(method, 0) >= count,
+            timeout=timeout,
+            what=f"{count} call(s) to {method} reaching the hold",
+        )
+
+    async def wait_answer_held(self, method: str, count: int = 1, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until ``count`` answers of ``method`` are held (see ``hold_answer``)."""
+        await self.wait_until(
+            lambda: self.answers_held.get(method, 0) >= count,
+            timeout=timeout,
+            what=f"{count} answer(s) of {method} held",
+        )
 
     def assert_no_violations(self) -> None:
         """Fail if the app broke the API contract (missing args, unknown methods)."""
