@@ -128,8 +128,8 @@ def create_app(
             settings=settings,
             capture=writer,
             clock=clock,
-            backfills=backfills or TaskSet(),
-            publish_locks=publish_locks or PublishLocks(),
+            backfills=TaskSet() if backfills is None else backfills,
+            publish_locks=PublishLocks() if publish_locks is None else publish_locks,
         )
     )
     handlers.register(app)

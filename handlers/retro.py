@@ -4,7 +4,8 @@ add/remove row buttons, closing the modal (which keeps what was typed), and Publ
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -61,15 +62,13 @@ async def open_retro(request: CommandRequest) -> None:
     view_id = await open_loading(request)
     # After the ack the error handler can no longer answer, so the modal itself says it.
     try:
-        draft = await steps.open_draft(
-            sessions=request.sessions, team_id=request.team_id, channel_id=request.channel_id
-        )
+        async with crash_shown_in(request.client, view_id):
+            draft = await steps.open_draft(
+                sessions=request.sessions, team_id=request.team_id, channel_id=request.channel_id
+            )
     except HindsightError as error:
         await request.client.views_update(view_id=view_id, view=error_modal(error.message))
         return
-    except Exception:
-        await request.client.views_update(view_id=view_id, view=error_modal(UNEXPECTED))
-        raise
     await request.client.views_update(view_id=view_id, view=first_view(draft, request.user_id))
 
 
@@ -121,6 +120,11 @@ def step_save(
     )
 
 
+def first_input(view: dict[str, Any]) -> str | None:
+    """The block a refusal of the whole step is shown on."""
+    return next((b.get("block_id") for b in view["blocks"] if b.get("type") == "input"), None)
+
+
 def conflict_notice(draft: Draft) -> str:
     who = f"<@{draft.retro.last_edited_by}>" if draft.retro.last_edited_by else "Someone"
     return (
@@ -155,23 +159,18 @@ async def tell_new_owners(
 
 
 async def submit_step(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     """Check (inline errors, before the ack), save, and move on to the next step."""
+    view = body["view"]
     meta, form = _typed(view)
     assert form is not None
-    first = next((b.get("block_id") for b in view["blocks"] if b.get("type") == "input"), None)
-    save = step_save(body, view, meta, context)
     saved = await steps.submit_step(
         sessions=context["sessions"],
         client=client,
-        save=save,
+        save=step_save(body, view, meta, context),
         form=form,
-        first_field=first,
+        first_field=first_input(view),
         settings=context["settings"],
     )
     if saved.problems:
@@ -294,7 +293,7 @@ async def publish_postmortem(
     view, team_id = body["view"], team_id_of(body)
     meta, _ = _typed(view)
     await ack()  # a button's ack carries nothing; the answer is the modal updated below
-    try:
+    async with crash_shown_in(client, view["id"]):
         done = await publisher.publish_from_review(
             sessions=context["sessions"],
             client=client,
@@ -305,14 +304,24 @@ async def publish_postmortem(
             postmortem_channel=context["settings"].postmortem_channel,
             now=context["clock"](),
         )
-    except Exception:
-        await client.views_update(view_id=view["id"], view=error_modal(UNEXPECTED))
-        raise
     shown = step_view(done.draft, "review", published=publish_notice(done))
     await client.views_update(view_id=view["id"], view=shown)
     await channels.refresh_header(
         client=client, sessions=context["sessions"], team_id=team_id, incident_id=meta.incident_id
     )
+
+
+@asynccontextmanager
+async def crash_shown_in(client: AsyncWebClient, view_id: str) -> AsyncIterator[None]:
+    """After the ack the error handler can no longer answer: an unexpected error (not one of
+    ours, which the caller words) is said in the modal, then raised (and logged) as usual."""
+    try:
+        yield
+    except HindsightError:
+        raise
+    except Exception:
+        await client.views_update(view_id=view_id, view=error_modal(UNEXPECTED))
+        raise
 
 
 def publish_notice(done: publisher.Reviewed) -> str:

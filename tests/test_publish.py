@@ -356,6 +356,34 @@ async def test_two_presses_at_once_post_each_summary_once(
     assert len(fake_slack.canvases) == 1
 
 
+async def test_the_runtime_keeps_no_publish_lock_once_the_presses_are_done(
+    slack: SlackRequests,
+    fake_slack: FakeSlack,
+    sessions: Sessions,
+    incident: Incident,
+    publishing_bot: ServedBot,
+) -> None:
+    postmortems_channel(fake_slack)
+    review = await walk_retro(slack, fake_slack, sessions, incident)
+    updates = len(fake_slack.calls_to("views.update"))
+    gate = fake_slack.hold("canvases.create")  # the first press waits on Slack, the second on it
+
+    presses = asyncio.gather(
+        *(
+            slack.block_action(Publish.BUTTON, view=review, user_id=user, state_values={})
+            for user in ("U0ALICE", "U0BOB")
+        )
+    )
+    await fake_slack.wait_held("canvases.create")
+    assert len(publishing_bot.runtime.publish_locks) == 1  # one incident, one lock, two presses
+    gate.set()
+    await presses
+    await fake_slack.wait_for("views.update", updates + 2)
+
+    assert len(publishing_bot.runtime.publish_locks) == 0  # nothing kept for a finished press
+    assert len(posts_to(fake_slack, CHANNEL)) == 1
+
+
 async def test_someone_without_a_role_cannot_publish(
     slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, incident: Incident
 ) -> None:
