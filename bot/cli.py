@@ -156,12 +156,16 @@ async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None)
     import gc
 
     from bot.publish.export import export_text
+    from models import utcnow
 
     # A long timeline makes tens of thousands of objects; keep the cycle collector from
     # rescanning the modules loaded so far each time (as `serve` does).
     gc.freeze()
     try:
-        print(await export_text(settings.database_url, ref=ref, fmt=fmt, team_id=team_id))
+        text = await export_text(
+            settings.database_url, ref=ref, fmt=fmt, team_id=team_id, now=utcnow()
+        )
+        print(text)
     except HindsightError as error:
         print(f"hindsight export: {error.message}", file=sys.stderr)
         return 1

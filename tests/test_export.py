@@ -13,7 +13,7 @@ from bot.errors import NotFoundError
 from bot.publish.document import load_postmortem
 from bot.publish.export import AmbiguousRefError, dump_record, export_record, find_for_export
 from bot.publish.render import render_markdown
-from models import EventSource
+from models import EventSource, utcnow
 from tests.postmortem_seed import DELETED_TEXT, TEAM_B, seed_postmortem
 from tests.test_cli import base_env, run
 from tests.timeline_seed import (
@@ -80,7 +80,7 @@ async def seed_story(sessions: Sessions) -> None:
 async def record_of(sessions: Sessions, ref: str, team_id: str | None = TEAM_A) -> dict[str, Any]:
     async with sessions() as session:
         incident = await find_for_export(session=session, ref=ref, team_id=team_id)
-        return await export_record(session=session, incident=incident)
+        return await export_record(session=session, incident=incident, now=utcnow())
 
 
 async def test_the_record_holds_the_incident_its_roles_times_and_full_timeline(

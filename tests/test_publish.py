@@ -30,6 +30,7 @@ from models import (
     Retrospective,
     Severity,
     TimelineEvent,
+    utcnow,
 )
 from tests.conftest import SIGNING_SECRET, TEAM_ID, ServedBot, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
@@ -200,9 +201,11 @@ async def test_publish_posts_the_summary_to_both_channels_and_the_document_as_a_
     assert button["elements"][0]["text"]["text"] == "Publish again"
     fake_slack.assert_no_rejections()
     # `hindsight export` prints the same document, and the JSON record holds every field too.
-    markdown = await export_text(database_url, ref="INC-1", fmt="markdown", team_id=TEAM_ID)
+    markdown = await export_text(
+        database_url, ref="INC-1", fmt="markdown", team_id=TEAM_ID, now=utcnow()
+    )
     assert markdown.strip() == canvas["markdown"].strip()
-    record = await export_text(database_url, ref="INC-1", fmt="json", team_id=TEAM_ID)
+    record = await export_text(database_url, ref="INC-1", fmt="json", team_id=TEAM_ID, now=utcnow())
     for words in every_field_entered():
         assert json.dumps(words, ensure_ascii=False)[1:-1] in record, words
 

@@ -23,7 +23,7 @@ from bot.incidents.lifecycle import REF_PATTERN
 from bot.publish.document import load_postmortem
 from bot.publish.render import category_label, render_markdown
 from bot.publish.shapes import Event, Mark, Milestone, Postmortem, duration_text
-from models import ActionItem, Incident, utcnow
+from models import ActionItem, Incident
 
 FORMAT = "hindsight.incident/1"
 ENCODER = json.JSONEncoder(ensure_ascii=False)  # one, not one per timeline event
@@ -189,13 +189,13 @@ def _time_to(milestone: Milestone) -> dict[str, Any]:
     }
 
 
-def postmortem_record(pm: Postmortem, *, now: datetime | None = None) -> dict[str, Any]:
+def postmortem_record(pm: Postmortem, *, now: datetime) -> dict[str, Any]:
     """The JSON-ready record: the incident, its retrospective, action items, response times and
-    the loaded timeline (oldest event first)."""
+    the loaded timeline (oldest event first); `now` is when it was exported."""
     names = pm.names
     return {
         "format": FORMAT,
-        "exported_at": _time(now or utcnow()),
+        "exported_at": _time(now),
         "incident": _incident(pm.incident, names),
         "retrospective": _retrospective(pm),
         "action_items": [_action_item(item, names) for item in pm.action_items],
@@ -206,7 +206,7 @@ def postmortem_record(pm: Postmortem, *, now: datetime | None = None) -> dict[st
 
 
 async def export_record(
-    *, session: AsyncSession, incident: Incident, now: datetime | None = None
+    *, session: AsyncSession, incident: Incident, now: datetime
 ) -> dict[str, Any]:
     """The record of `incident` with its whole timeline, every event, marked or not."""
     pm = await load_postmortem(session=session, incident=incident, everything=True)
@@ -230,8 +230,11 @@ def dump_record(record: dict[str, Any]) -> str:
     return f'{opening}\n  "timeline": [\n{events}\n  ]{rest}'
 
 
-async def export_text(database_url: str, *, ref: str, fmt: str, team_id: str | None) -> str:
-    """`hindsight export`: the incident as JSON or Markdown, read straight from the database."""
+async def export_text(
+    database_url: str, *, ref: str, fmt: str, team_id: str | None, now: datetime
+) -> str:
+    """`hindsight export`: the incident as JSON or Markdown, read straight from the database;
+    `now` (the CLI's clock) is when it was exported."""
     _require_sqlite_file(database_url)
     engine = create_engine(database_url)
     try:
@@ -242,7 +245,7 @@ async def export_text(database_url: str, *, ref: str, fmt: str, team_id: str | N
         async with create_sessionmaker(engine)() as session:
             incident = await find_for_export(session=session, ref=ref, team_id=team_id)
             if fmt == "json":
-                record = await export_record(session=session, incident=incident)
+                record = await export_record(session=session, incident=incident, now=now)
                 return dump_record(record)
             return (await export_markdown(session=session, incident=incident)).rstrip("\n")
     finally:
