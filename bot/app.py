@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ import handlers
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.installation import Identity, Installation, RefuseOtherWorkspaces
-from bot.jobs import stop_running_jobs
 from bot.locks import KeyedLocks
 from bot.slack import create_web_client
 from bot.tasks import TaskSet
@@ -44,7 +42,7 @@ class Runtime:
     scheduler: AsyncIOScheduler
     capture: CaptureWriter
     clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
-    running_jobs: set[asyncio.Task[None]] = field(default_factory=set)  # see bot.jobs.tracked
+    running_jobs: TaskSet = field(default_factory=TaskSet)  # scheduled runs, see bot.jobs.tracked
     backfills: TaskSet = field(default_factory=TaskSet)  # reviewed channels being read
     publish_locks: PublishLocks = field(default_factory=KeyedLocks)  # one press per incident
 
@@ -57,7 +55,7 @@ class Runtime:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         # A sweep cut short gives its claims back before the engine goes.
-        await stop_running_jobs(self)
+        await self.running_jobs.cancel_all()
         await self.backfills.cancel_all()  # a backfill stopped halfway keeps what it stored
         await self.capture.stop()  # what was queued is committed before the engine goes
         await self.engine.dispose()

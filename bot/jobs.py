@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.followup.digest import DigestOutcome, digest_due, post_weekly_digests
 from bot.followup.sweep import sweep
+from bot.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class JobHost(Protocol):
     sessions: async_sessionmaker[AsyncSession]
     scheduler: AsyncIOScheduler
     clock: Callable[[], datetime]
-    running_jobs: set[asyncio.Task[None]]  # the job runs in flight, stopped on shutdown
+    running_jobs: TaskSet  # the job runs in flight, stopped on shutdown
 
     @property
     def client(self) -> AsyncWebClient: ...
@@ -83,21 +84,10 @@ def tracked(job: Callable[[JobHost], Awaitable[None]]) -> Callable[[JobHost], Aw
     async def run(runtime: JobHost) -> None:
         task = asyncio.current_task()
         assert task is not None
-        runtime.running_jobs.add(task)
-        try:
+        with runtime.running_jobs.tracking(task):
             await job(runtime)
-        finally:
-            runtime.running_jobs.discard(task)
 
     return run
-
-
-async def stop_running_jobs(runtime: JobHost) -> None:
-    """Cancel the runtime's jobs still running and wait for them to clean up."""
-    tasks = list(runtime.running_jobs)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @tracked

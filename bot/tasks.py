@@ -4,7 +4,8 @@ shutdown (and tests) can wait for them or cancel them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -22,6 +23,16 @@ class TaskSet:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    @contextlib.contextmanager
+    def tracking(self, task: asyncio.Task[Any]) -> Iterator[None]:
+        """Hold a task started elsewhere while the block runs (a scheduled job's run, see
+        bot.jobs.tracked): the block, not the task, may end first when a job is run directly."""
+        self._tasks.add(task)
+        try:
+            yield
+        finally:
+            self._tasks.discard(task)
 
     def running(self) -> set[asyncio.Task[Any]]:
         return set(self._tasks)
