@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,19 +12,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFoundError
-from models import SlackUser, utcnow
+from models import SlackUser
 
 CACHE_TTL = timedelta(hours=12)
 
 
 async def get_user(
-    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str
+    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str, now: datetime
 ) -> SlackUser:
-    """The cached user, refreshed from users.info when stale; NotFoundError for no such user."""
+    """The cached user, refreshed from users.info when stale at `now` (the runtime's clock);
+    NotFoundError for no such user."""
     cached = await session.scalar(
         select(SlackUser).where(SlackUser.team_id == team_id, SlackUser.user_id == user_id)
     )
-    if cached is not None and utcnow() - cached.fetched_at < CACHE_TTL:
+    if cached is not None and now - cached.fetched_at < CACHE_TTL:
         return cached
     try:
         response = await client.users_info(user=user_id)
@@ -32,7 +33,7 @@ async def get_user(
         if error.response.get("error") in ("user_not_found", "user_not_visible"):
             raise NotFoundError(f"<@{user_id}> is not a user in this workspace.") from None
         raise
-    await store_user(session=session, team_id=team_id, user=response["user"])
+    await store_user(session=session, team_id=team_id, user=response["user"], now=now)
     refreshed = await session.scalar(
         select(SlackUser)
         .where(SlackUser.team_id == team_id, SlackUser.user_id == user_id)
@@ -42,8 +43,10 @@ async def get_user(
     return refreshed
 
 
-async def store_user(*, session: AsyncSession, team_id: str, user: dict[str, object]) -> None:
-    """Upsert one users.info `user` object into the cache."""
+async def store_user(
+    *, session: AsyncSession, team_id: str, user: dict[str, object], now: datetime
+) -> None:
+    """Upsert one users.info `user` object into the cache, fetched at `now`."""
     profile = user.get("profile") or {}
     assert isinstance(profile, dict)
     values = {
@@ -56,7 +59,7 @@ async def store_user(*, session: AsyncSession, team_id: str, user: dict[str, obj
         "tz_offset": user.get("tz_offset"),
         "is_bot": bool(user.get("is_bot")),
         "deleted": bool(user.get("deleted")),
-        "fetched_at": utcnow(),
+        "fetched_at": now,
     }
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     statement = insert(SlackUser).values(**values)

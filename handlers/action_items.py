@@ -59,6 +59,7 @@ async def open_create(
         team_id=shortcut.team_id,
         channel_id=shortcut.channel_id,
         message=shortcut.message,
+        now=context["clock"](),
     )
     await ack()
     text = str(shortcut.message.get("text") or "")

@@ -69,6 +69,7 @@ async def add_to_timeline(
         team_id=shortcut.team_id,
         channel_id=shortcut.channel_id,
         message=shortcut.captured(bot_user_id=context.bot_user_id, bot_id=context.bot_id),
+        now=context["clock"](),
     )
     await ack()
     view = mark_view(target, kinds=mark_kinds(context["settings"].timeline_reactions))

@@ -39,6 +39,7 @@ async def show_timeline(request: CommandRequest) -> None:
         viewer_id=request.user_id,
         everything=everything,
         limit=LOAD_LIMIT,
+        now=request.clock(),
     )
     messages = timeline_messages(
         shown.timeline, names=shown.names, links=shown.links, zone=shown.zone

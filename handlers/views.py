@@ -43,7 +43,7 @@ async def submit_declare(
         key=context["settings"].slack_signing_secret or "",
     )
     declaration, problems = await declare.check_form(
-        sessions=context["sessions"], client=client, form=form
+        sessions=context["sessions"], client=client, form=form, now=context["clock"]()
     )
     if declaration is None:
         await ack(response_action="errors", errors=problems)

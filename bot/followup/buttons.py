@@ -176,7 +176,7 @@ async def snooze(
     if item.status is not ActionStatus.OPEN:
         return Outcome(item, incident, changed=False)
     hours = await nudges.item_hours(
-        session=session, client=client, item=item, defaults=settings.working_hours
+        session=session, client=client, item=item, defaults=settings.working_hours, now=now
     )
     until = cadence.snooze_until(now, days=days, hours=hours)
     nudges.snooze(item, until=until)

@@ -104,11 +104,14 @@ async def prefill(
     team_id: str,
     channel_id: str,
     message: dict[str, Any],
+    now: datetime,
 ) -> tuple[Incident, str]:
     """What the modal opened from a message shows: the channel's incident (refused outside
     one) and the message's author, by name."""
     async with sessions() as session:
         incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
-        author = await author_name(session=session, client=client, team_id=team_id, message=message)
+        author = await author_name(
+            session=session, client=client, team_id=team_id, message=message, now=now
+        )
         await session.commit()  # users.info answers are cached
     return incident, author

@@ -66,6 +66,7 @@ async def publish_home(
         team_id=team_id,
         user_id=user_id,
         defaults=settings.working_hours,
+        now=now,
     )
     today = now.astimezone(hours.zone).date()
     home = await load_home(session=session, team_id=team_id, user_id=user_id, today=today, now=now)

@@ -153,14 +153,21 @@ async def today_for(
 ) -> date:
     """Today's date where this person is (UTC when Slack doesn't say)."""
     try:
-        person = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
+        person = await get_user(
+            session=session, client=client, team_id=team_id, user_id=user_id, now=now
+        )
     except NotFoundError:
         return now.date()
     return now.astimezone(user_zone(person.tz)).date()
 
 
 async def author_name(
-    *, session: AsyncSession, client: AsyncWebClient, team_id: str, message: dict[str, Any]
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    message: dict[str, Any],
+    now: datetime,
 ) -> str:
     """Who wrote a message, as a plain name (a bot's name, or "someone" when Slack won't say)."""
     user_id = message.get("user")
@@ -169,7 +176,9 @@ async def author_name(
             (message.get("bot_profile") or {}).get("name") or message.get("username") or "someone"
         )
     try:
-        user = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
+        user = await get_user(
+            session=session, client=client, team_id=team_id, user_id=user_id, now=now
+        )
     except NotFoundError:
         return str(user_id)
     return display_name(user, fallback=str(user_id))
@@ -188,10 +197,9 @@ async def create_action_item(
     settings: Settings,
     fields: Fields | None = None,
 ) -> tuple[ActionItem, Incident]:
-    """Check and add the item to the incident of this channel, with its audit entry, its
-    owner's reminder schedule and their notice due (commit after, then
-    `owner_notice.send_now`). Raises NotInIncidentChannelError or
-    UserInputError; nothing is added then."""
+    """Check and add the item to the incident of this channel, with its audit entry, its owner's
+    reminder schedule and their notice due (commit after, then `owner_notice.send_now`). Raises
+    NotInIncidentChannelError or UserInputError; nothing is added then."""
     marks = fields or Fields()
     incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
     title = _checked_title(new.title, field=marks.title)
@@ -200,7 +208,12 @@ async def create_action_item(
             f"{new.due.isoformat()} has passed; pick a due date from today on.", field=marks.due
         )
     await require_person(
-        session=session, client=client, team_id=team_id, user_id=new.owner_id, field=marks.owner
+        session=session,
+        client=client,
+        team_id=team_id,
+        user_id=new.owner_id,
+        now=now,
+        field=marks.owner,
     )
     item = ActionItem(
         team_id=team_id,
@@ -243,7 +256,7 @@ async def schedule_for_owner(
 ) -> None:
     """A fresh reminder schedule in the (new) owner's own working hours."""
     hours = await nudges.item_hours(
-        session=session, client=client, item=item, defaults=settings.working_hours
+        session=session, client=client, item=item, defaults=settings.working_hours, now=now
     )
     nudges.schedule_after_assignment(item, now=now, hours=hours, cadence=settings.cadence)
 
@@ -293,7 +306,7 @@ async def settle_items(
             newly_owned.append(item)
         elif item.next_reminder_at is None:
             hours = await nudges.item_hours(
-                session=session, client=client, item=item, defaults=settings.working_hours
+                session=session, client=client, item=item, defaults=settings.working_hours, now=now
             )
             nudges.reschedule(item, now=now, hours=hours, cadence=settings.cadence)
     return Settled(incident=incident, items=items, newly_owned=newly_owned)
@@ -312,12 +325,12 @@ async def assign(
     """Give the item to another person (checked first), their notice due in place of any the
     previous owner was still to get; returns the previous owner (commit after, then
     `owner_notice.send_now`)."""
+    now = now or utcnow()
     await require_person(
-        session=session, client=client, team_id=item.team_id, user_id=owner_id, field=field
+        session=session, client=client, team_id=item.team_id, user_id=owner_id, now=now, field=field
     )
     previous, item.owner_id = item.owner_id, owner_id
     if previous != owner_id:
-        now = now or utcnow()
         audit(session, item, actor_id, "action.assign", {"from": previous, "to": owner_id}, at=now)
         owner_notice.mark_due(item, actor_id=actor_id, now=now)
     return previous

@@ -185,6 +185,7 @@ async def _send(
                 team_id=item.team_id,
                 user_id=item.owner_id,
                 defaults=WorkingHours(),
+                now=now,
             )
         except (NotFoundError, *SEND_ERRORS):
             hours = WorkingHours()  # UTC: the notice matters more than the date's wording

@@ -81,7 +81,7 @@ async def plan(
     memo = memo or SweepMemo()
     async with sessions() as session:
         await _load_incidents(session, items, memo.incidents)
-        hours = await _owners_hours(session, client, items, working_hours, memo.zones)
+        hours = await _owners_hours(session, client, items, working_hours, memo.zones, now)
         await session.commit()  # users.info answers are cached for next time
     result = Plan()
     by_owner: dict[tuple[str, str], OwnerDM] = {}
@@ -178,6 +178,7 @@ async def _owners_hours(
     items: Iterable[ClaimedItem],
     defaults: WorkingHours,
     zones_seen: dict[str | None, WorkingHours],
+    now: datetime,
 ) -> dict[tuple[str, str], WorkingHours]:
     """Each owner's working hours, from the user cache in one query per team."""
     owners: dict[str, set[str]] = {}
@@ -206,6 +207,7 @@ async def _owners_hours(
                     team_id=team_id,
                     user_id=user_id,
                     defaults=defaults,
+                    now=now,
                 )
             except SEND_ERRORS as error:
                 log.warning("couldn't look up %s's time zone: %s", user_id, classify(error).code)

@@ -33,6 +33,7 @@ async def owner_hours(
     team_id: str,
     user_id: str,
     defaults: WorkingHours,
+    now: datetime,
 ) -> WorkingHours:
     """The owner's working week. A cached time zone is used however old it is (people rarely
     move, and a sweep must not call users.info for every owner); users.info only when the
@@ -43,14 +44,21 @@ async def owner_hours(
     if cached is not None:
         return hours_in_zone(defaults, cached)
     try:
-        person = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
+        person = await get_user(
+            session=session, client=client, team_id=team_id, user_id=user_id, now=now
+        )
     except NotFoundError:
         return defaults
     return hours_in_zone(defaults, person.tz)
 
 
 async def item_hours(
-    *, session: AsyncSession, client: AsyncWebClient, item: ActionItem, defaults: WorkingHours
+    *,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    item: ActionItem,
+    defaults: WorkingHours,
+    now: datetime,
 ) -> WorkingHours:
     """The working week of the item's owner (the defaults, in UTC, while it has none)."""
     if item.owner_id is None:
@@ -61,6 +69,7 @@ async def item_hours(
         team_id=item.team_id,
         user_id=item.owner_id,
         defaults=defaults,
+        now=now,
     )
 
 

@@ -48,7 +48,7 @@ class Declared:
 
 
 async def validate(
-    *, session: AsyncSession, client: AsyncWebClient, form: DeclareForm
+    *, session: AsyncSession, client: AsyncWebClient, form: DeclareForm, now: datetime
 ) -> tuple[Declaration | None, dict[str, str]]:
     """The form as a Declaration, or every problem with it by the block id to show it on."""
     problems: dict[str, str] = {}
@@ -60,7 +60,7 @@ async def validate(
     people = {Declare.COMMANDER: form.commander_id, Declare.FACILITATOR: form.facilitator_id}
     try:
         async with asyncio.timeout(CHECK_SECONDS):
-            await _check_people(session, client, form.team_id, people, problems)
+            await _check_people(session, client, form.team_id, people, problems, now)
             await _check_review(session, form, problems)
     except TimeoutError:
         problems.setdefault(
@@ -82,11 +82,15 @@ async def validate(
 
 
 async def check_form(
-    *, sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, form: DeclareForm
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    form: DeclareForm,
+    now: datetime,
 ) -> tuple[Declaration | None, dict[str, str]]:
     """`validate` in a short session of its own; nothing in it is committed."""
     async with sessions() as session:
-        return await validate(session=session, client=client, form=form)
+        return await validate(session=session, client=client, form=form, now=now)
 
 
 def clean_title(text: str) -> str:
@@ -125,13 +129,14 @@ async def _check_people(
     team_id: str,
     people: dict[str, str | None],
     problems: dict[str, str],
+    now: datetime,
 ) -> None:
     for block_id, user_id in people.items():
         if not user_id:
             continue
         try:
             await incidents.require_person(
-                session=session, client=client, team_id=team_id, user_id=user_id
+                session=session, client=client, team_id=team_id, user_id=user_id, now=now
             )
         except UserInputError as error:
             problems[block_id] = error.message

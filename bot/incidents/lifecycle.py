@@ -158,12 +158,15 @@ async def require_person(
     client: AsyncWebClient,
     team_id: str,
     user_id: str,
+    now: datetime,
     field: str | None = None,
 ) -> SlackUser:
     """A real, active person in this workspace (not a bot, not deactivated)."""
     try:
         async with asyncio.timeout(USER_CHECK_SECONDS):
-            user = await get_user(session=session, client=client, team_id=team_id, user_id=user_id)
+            user = await get_user(
+                session=session, client=client, team_id=team_id, user_id=user_id, now=now
+            )
     except NotFoundError as error:
         raise UserInputError(error.message, field=field) from None
     except TimeoutError:
@@ -303,7 +306,7 @@ async def apply_change(
         incident.severity = Severity(new)
     else:
         await require_person(
-            session=session, client=client, team_id=incident.team_id, user_id=value
+            session=session, client=client, team_id=incident.team_id, user_id=value, now=now
         )
         new, old = value, _set_role(incident, field, value)
     change = Change(incident_id=incident.id, ref=incident.ref, field=field, old=old, new=new)

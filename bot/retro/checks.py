@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import date
+from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
@@ -41,7 +41,7 @@ async def check_step(
     client: AsyncWebClient,
     draft: Draft,
     form: StepForm,
-    today: date,
+    now: datetime,
 ) -> dict[str, str]:
     """Problems with a submitted step, by block id; empty when it can be saved. Blameless
     wording is checked too, unless the step's "keep my wording" box is ticked."""
@@ -60,7 +60,7 @@ async def check_step(
             }
         )
     else:
-        problems = await check_actions(session, client, draft, form, today)
+        problems = await check_actions(session, client, draft, form, now)
     if not form.keep_wording:
         people = await known_names(session=session, team_id=draft.incident.team_id)
         for block_id, message in wording_problems(form, people=people).items():
@@ -201,8 +201,9 @@ async def check_actions(
     client: AsyncWebClient,
     draft: Draft,
     form: ActionsForm,
-    today: date,
+    now: datetime,
 ) -> dict[str, str]:
+    today = now.date()
     problems: dict[str, str] = {}
     known = {item.id: item for item in draft.items}
     owners: dict[str, list[str]] = {}  # each person is confirmed once, however many items
@@ -233,7 +234,7 @@ async def check_actions(
             problems[owner_block] = "Pick who owns this item."
         else:
             owners.setdefault(row.owner_id, []).append(owner_block)
-    await _check_owners(session, client, draft.incident.team_id, owners, problems)
+    await _check_owners(session, client, draft.incident.team_id, owners, problems, now)
     return problems
 
 
@@ -243,6 +244,7 @@ async def _check_owners(
     team_id: str,
     owners: dict[str, list[str]],
     problems: dict[str, str],
+    now: datetime,
 ) -> None:
     """Every owner a real, active person; all within one time budget (the ack waits on it)."""
     unchecked = dict(owners)
@@ -251,7 +253,7 @@ async def _check_owners(
             for user_id, blocks in owners.items():
                 try:
                     await require_person(
-                        session=session, client=client, team_id=team_id, user_id=user_id
+                        session=session, client=client, team_id=team_id, user_id=user_id, now=now
                     )
                 except UserInputError as error:
                     problems.update(dict.fromkeys(blocks, error.message))

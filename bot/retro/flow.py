@@ -55,9 +55,7 @@ async def submit(
     A resubmission of a save already made (same `save_key`) is answered as that save was."""
     draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
     require_editor(draft.incident, user_id, field=first_field)
-    problems = await check_step(
-        session=session, client=client, draft=draft, form=form, today=now.date()
-    )
+    problems = await check_step(session=session, client=client, draft=draft, form=form, now=now)
     if problems:
         await session.commit()  # users.info answers are cached even when the form is refused
         return Outcome(draft, problems)

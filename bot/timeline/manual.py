@@ -37,7 +37,9 @@ async def add_manual_event(
     Refused (UserInputError) outside an incident channel or for a time it can't read."""
     async with sessions() as session:
         incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
-        zone = await viewer_zone(session=session, client=client, team_id=team_id, user_id=user_id)
+        zone = await viewer_zone(
+            session=session, client=client, team_id=team_id, user_id=user_id, now=now
+        )
         parsed = parse_event(text, zone=zone, now=now)
         event = await add_event(
             session=session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +43,7 @@ async def take_for_marking(
     team_id: str,
     channel_id: str,
     message: CapturedMessage | None,
+    now: datetime,
 ) -> MarkTarget:
     """The incident and the message to mark, the message stored (once, ever) in its timeline;
     refused outside an incident channel, and for what is not timeline content (`message` None:
@@ -51,7 +53,9 @@ async def take_for_marking(
         incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
     if message is None:
         raise UserInputError(NOT_CONTENT)
-    author = await _author(sessions=sessions, client=client, team_id=team_id, message=message)
+    author = await _author(
+        sessions=sessions, client=client, team_id=team_id, message=message, now=now
+    )
     await capture.submit(incident.id, StoreMessage(message))
     return MarkTarget(incident=incident, message=message, author=author)
 
@@ -62,13 +66,14 @@ async def _author(
     client: AsyncWebClient,
     team_id: str,
     message: CapturedMessage,
+    now: datetime,
 ) -> str:
     """A plain display name for the modal: the integration's own, else the person's."""
     author_id = message.author_id or ""
     if message.author_name or not author_id.startswith(("U", "W")):
         return message.author_name or "an integration"
     names = await resolve_names(
-        sessions=sessions, client=client, team_id=team_id, user_ids=[author_id]
+        sessions=sessions, client=client, team_id=team_id, user_ids=[author_id], now=now
     )
     return names[author_id]
 

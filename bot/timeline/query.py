@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
@@ -115,6 +116,7 @@ async def resolve_names(
     client: AsyncWebClient,
     team_id: str,
     user_ids: Iterable[str],
+    now: datetime,
 ) -> dict[str, str]:
     """Display names through users.info, cached in slack_users; an unknown user keeps its id.
     Each refreshed cache row is its own short transaction: no write lock is held across the
@@ -122,7 +124,7 @@ async def resolve_names(
     return {
         user.user_id: display_name(user.found, user.user_id)
         for user in await _people(
-            sessions=sessions, client=client, team_id=team_id, user_ids=user_ids
+            sessions=sessions, client=client, team_id=team_id, user_ids=user_ids, now=now
         )
     }
 
@@ -139,13 +141,14 @@ async def _people(
     client: AsyncWebClient,
     team_id: str,
     user_ids: Iterable[str],
+    now: datetime,
 ) -> list[_Person]:
     people = []
     for user_id in sorted(set(user_ids)):
         async with sessions() as session:
             try:
                 user = await get_user(
-                    session=session, client=client, team_id=team_id, user_id=user_id
+                    session=session, client=client, team_id=team_id, user_id=user_id, now=now
                 )
             except NotFoundError:
                 user = None  # show the id, not an error
@@ -195,14 +198,14 @@ async def learn_permalinks(*, client: AsyncWebClient, timeline: Timeline) -> Per
 
 
 async def viewer_zone(
-    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str
+    *, session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str, now: datetime
 ) -> ZoneInfo:
     """The person's zone (users.info, cached); UTC when Slack doesn't know it. Used before an
     ack, so a slow users.info is given up on with an answer rather than a missed 3 s."""
     try:
         async with asyncio.timeout(USER_LOOKUP_SECONDS):
             person = await get_user(
-                session=session, client=client, team_id=team_id, user_id=user_id
+                session=session, client=client, team_id=team_id, user_id=user_id, now=now
             )
     except TimeoutError:
         raise UserInputError(
@@ -229,6 +232,7 @@ async def timeline_for_viewer(
     viewer_id: str,
     everything: bool,
     limit: int,
+    now: datetime,
 ) -> ViewerTimeline:
     """The timeline with names resolved (cached), one permalink call, and the viewer's zone."""
     async with sessions() as session:
@@ -241,6 +245,7 @@ async def timeline_for_viewer(
         client=client,
         team_id=incident.team_id,
         user_ids=people_in(timeline) | {viewer_id},
+        now=now,
     )
     names = {person.user_id: display_name(person.found, person.user_id) for person in people}
     viewer = next(person.found for person in people if person.user_id == viewer_id)
