@@ -343,11 +343,21 @@ async def test_reassigning_checks_the_new_owner_and_tells_them(
         item, _ = await load_item(session)
         with pytest.raises(UserInputError, match="is a bot"):
             await assign(
-                session=session, client=client, item=item, owner_id="U0ROBOT", actor_id="U0BOB"
+                session=session,
+                client=client,
+                item=item,
+                owner_id="U0ROBOT",
+                actor_id="U0BOB",
+                now=utcnow(),
             )
         assert item.owner_id == "U0BOB"
         previous = await assign(
-            session=session, client=client, item=item, owner_id="U0ALICE", actor_id="U0BOB"
+            session=session,
+            client=client,
+            item=item,
+            owner_id="U0ALICE",
+            actor_id="U0BOB",
+            now=utcnow(),
         )
         await session.commit()
         await send_now(sessions=sessions, client=client, item=item, now=utcnow())

@@ -415,18 +415,17 @@ async def test_a_crash_between_the_retro_save_and_settling_still_tells_and_remin
     assert meta is not None
     # What the handler does before settling, and nothing after: the save is committed, then
     # the process is gone (settling, the ack and the DM never happen).
-    async with sessions() as session:
-        outcome = await retro_flow.submit(
-            session=session,
-            client=served_bot.runtime.app.client,
-            team_id=TEAM_ID,
-            user_id=ALICE,
-            incident_id=meta.incident_id,
-            version=meta.version,
-            form=read_step(submitted, meta),
-            first_field=None,
-            now=SATURDAY_NIGHT,
-        )
+    outcome = await retro_flow.submit(
+        sessions=sessions,
+        client=served_bot.runtime.app.client,
+        team_id=TEAM_ID,
+        user_id=ALICE,
+        incident_id=meta.incident_id,
+        version=meta.version,
+        form=read_step(submitted, meta),
+        first_field=None,
+        now=SATURDAY_NIGHT,
+    )
     assert not outcome.problems and not outcome.conflict
     item = await item_titled(sessions, "Alert on pool saturation")
     assert item.owner_id == CAROL and item.notice_due_at == SATURDAY_NIGHT

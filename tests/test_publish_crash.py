@@ -43,16 +43,15 @@ async def publish_killed_after(
     client = create_web_client(base_url=fake_slack.base_url, token=BOT_TOKEN)
 
     async def run() -> None:
-        async with sessions() as session:
-            await publish.publish(
-                session=session,
-                client=client,
-                team_id=incident.team_id,
-                incident_id=incident.id,
-                user_id="U0ALICE",
-                postmortem_channel=POSTMORTEMS,
-                now=utcnow(),
-            )
+        await publish.publish(
+            sessions=sessions,
+            client=client,
+            team_id=incident.team_id,
+            incident_id=incident.id,
+            user_id="U0ALICE",
+            postmortem_channel=POSTMORTEMS,
+            now=utcnow(),
+        )
 
     killed = asyncio.create_task(run())
     await fake_slack.wait_answer_held(method)

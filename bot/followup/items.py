@@ -38,7 +38,6 @@ from models import (
     ActionStatus,
     Incident,
     Priority,
-    utcnow,
 )
 
 USAGE = (
@@ -319,13 +318,12 @@ async def assign(
     item: ActionItem,
     owner_id: str,
     actor_id: str,
+    now: datetime,
     field: str | None = None,
-    now: datetime | None = None,
 ) -> str | None:
     """Give the item to another person (checked first), their notice due in place of any the
     previous owner was still to get; returns the previous owner (commit after, then
     `owner_notice.send_now`)."""
-    now = now or utcnow()
     await require_person(
         session=session, client=client, team_id=item.team_id, user_id=owner_id, now=now, field=field
     )

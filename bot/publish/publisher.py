@@ -26,9 +26,8 @@ incident in one process wait for each other on the runtime's publish locks (bot.
 press on another replica sees the marks and looks up what was posted, so only a post still in
 flight at that moment can be missed.
 
-Transactions: `publish` gets a session and commits its own short transactions on it (each
-mark and result must be durable before the next Slack call); `publish_from_review` gets the
-session factory.
+Transactions: `publish` gets the session factory and opens one session, on which it commits
+its own short transactions (each mark and result must be durable before the next Slack call).
 """
 
 from __future__ import annotations
@@ -94,9 +93,9 @@ async def publish_from_review(
     with the draft rather than raised, as the review step shows it."""
     published, refusal = None, None
     try:
-        async with locks.hold((team_id, incident_id)), sessions() as session:
+        async with locks.hold((team_id, incident_id)):
             published = await publish(
-                session=session,
+                sessions=sessions,
                 client=client,
                 team_id=team_id,
                 incident_id=incident_id,
@@ -122,7 +121,7 @@ def require_publisher(incident: Incident, user_id: str) -> None:
 
 async def publish(
     *,
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     client: AsyncWebClient,
     team_id: str,
     incident_id: int,
@@ -132,6 +131,21 @@ async def publish(
 ) -> Published:
     """Publish (or republish) the incident's postmortem; commits when anything went out. Not
     locked: callers in one process serialize presses (publish_from_review does)."""
+    async with sessions() as session:
+        return await _publish(
+            session, client, team_id, incident_id, user_id, postmortem_channel, now
+        )
+
+
+async def _publish(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    incident_id: int,
+    user_id: str,
+    postmortem_channel: str | None,
+    now: datetime,
+) -> Published:
     incident, retro, pm = await _prepare(session, team_id, incident_id, user_id)
     result = Published(ref=incident.ref)
     before = (retro.published_at, retro.published_by)

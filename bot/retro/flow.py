@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.retro.checks import check_step
 from bot.retro.draft import (
@@ -39,7 +39,7 @@ class Outcome:
 
 async def submit(
     *,
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     client: AsyncWebClient,
     team_id: str,
     user_id: str,
@@ -52,21 +52,23 @@ async def submit(
 ) -> Outcome:
     """Check and save a submitted step (marking it done); PermissionDenied-style refusals are
     raised as UserInputError on `first_field` so the view, and every word in it, stays open.
-    A resubmission of a save already made (same `save_key`) is answered as that save was."""
-    draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
-    require_editor(draft.incident, user_id, field=first_field)
-    problems = await check_step(session=session, client=client, draft=draft, form=form, now=now)
-    if problems:
-        await session.commit()  # users.info answers are cached even when the form is refused
-        return Outcome(draft, problems)
-    return await _save(
-        session, draft, form, user_id, version, complete=True, now=now, save_key=save_key
-    )
+    A resubmission of a save already made (same `save_key`) is answered as that save was.
+    Opens and commits its own session."""
+    async with sessions() as session:
+        draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
+        require_editor(draft.incident, user_id, field=first_field)
+        problems = await check_step(session=session, client=client, draft=draft, form=form, now=now)
+        if problems:
+            await session.commit()  # users.info answers are cached even when the form is refused
+            return Outcome(draft, problems)
+        return await _save(
+            session, draft, form, user_id, version, complete=True, now=now, save_key=save_key
+        )
 
 
 async def keep_typed(
     *,
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     team_id: str,
     user_id: str,
     incident_id: int,
@@ -76,14 +78,16 @@ async def keep_typed(
     save_key: str | None = None,
 ) -> Outcome:
     """On close or Back: save what was typed, unchecked, so no word is lost; nothing happens
-    when nothing changed or the person may not edit."""
-    draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
-    if not can_edit(draft.incident, user_id) or same_content(form, form_of(draft, step_of(form))):
-        return Outcome(draft)
-    form = keepable(form, draft=draft, today=now.date())
-    return await _save(
-        session, draft, form, user_id, version, complete=False, now=now, save_key=save_key
-    )
+    when nothing changed or the person may not edit. Opens and commits its own session."""
+    async with sessions() as session:
+        draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
+        unchanged = same_content(form, form_of(draft, step_of(form)))
+        if not can_edit(draft.incident, user_id) or unchanged:
+            return Outcome(draft)
+        form = keepable(form, draft=draft, today=now.date())
+        return await _save(
+            session, draft, form, user_id, version, complete=False, now=now, save_key=save_key
+        )
 
 
 def save_key(view_id: str, step: str, version: int) -> str:

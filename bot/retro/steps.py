@@ -75,19 +75,18 @@ async def submit_step(
 ) -> Saved:
     """A submitted step checked and saved (flow.submit), then, after the action-items step,
     its items settled."""
-    async with sessions() as session:
-        outcome = await flow.submit(
-            session=session,
-            client=client,
-            team_id=save.team_id,
-            user_id=save.user_id,
-            incident_id=save.incident_id,
-            version=save.version,
-            form=form,
-            first_field=first_field,
-            now=save.now,
-            save_key=save.save_key,
-        )
+    outcome = await flow.submit(
+        sessions=sessions,
+        client=client,
+        team_id=save.team_id,
+        user_id=save.user_id,
+        incident_id=save.incident_id,
+        version=save.version,
+        form=form,
+        first_field=first_field,
+        now=save.now,
+        save_key=save.save_key,
+    )
     saved = Saved(outcome.draft, outcome.problems, outcome.conflict)
     if isinstance(form, ActionsForm) and not (saved.problems or saved.conflict):
         saved.settled = await _settle(sessions, client, saved.draft, save, settings)
@@ -106,23 +105,23 @@ async def keep_step(
     """On Back or close: what was typed kept, unchecked (flow.keep_typed); `form` None when
     the view carried nothing to keep. Back settles the items after the action-items step
     only; closing settles them whatever the step, as it is the view's last word."""
-    async with sessions() as session:
-        if form is None:
+    if form is None:
+        async with sessions() as session:
             draft = await drafts.load_draft(
                 session=session, team_id=save.team_id, incident_id=save.incident_id
             )
-            outcome = flow.Outcome(draft)
-        else:
-            outcome = await flow.keep_typed(
-                session=session,
-                team_id=save.team_id,
-                user_id=save.user_id,
-                incident_id=save.incident_id,
-                version=save.version,
-                form=form,
-                now=save.now,
-                save_key=save.save_key,
-            )
+        outcome = flow.Outcome(draft)
+    else:
+        outcome = await flow.keep_typed(
+            sessions=sessions,
+            team_id=save.team_id,
+            user_id=save.user_id,
+            incident_id=save.incident_id,
+            version=save.version,
+            form=form,
+            now=save.now,
+            save_key=save.save_key,
+        )
     saved = Saved(outcome.draft, conflict=outcome.conflict)
     if (closing or isinstance(form, ActionsForm)) and not saved.conflict:
         saved.settled = await _settle(sessions, client, saved.draft, save, settings)
