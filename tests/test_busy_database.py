@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.db import create_engine
 from tests.conftest import ServedBot, database_name
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_capture import events_of, seed_channel, seed_incident
+from tests.timeline.test_capture import events_of, seed_channel, seed_incident
 
 # Slack gives up on an answer after 3 s; a little room for a busy test machine.
 SLACK_PATIENCE = 2.9

@@ -48,8 +48,8 @@ from models import (
 )
 from tests.conftest import SIGNING_SECRET, TEAM_ID, ServedBot, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
-from tests.test_declare import form_values, open_declare, seed_people
-from tests.test_retro import (
+from tests.incidents.test_declare import form_values, open_declare, seed_people
+from tests.retro.test_retro import (
     CHANNEL,
     action_values,
     close,

@@ -20,8 +20,14 @@ from bot.ui.state import UNREADABLE
 from models import Incident, IncidentStatus
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, ServedBot, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests, option
-from tests.test_capture import events_of, seed_channel
-from tests.test_declare import declare_view, form_values, incidents_of, open_declare, seed_people
+from tests.incidents.test_declare import (
+    declare_view,
+    form_values,
+    incidents_of,
+    open_declare,
+    seed_people,
+)
+from tests.timeline.test_capture import events_of, seed_channel
 from tests.timeline_seed import seed_incident
 
 TEAM_B = "T0TEAM2"

@@ -17,7 +17,7 @@ from bot.db import create_engine
 from bot.logs import OWN_LOGGERS, RedactingFormatter, configure_logging, redact
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_capture import seed_channel, seed_incident
+from tests.timeline.test_capture import seed_channel, seed_incident
 
 
 @pytest.mark.parametrize(

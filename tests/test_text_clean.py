@@ -11,8 +11,8 @@ from bot.timeline.messages import captured_from_slack
 from models import EventSource, Incident
 from tests.conftest import TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_backfill import backfill
-from tests.test_declare import declare_via_slack, seed_people
+from tests.incidents.test_declare import declare_via_slack, seed_people
+from tests.timeline.test_backfill import backfill
 from tests.timeline_seed import events_of, seed_incident
 
 NUL = "\x00"

@@ -15,7 +15,7 @@ from bot.slack import create_web_client
 from models import Incident, PostmortemState, utcnow
 from tests.conftest import BOT_TOKEN
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_publish import (
+from tests.publish.test_publish import (
     POSTMORTEMS,
     incident,
     notice_of,
@@ -27,7 +27,7 @@ from tests.test_publish import (
     slack,
     walk_retro,
 )
-from tests.test_retro import CHANNEL, Sessions, press
+from tests.retro.test_retro import CHANNEL, Sessions, press
 
 __all__ = ["incident", "publishing_bot", "sessions", "slack"]  # fixtures from test_publish
 

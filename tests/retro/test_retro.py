@@ -21,7 +21,7 @@ from bot.ui.retro_read import read_meta
 from models import ActionItem, ContributingFactor, Incident, Retrospective, TimelineMark
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
-from tests.test_declare import seed_people
+from tests.incidents.test_declare import seed_people
 from tests.timeline_seed import seed_event, seed_incident, seed_mark
 
 Sessions = async_sessionmaker[AsyncSession]

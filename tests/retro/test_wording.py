@@ -229,7 +229,7 @@ def test_a_long_answer_with_many_known_people_is_still_blameless() -> None:
 
 
 def run_wording(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess:
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     keep = ("PATH", "HOME", "LANG", "SYSTEMROOT")
     env = {name: os.environ[name] for name in keep if name in os.environ}
     # No Slack settings, and a database URL the other commands would refuse: not needed here.

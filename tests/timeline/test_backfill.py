@@ -13,7 +13,7 @@ from bot.slack import create_web_client
 from bot.timeline.backfill import backfill_channel
 from tests.conftest import BOT_TOKEN, TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_capture import events_of, seed_channel, seed_incident
+from tests.timeline.test_capture import events_of, seed_channel, seed_incident
 
 
 def seed_history(fake_slack: FakeSlack, channel: str, *, messages: int, replies: int) -> str:

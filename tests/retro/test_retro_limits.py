@@ -21,7 +21,7 @@ from models import (
 )
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_retro import (
+from tests.retro.test_retro import (
     START,
     action_values,
     all_of,

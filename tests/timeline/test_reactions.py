@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import TimelineEvent, TimelineMark
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_capture import events_of, seed_channel, seed_incident
+from tests.timeline.test_capture import events_of, seed_channel, seed_incident
 
 
 async def marks_on(sessions: async_sessionmaker[AsyncSession], ts: str) -> set[tuple[str, ...]]:

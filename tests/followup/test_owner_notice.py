@@ -30,10 +30,10 @@ from bot.slack import create_web_client
 from bot.ui.item import controls_block_id
 from bot.ui.retro_read import read_meta, read_step
 from models import ActionItem, DeliveryKind, ReminderDelivery
-from tests import test_retro as retro
 from tests.clock import FrozenClock
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, ServedBot, make_settings
 from tests.fakeslack import FakeSlack, SlackRequests, state_value
+from tests.retro import test_retro as retro
 from tests.test_cli import HINDSIGHT, base_env, free_port
 from tests.timeline_seed import seed_incident
 
@@ -42,7 +42,7 @@ ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 # Saturday 28 November 2026, 18:00 in New York (Bob's zone): outside anyone's working hours.
 SATURDAY_NIGHT = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

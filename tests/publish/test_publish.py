@@ -35,7 +35,7 @@ from models import (
 from tests.conftest import SIGNING_SECRET, TEAM_ID, ServedBot, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
 from tests.fakeslack.limits import message_text_errors, validate_message_blocks
-from tests.test_retro import (
+from tests.retro.test_retro import (
     CHANNEL,
     GOOD_FACTORS,
     START,

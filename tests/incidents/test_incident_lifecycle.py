@@ -20,7 +20,7 @@ from bot.ui.header import header_blocks, header_text
 from models import AuditEntry, EventSource, Incident, IncidentStatus, Severity, TimelineEvent
 from tests.conftest import TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, option, validate_message_blocks
-from tests.test_declare import declare_via_slack, incidents_of, rows_of, seed_people
+from tests.incidents.test_declare import declare_via_slack, incidents_of, rows_of, seed_people
 
 Sessions = async_sessionmaker[AsyncSession]
 

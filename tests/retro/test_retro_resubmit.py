@@ -11,7 +11,7 @@ from bot.ids import Retro
 from models import ActionItem, ContributingFactor, Incident
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
-from tests.test_retro import (
+from tests.retro.test_retro import (
     GOOD_FACTORS,
     action_values,
     all_of,

@@ -1,0 +1,1 @@
+"""Tests of bot/followup/ and its handlers."""

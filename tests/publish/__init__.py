@@ -1,0 +1,1 @@
+"""Tests of bot/publish/ and its handlers."""

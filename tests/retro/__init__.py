@@ -1,0 +1,1 @@
+"""Tests of bot/retro/ and its handlers."""
