@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import bindparam, update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.followup.after_send import (
@@ -106,19 +106,27 @@ async def deliver(
             return
 
 
+def _release_ours(claim: str) -> Update:
+    """An item's next moment written and its claim given up, only while the claim is ours
+    (executed with one parameter set per item: b_id, b_next)."""
+    return (
+        update(ITEMS)
+        .where(ITEMS.c.id == bindparam("b_id"), ITEMS.c.reminder_claim == claim)
+        .values(
+            next_reminder_at=bindparam("b_next", type_=ITEMS.c.next_reminder_at.type),
+            reminder_claim=None,
+            claimed_until=None,
+        )
+    )
+
+
 async def _reschedule(
     sessions: Sessions, later: Sequence[tuple[int, datetime | None]], *, claim: str
 ) -> None:
     """The items not nudged now: due at their next moment, and no longer claimed."""
     async with sessions() as session, session.begin():
         await session.execute(
-            update(ITEMS)
-            .where(ITEMS.c.id == bindparam("b_id"), ITEMS.c.reminder_claim == claim)
-            .values(
-                next_reminder_at=bindparam("b_next", type_=ITEMS.c.next_reminder_at.type),
-                reminder_claim=None,
-                claimed_until=None,
-            ),
+            _release_ours(claim),
             [{"b_id": item_id, "b_next": at} for item_id, at in later],
         )
 
@@ -311,18 +319,13 @@ async def _record(
     and the delivery log. The UPDATE goes first, so SQLite takes its write lock up front."""
     async with sessions() as session, session.begin():
         await session.execute(
-            update(ITEMS)
-            .where(ITEMS.c.id == bindparam("b_id"), ITEMS.c.reminder_claim == claim)
-            .values(
-                next_reminder_at=bindparam("b_next", type_=ITEMS.c.next_reminder_at.type),
+            _release_ours(claim).values(
                 last_reminded_at=bindparam("b_last", type_=ITEMS.c.last_reminded_at.type),
                 snoozed_until=bindparam("b_snoozed", type_=ITEMS.c.snoozed_until.type),
                 escalated_at=bindparam("b_escalated", type_=ITEMS.c.escalated_at.type),
                 reminder_count=bindparam("b_count"),
                 overdue_nudges=bindparam("b_overdue"),
                 send_failures=bindparam("b_failures"),
-                reminder_claim=None,
-                claimed_until=None,
             ),
             [
                 {

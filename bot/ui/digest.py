@@ -22,12 +22,12 @@ from slack_sdk.models.blocks import (
 
 from bot.followup.shapes import TeamDigest
 from bot.ids import Digest
+from bot.ui.blocks import MAX_TEXT, section
 from bot.ui.home import retro_state
 from bot.ui.item import due_text
 from bot.ui.text import clip, escape
 from models import ActionItem, Incident
 
-MAX_TEXT = 3000
 MAX_INCIDENTS = 15
 MAX_OVERDUE_LISTED = 5  # per incident
 MAX_OWNERS = 40
@@ -40,16 +40,12 @@ def digest_message(report: TeamDigest) -> tuple[str, list[dict[str, Any]]]:
     by_incident = _by_incident(report.open_items)
     blocks: list[Block] = [
         HeaderBlock(block_id=Digest.HEADER, text=f"Weekly follow-through · {_week(report)}"),
-        _section(Digest.SUMMARY, _summary(report, len(by_incident))),
+        section(Digest.SUMMARY, _summary(report, len(by_incident))),
     ]
     if by_incident:
         blocks += [DividerBlock(), *_incidents(report, by_incident), _owners(report)]
     blocks += [DividerBlock(), _unpublished(report), _footer()]
     return _fallback(report), [block.to_dict() for block in blocks]
-
-
-def _section(block_id: str, text: str) -> SectionBlock:
-    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=clip(text, MAX_TEXT)))
 
 
 def _plural(count: int, noun: str) -> str:
@@ -111,10 +107,10 @@ def _incidents(
             entry[0].number,
         ),
     )
-    blocks: list[Block] = [_section(Digest.INCIDENTS, "*Open action items by incident*")]
+    blocks: list[Block] = [section(Digest.INCIDENTS, "*Open action items by incident*")]
     for incident, items in ordered[:MAX_INCIDENTS]:
         blocks.append(
-            _section(f"{Digest.INCIDENTS}.{incident.id}", _incident_text(report, incident, items))
+            section(f"{Digest.INCIDENTS}.{incident.id}", _incident_text(report, incident, items))
         )
     more = len(ordered) - MAX_INCIDENTS
     if more > 0:
@@ -154,7 +150,7 @@ def _owners(report: TeamDigest) -> SectionBlock:
         lines.append(f"…and {_plural(len(people) - MAX_OWNERS, 'more person')}")
     if None in counts:
         lines.append(_owner_line("No owner yet", *counts[None]) + ", free for anyone to pick up")
-    return _section(Digest.OWNERS, "*Open action items by owner*\n" + "\n".join(lines))
+    return section(Digest.OWNERS, "*Open action items by owner*\n" + "\n".join(lines))
 
 
 def _owner_line(who: str, open_count: int, overdue: int) -> str:
@@ -164,7 +160,7 @@ def _owner_line(who: str, open_count: int, overdue: int) -> str:
 def _unpublished(report: TeamDigest) -> SectionBlock:
     if not report.unpublished:
         text = "*Postmortems*\nEvery resolved incident has its postmortem published. :books:"
-        return _section(Digest.UNPUBLISHED, text)
+        return section(Digest.UNPUBLISHED, text)
     lines = []
     for incident in report.unpublished[:MAX_UNPUBLISHED]:
         title = escape(clip(incident.title, MAX_TITLE))
@@ -174,7 +170,7 @@ def _unpublished(report: TeamDigest) -> SectionBlock:
     if more > 0:
         lines.append(f"…and {more} more")
     heading = "*Resolved, postmortem not yet published*"
-    return _section(Digest.UNPUBLISHED, heading + "\n" + "\n".join(lines))
+    return section(Digest.UNPUBLISHED, heading + "\n" + "\n".join(lines))
 
 
 def _footer() -> ContextBlock:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import (
     Block,
-    ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -20,6 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.followup.shapes import Home, Participation, TeamCounts
 from bot.ids import Home as HomeIds
+from bot.ui.blocks import context, section
 from bot.ui.header import status_label
 from bot.ui.item import item_blocks
 from bot.ui.text import clip, escape, slack_date
@@ -29,7 +29,6 @@ MAX_BLOCKS = 100
 FRAME_BLOCKS = 12  # header, headings, "more" lines, dividers, team, footer (with room to spare)
 MAX_INCIDENTS = 10
 MAX_ITEMS = (MAX_BLOCKS - FRAME_BLOCKS - MAX_INCIDENTS) // 2  # two blocks each: text, controls
-MAX_TEXT = 3000
 MAX_TITLE = 150
 
 RETRO_STATE = {
@@ -47,17 +46,9 @@ def home_view(home: Home) -> View:
         *_incidents(home),
         DividerBlock(),
         _team(home.team),
-        _context(HomeIds.FOOTER, _footer(home)),
+        context(HomeIds.FOOTER, _footer(home)),
     ]
     return View(type="home", blocks=blocks)
-
-
-def _section(block_id: str, text: str) -> SectionBlock:
-    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=clip(text, MAX_TEXT)))
-
-
-def _context(block_id: str, text: str) -> ContextBlock:
-    return ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=clip(text, MAX_TEXT))])
 
 
 def _plural(count: int, noun: str) -> str:
@@ -67,7 +58,7 @@ def _plural(count: int, noun: str) -> str:
 def _items(home: Home) -> list[Block]:
     if not home.items:
         return [
-            _section(
+            section(
                 HomeIds.ITEMS_EMPTY,
                 "*Your action items*\nNothing on your plate. Nice. :sparkles:",
             )
@@ -75,7 +66,7 @@ def _items(home: Home) -> list[Block]:
     heading = f"*Your action items* · {home.open_count} open"
     if home.overdue_count:
         heading += f", {home.overdue_count} past due: a good place to start"
-    blocks: list[Block] = [_section(HomeIds.ITEMS, heading)]
+    blocks: list[Block] = [section(HomeIds.ITEMS, heading)]
     for item, incident in home.items:
         blocks += item_blocks(
             item,
@@ -88,7 +79,7 @@ def _items(home: Home) -> list[Block]:
     more = home.open_count - len(home.items)
     if more > 0:
         blocks.append(
-            _context(
+            context(
                 HomeIds.ITEMS_MORE,
                 f"{_plural(more, 'more open item')} not shown; they come up here as these close.",
             )
@@ -99,19 +90,19 @@ def _items(home: Home) -> list[Block]:
 def _incidents(home: Home) -> list[Block]:
     if not home.incidents:
         return [
-            _section(
+            section(
                 HomeIds.INCIDENTS_EMPTY,
                 "*Incidents you took part in*\nNone yet. May it stay quiet.",
             )
         ]
-    blocks: list[Block] = [_section(HomeIds.INCIDENTS, "*Incidents you took part in*")]
+    blocks: list[Block] = [section(HomeIds.INCIDENTS, "*Incidents you took part in*")]
     blocks += [
-        _section(f"{HomeIds.INCIDENTS}.{entry.incident.id}", _incident_text(entry, home.user_id))
+        section(f"{HomeIds.INCIDENTS}.{entry.incident.id}", _incident_text(entry, home.user_id))
         for entry in home.incidents
     ]
     if home.more_incidents:
         blocks.append(
-            _context(HomeIds.INCIDENTS_MORE, f"The {MAX_INCIDENTS} most recent are shown.")
+            context(HomeIds.INCIDENTS_MORE, f"The {MAX_INCIDENTS} most recent are shown.")
         )
     return blocks
 

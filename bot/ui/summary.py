@@ -24,18 +24,14 @@ from slack_sdk.models.blocks import (
 from bot.ids import Publish
 from bot.publish.render import category_label
 from bot.publish.shapes import Postmortem, duration_text
+from bot.ui.blocks import MAX_TEXT, section
 from bot.ui.header import MAX_FIELD_TEXT, severity_label
 from bot.ui.text import clip, escape, slack_date
 from models import Retrospective
 
-MAX_TEXT = 3000
 TOP_FACTORS = 3
 LISTED_OWNERS = 10
 ANSWER = 900  # "what happened" and "impact", each: a summary, not the document
-
-
-def _section(text: str, block_id: str) -> SectionBlock:
-    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=clip(text, MAX_TEXT)))
 
 
 def summary_text(pm: Postmortem) -> str:
@@ -54,15 +50,15 @@ def summary_blocks(pm: Postmortem, *, document_link: str | None, document_kind: 
             text=clip(f"Postmortem · {incident.ref}: {incident.title}", 150),
         ),
         SectionBlock(block_id=Publish.SUMMARY_FACTS, fields=_facts(pm)),
-        _section(_times(pm), Publish.SUMMARY_TIMES),
+        section(Publish.SUMMARY_TIMES, _times(pm)),
     ]
     if retro is not None and (retro.summary.strip() or retro.customer_impact.strip()):
-        blocks.append(_section(_story(retro), Publish.SUMMARY_STORY))
+        blocks.append(section(Publish.SUMMARY_STORY, _story(retro)))
     blocks += [
-        _section(_factors(pm), Publish.SUMMARY_FACTORS),
-        _section(_items(pm), Publish.SUMMARY_ITEMS),
+        section(Publish.SUMMARY_FACTORS, _factors(pm)),
+        section(Publish.SUMMARY_ITEMS, _items(pm)),
         DividerBlock(),
-        _section(_document(document_link, document_kind), Publish.SUMMARY_DOCUMENT),
+        section(Publish.SUMMARY_DOCUMENT, _document(document_link, document_kind)),
     ]
     if retro is not None and retro.published_by and retro.published_at:
         by = f"Published by <@{retro.published_by}> {slack_date(retro.published_at)}."
@@ -152,7 +148,7 @@ def publish_blocks(retro: Retrospective, *, outcome: str | None = None) -> list[
     )
     blocks: list[Block] = []
     if outcome:
-        blocks.append(_section(outcome, Publish.OUTCOME))
+        blocks.append(section(Publish.OUTCOME, outcome))
     return [*blocks, ActionsBlock(block_id=Publish.ACTIONS, elements=[button])]
 
 
