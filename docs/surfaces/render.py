@@ -1,11 +1,13 @@
 """Draw every surface in docs/surfaces from the bot's real Block Kit output.
 
-    .venv/bin/python docs/surfaces/render.py [--only NAME …] [--html-only]
+    .venv/bin/python docs/surfaces/render.py [--only NAME …] [--html DIR]
 
 For each surface in samples.py: its Block Kit JSON → an HTML page that imitates Slack
 (blockkit_html.py, page.html, slack.css) → `<name>.png` with headless Chromium (Debian's
 `chromium` package, or CHROMIUM=path), and `<name>.sha256`, the hash of the JSON it was drawn
-from, which tests/test_surfaces.py compares with what the builders give today.
+from, which tests/test_surfaces.py compares with what the builders give today. The pictures
+were drawn with Debian's fonts-lato and fonts-noto-color-emoji installed (other fonts change
+the look, not the hash). `--html DIR` writes the pages to DIR instead, without Chromium.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-import samples
-from blockkit_html import Renderer, page
-
 HERE = Path(__file__).resolve().parent
+# This checkout's bot, even when an older one is installed in the environment.
+sys.path.insert(0, str(HERE.parents[1]))
+
+import samples  # noqa: E402
+from blockkit_html import Renderer, page  # noqa: E402
+
 WIDTH = 900  # wider than any surface; the screenshot is cut to the surface's own size
 # How each message is shown: the time beside the bot's name, and whether it is pinned.
 MESSAGES = {
@@ -73,7 +78,7 @@ def size_of(browser: str, profile: Path, page_path: Path) -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
-def draw(name: str, payload: dict, browser: str | None, work: Path) -> None:
+def draw(name: str, payload: dict, browser: str | None, work: Path, html_dir: Path | None) -> None:
     shown = MESSAGES.get(name, {})
     renderer = Renderer(samples.NAMES, samples.CHANNELS)
     html = page(
@@ -82,8 +87,9 @@ def draw(name: str, payload: dict, browser: str | None, work: Path) -> None:
     page_path = work / f"{name}.html"
     page_path.write_text(html)
     if browser is None:
-        shutil.copy(page_path, HERE / f"{name}.html")
-        print(f"{name}.html")
+        assert html_dir is not None
+        shutil.copy(page_path, html_dir / f"{name}.html")
+        print(html_dir / f"{name}.html")
         return
     width, height = size_of(browser, work / "profile", page_path)
     png = HERE / f"{name}.png"
@@ -102,15 +108,15 @@ def draw(name: str, payload: dict, browser: str | None, work: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(samples.SURFACES), metavar="NAME")
-    parser.add_argument(
-        "--html-only", action="store_true", help="write the HTML pages here, no Chromium"
-    )
+    parser.add_argument("--html", type=Path, metavar="DIR", help="write the HTML pages to DIR only")
     args = parser.parse_args()
-    browser = None if args.html_only else chromium()
+    if args.html:
+        args.html.mkdir(parents=True, exist_ok=True)
+    browser = None if args.html else chromium()
     with tempfile.TemporaryDirectory(prefix="hindsight-surfaces-") as tmp:
         for name, payload in samples.surfaces().items():
             if not args.only or name in args.only:
-                draw(name, payload, browser, Path(tmp))
+                draw(name, payload, browser, Path(tmp), args.html)
 
 
 if __name__ == "__main__":
