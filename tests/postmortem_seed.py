@@ -26,7 +26,15 @@ from models import (
     Severity,
     TimelineEvent,
 )
-from tests.timeline_seed import Sessions, seed_cached_user, seed_mark, seed_message, ts_of
+from tests.timeline_seed import (
+    Sessions,
+    seed_cached_user,
+    seed_event,
+    seed_incident,
+    seed_mark,
+    seed_message,
+    ts_of,
+)
 
 TEAM_A, TEAM_B = "T0TEAM1", "T0TEAM2"
 START = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
@@ -279,3 +287,62 @@ async def _other_team(sessions: Sessions) -> None:
         sessions, incident, ts_of(at(1)), "B-ONLY message", author="U0MALLORY"
     )
     await seed_mark(sessions, event, "detection", marked_by="U0MALLORY")
+
+
+# ---- an incident whose team marked nothing ---------------------------------------------------
+
+QUIET_CHANNEL = "C0QUIET"
+QUIET_NOISE = ("coffee anyone?", "lunch at 1?")  # in the channel, never picked
+
+
+def minutes(n: float) -> datetime:
+    return START + timedelta(minutes=n)
+
+
+async def seed_unmarked_incident(sessions: Sessions, *, alerts: int = 1) -> Seeded:
+    """INC-3 of team A, nothing marked: the declare, a severity and a role change, two status
+    changes, an alert from PagerDuty (or `alerts` of them, a minute apart), the first report,
+    the messages around each status change, chatter between them (QUIET_NOISE), and a message
+    deleted just before the resolution. Team B has a message in a channel with the same id."""
+    for user_id, name in (("U0ALICE", "alice"), ("U0BOB", "bob"), ("U0CAROL", "carol")):
+        await seed_cached_user(sessions, user_id, name)
+    incident = await seed_incident(
+        sessions, QUIET_CHANNEL, team_id=TEAM_A, number=3, started_at=START
+    )
+    system = [
+        (0, "INC-3 declared by <@U0ALICE>"),
+        (10, "Severity changed to sev1 by <@U0ALICE>"),
+        (12, "Commander set to <@U0BOB> by <@U0ALICE>"),
+        (30, "Status changed to monitoring by <@U0BOB>"),
+        (60, "Status changed to resolved by <@U0BOB>"),
+    ]
+    events = {
+        text.split()[0].lower(): await seed_event(
+            sessions, incident, minutes(n), text, source=EventSource.SYSTEM
+        )
+        for n, text in system
+    }
+    said = [
+        ("report", 2, "U0CAROL", "checkout is throwing 500s for me"),
+        ("noise1", 5, "U0ALICE", QUIET_NOISE[0]),
+        ("before_monitoring", 28, "U0BOB", "rollback of deploy 4512 done"),
+        ("after_monitoring", 33, "U0ALICE", "error rate dropping <@U0BOB>"),
+        ("noise2", 45, "U0CAROL", QUIET_NOISE[1]),
+        ("before_resolved", 55, "U0ALICE", "all clear for 20 minutes"),
+        ("after_resolved", 61, "U0BOB", "thanks all, closing"),
+    ]
+    for key, n, author, text in said:
+        events[key] = await seed_message(sessions, incident, ts_of(minutes(n)), text, author=author)
+    await seed_message(sessions, incident, ts_of(minutes(58)), DELETED_TEXT, deleted_at=minutes(59))
+    for n in range(alerts):
+        events[f"alert{n}"] = await seed_message(
+            sessions,
+            incident,
+            ts_of(minutes(1 + n), micro=1),
+            f"*CRITICAL* 5xx rate on checkout &gt; 20% (#{n + 1})",
+            author="B0ALERTS",
+            author_name="PagerDuty",
+        )
+    other = await seed_incident(sessions, QUIET_CHANNEL, team_id=TEAM_B, number=3)
+    await seed_message(sessions, other, ts_of(minutes(29)), "B-ONLY message", author="U0MALLORY")
+    return Seeded(incident=incident, events=events)

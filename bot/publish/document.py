@@ -10,18 +10,38 @@ The shapes themselves, and the response times worked out from them, are in bot/p
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Text, cast, select
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Select, Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload, with_loader_criteria
 
-from bot.publish.shapes import Event, Mark, Postmortem, milestones, people_in
-from bot.timeline.query import cached_names, marked_or_manual
+from bot.publish.shapes import (
+    AFTER_CHANGE,
+    ALERT,
+    BEFORE_CHANGE,
+    FIRST_REPORT,
+    PICKS_AT_MOST,
+    Event,
+    Mark,
+    Postmortem,
+    in_time_order,
+    milestones,
+    needs_condensing,
+    people_in,
+    pick_from_channel,
+)
+from bot.timeline.query import cached_names, marked_or_manual, permalink_format
 from models import (
     ActionItem,
     ContributingFactor,
+    EventSource,
     Incident,
     Retrospective,
     TimelineEvent,
@@ -43,6 +63,10 @@ EVENT_COLUMNS = (
     TimelineEvent.edited_at,
     TimelineEvent.deleted_at,
 )
+ORDER = (TimelineEvent.occurred_at, TimelineEvent.ts, TimelineEvent.id)
+NEWEST_FIRST = (TimelineEvent.occurred_at.desc(), TimelineEvent.ts.desc(), TimelineEvent.id.desc())
+CHANGES_LOOKED_AROUND = 10  # status changes whose neighbouring messages the condensed view shows
+logger = logging.getLogger(__name__)
 MARK_COLUMNS = (
     TimelineMark.event_id,
     TimelineMark.kind,
@@ -74,6 +98,11 @@ async def load_postmortem(
     )
     action_items = list(items)
     events = await load_events(session=session, incident=incident, everything=everything)
+    picked: dict[int, str] = {}
+    if not everything and needs_condensing(events):
+        picks = await _channel_view(session=session, incident=incident, shown=events)
+        picked = {event.id: why for event, why in picks}
+        events = in_time_order([*events, *(event for event, _ in picks)])
     wanted = _people(incident, retro, action_items) | people_in(events)
     return Postmortem(
         incident=incident,
@@ -83,14 +112,15 @@ async def load_postmortem(
         events=events,
         milestones=milestones(incident, events),
         names=await cached_names(session=session, team_id=team_id, user_ids=wanted),
+        picked=picked,
     )
 
 
 async def load_events(
     *, session: AsyncSession, incident: Incident, everything: bool
 ) -> list[Event]:
-    """The timeline, however long, in two queries: the events (all, or those marked or added by
-    hand) in time order, then their marks.
+    """The timeline, however long, in two queries: the events (all, or those the document
+    shows: marked, added by hand or recorded by the bot) in time order, then their marks.
 
     Shapes chosen to stay fast without planner statistics (a fresh PostgreSQL table; SQLite,
     never analyzed): a correlated EXISTS, or a join from marks to events, made both backends
@@ -100,22 +130,65 @@ async def load_events(
         TimelineEvent.team_id == team_id, TimelineEvent.incident_id == incident.id
     )
     if not everything:
-        query = query.where(marked_or_manual(incident))
-    order = (TimelineEvent.occurred_at, TimelineEvent.ts, TimelineEvent.id)
-    rows = (await session.execute(query.order_by(*order))).all()
-    marks = await _marks_of(session=session, team_id=team_id, ids=[row[0] for row in rows])
-    no_marks: tuple[Mark, ...] = ()
-    return [
-        Event(
-            *head,
-            json.loads(files) if files and files != "[]" else [],
-            occurred_at,
-            edited_at,
-            deleted_at,
-            tuple(marks[head[0]]) if head[0] in marks else no_marks,
+        query = query.where(
+            or_(marked_or_manual(incident), TimelineEvent.source == EventSource.SYSTEM)
         )
-        for *head, files, occurred_at, edited_at, deleted_at in rows
-    ]
+    rows = (await session.execute(query.order_by(*ORDER))).all()
+    marks = await _marks_of(session=session, team_id=team_id, ids=[row[0] for row in rows])
+    return [_event(row, marks) for row in rows]
+
+
+def _event(row: Any, marks: dict[int, list[Mark]]) -> Event:
+    *head, files, occurred_at, edited_at, deleted_at = row
+    return Event(
+        *head,
+        json.loads(files) if files and files != "[]" else [],
+        occurred_at,
+        edited_at,
+        deleted_at,
+        tuple(marks[head[0]]) if head[0] in marks else (),
+    )
+
+
+async def _channel_view(
+    *, session: AsyncSession, incident: Incident, shown: list[Event]
+) -> list[tuple[Event, str]]:
+    """Messages that tell the story when few were marked: the first report (the first person's
+    message), the last message before and the first after each status change, and the alerts
+    (messages from other apps), in that order of priority, each a query of a row or a few."""
+    live = select(*EVENT_COLUMNS).where(
+        TimelineEvent.team_id == incident.team_id,
+        TimelineEvent.incident_id == incident.id,
+        TimelineEvent.source == EventSource.MESSAGE,
+        TimelineEvent.deleted_at.is_(None),
+    )
+    by_app = or_(TimelineEvent.author_name.is_not(None), TimelineEvent.author_id.like("B%"))
+    person = live.where(TimelineEvent.author_name.is_(None), ~TimelineEvent.author_id.like("B%"))
+    queries: list[tuple[Select[Any], str]] = [(person.order_by(*ORDER), FIRST_REPORT)]
+    changes = [event for event in shown if event.is_status_change][:CHANGES_LOOKED_AROUND]
+    for change in changes:
+        before = live.where(TimelineEvent.occurred_at < change.occurred_at)
+        after = live.where(TimelineEvent.occurred_at >= change.occurred_at)
+        queries += [(before.order_by(*NEWEST_FIRST), BEFORE_CHANGE)]
+        queries += [(after.order_by(*ORDER), AFTER_CHANGE)]
+    candidates: list[tuple[Event, str]] = []
+    for query, why in queries:
+        row = (await session.execute(query.limit(1))).first()
+        candidates += [(_event(row, {}), why)] if row is not None else []
+    alerts = await session.execute(live.where(by_app).order_by(*ORDER).limit(PICKS_AT_MOST))
+    candidates += [(_event(row, {}), ALERT) for row in alerts]
+    return pick_from_channel(shown, candidates)
+
+
+async def with_links(*, client: AsyncWebClient, pm: Postmortem) -> Postmortem:
+    """The postmortem with message links, learned from one chat.getPermalink; without them
+    when Slack won't say (the document goes out all the same)."""
+    try:
+        links = await permalink_format(client=client, messages=pm.events)
+    except SlackApiError as error:
+        logger.warning("no message links in %s: %s", pm.incident.ref, error.response.get("error"))
+        links = None
+    return dataclasses.replace(pm, links=links)
 
 
 async def _marks_of(

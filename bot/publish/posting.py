@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.publish.document import with_links
 from bot.publish.render import render_markdown
 from bot.publish.shapes import Postmortem
 from models import Incident
@@ -100,7 +101,7 @@ def _code(error: SlackApiError) -> str:
 async def attach(client: AsyncWebClient, pm: Postmortem, result: Published) -> Document | None:
     """The document as a canvas in the incident channel, else as a Markdown file there."""
     incident = pm.incident
-    markdown = render_markdown(pm)
+    markdown = render_markdown(await with_links(client=client, pm=pm))
     try:
         created = await client.canvases_create(
             title=canvas_title(incident),

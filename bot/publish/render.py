@@ -3,8 +3,12 @@ what publishing attaches.
 
 Deterministic (the same rows give the same bytes: no "generated at"), times in UTC with their
 dates, people by their cached display names (their id when the cache doesn't know them). The
-timeline shows the marked and hand-added events; a deleted message keeps its place, never its
-text. A section with nothing in it says so instead of vanishing.
+timeline shows the marked and hand-added events, the declare and every status, severity and role
+change; when few moments were marked, messages picked from the channel too (see
+bot/publish/document.py), labelled in italics. A deleted message keeps its place, never its
+text. Messages link to Slack when the workspace's link format is known: publishing asks Slack
+once; `hindsight export` runs without Slack and shows no message links. A section with nothing
+in it says so instead of vanishing.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from bot.publish.markdown import (
     paragraphs,
     slack_to_markdown,
 )
-from bot.publish.shapes import RETRO_PICK, Event, Postmortem, duration_text
+from bot.publish.shapes import RETRO_PICK, Event, Postmortem, duration_text, system_label
 from bot.timeline.shapes import kind_label
 from models import (
     ActionItem,
     ActionStatus,
     ContributingFactor,
+    EventSource,
     FactorCategory,
     PostmortemState,
 )
@@ -63,6 +68,16 @@ SUMMARY_PARTS = (
     ("How it was detected", "detection"),
 )
 NOT_YET = "_Not filled in yet._"
+MARKED_ONLY = "Marked events and events added by hand, in UTC."
+WITH_CHANGES = (
+    "Marked events and events added by hand, with the declaration and every status, severity"
+    " and role change, in UTC."
+)
+PICKED_NOTE = (
+    "Few moments were marked, so the entries in italics were picked from the channel"
+    " automatically: the first report, the messages just before and after each status change,"
+    " and alerts from other apps. The full log is in the JSON export."
+)
 
 
 def utc(moment: datetime | None) -> str:
@@ -162,25 +177,43 @@ def _response_times(pm: Postmortem) -> str:
 
 
 def _timeline(pm: Postmortem) -> str:
-    events = [event for event in pm.events if event.shown_in_document]
+    events = [event for event in pm.events if event.shown_in_document or event.id in pm.picked]
     lines = ["## Timeline", ""]
     if not events:
         lines.append("No marked events yet.")
         return "\n".join(lines)
-    lines += ["Marked events and events added by hand, in UTC.", ""]
+    changes = any(event.source == EventSource.SYSTEM for event in events)
+    lines += [WITH_CHANGES if changes else MARKED_ONLY, ""]
+    if pm.picked:
+        lines += [PICKED_NOTE, ""]
     lines += [_event(pm, event) for event in events]
     return "\n".join(lines)
 
 
-def _event(pm: Postmortem, event: Event) -> str:
-    kinds = ", ".join(kind_label(kind) for kind in event.kinds) or "Added by hand"
+def _head(pm: Postmortem, event: Event) -> str:
+    """`**when** · what · **who** · [message](link)`: a system event names its actor in its text."""
+    head = f"**{utc(event.occurred_at)}** · "
+    if event.id in pm.picked:
+        head += f"_{pm.picked[event.id]}_"
+    elif event.source == EventSource.SYSTEM:
+        return head + system_label(event.text or "")
+    else:
+        head += ", ".join(kind_label(kind) for kind in event.kinds) or "Added by hand"
     author = event.author_name or pm.name(event.author_id, default="Hindsight")
-    head = f"**{utc(event.occurred_at)}** · {kinds} · **{one_line(author)}**"
+    head += f" · **{one_line(author)}**"
+    link = pm.links.link(event) if pm.links is not None else None
+    if link:
+        head += f" · [message](<{link.replace('>', '%3E').replace(' ', '%20')}>)"
+    if event.edited_at is not None and not event.deleted:
+        head += f" _(edited {utc(event.edited_at)})_"
+    return head
+
+
+def _event(pm: Postmortem, event: Event) -> str:
+    head = _head(pm, event)
     if event.deleted:
         text = "_(message deleted)_"
     else:
-        if event.edited_at is not None:
-            head += f" _(edited {utc(event.edited_at)})_"
         text = slack_to_markdown(event.text or "", pm.names) or "_(no text)_"
     body = f"{head}: {text}" if "\n" not in text else f"{head}:\n\n{text}"
     lines = [list_item("-", body)]

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from bot.timeline.shapes import Permalinks
 from models import (
     ActionItem,
     ContributingFactor,
@@ -33,6 +34,17 @@ MILESTONES: dict[str, tuple[str, str]] = {
     "resolution": ("resolved_at", "resolve"),
 }
 RETRO_PICK = "retro:"  # the reaction of a mark made by the retrospective's timeline step
+# Fewer marked moments than this and the document adds a condensed view of the channel, at most
+# PICKS_AT_MOST entries long (the full log is in the JSON export).
+CONDENSE_BELOW = 3
+PICKS_AT_MOST = 15
+# Why a message was picked for the condensed view, in the order the cap keeps them.
+FIRST_REPORT = "First report"
+BEFORE_CHANGE = "Before the status change"
+AFTER_CHANGE = "After the status change"
+ALERT = "Alert"
+# How bot/incidents/lifecycle.py words its system events: text prefix → label in the document.
+SYSTEM_LABELS = (("Status changed", "Status change"), ("Severity changed", "Severity change"))
 MENTIONED = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -73,9 +85,21 @@ class Event(NamedTuple):
         return tuple(dict.fromkeys(mark.kind for mark in self.marks))
 
     @property
-    def shown_in_document(self) -> bool:
+    def marked(self) -> bool:
         """Marked, or added by hand (put there on purpose)."""
         return bool(self.marks) or self.source == EventSource.MANUAL
+
+    @property
+    def shown_in_document(self) -> bool:
+        """Marked, added by hand, or recorded by the bot (the declare, status, severity and
+        role changes)."""
+        return self.marked or self.source == EventSource.SYSTEM
+
+    @property
+    def is_status_change(self) -> bool:
+        return self.source == EventSource.SYSTEM and (self.text or "").startswith(
+            SYSTEM_LABELS[0][0]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +122,10 @@ class Postmortem:
     events: list[Event]  # in time order: the marked and hand-added ones, or all
     milestones: dict[str, Milestone]  # by kind, in MILESTONES order
     names: dict[str, str]  # user id → display name, for the cached users only
+    # Messages picked for the condensed view of the channel (they are in `events` too): event id
+    # → why it was picked. Empty when enough moments were marked.
+    picked: dict[int, str] = field(default_factory=dict)
+    links: Permalinks | None = None  # message links, when the workspace's format is known
 
     def name(self, user_id: str | None, *, default: str = "—") -> str:
         """A person's display name, their raw id when the cache doesn't know them."""
@@ -117,6 +145,42 @@ def people_in(events: Iterable[Event]) -> set[str]:
         if event.text and not event.deleted and "<@" in event.text:
             found.update(MENTIONED.findall(event.text))
     return {user_id for user_id in found if user_id[:1] in ("U", "W")}
+
+
+def system_label(text: str) -> str:
+    """What a system event records: "Declared", a status, severity or role change."""
+    if " declared by " in text:
+        return "Declared"
+    return next(
+        (label for prefix, label in SYSTEM_LABELS if text.startswith(prefix)), "Role change"
+    )
+
+
+def needs_condensing(events: Iterable[Event]) -> bool:
+    """Too few moments were marked for the timeline to tell the story alone."""
+    return sum(1 for event in events if event.marked) < CONDENSE_BELOW
+
+
+def pick_from_channel(
+    shown: Iterable[Event], candidates: Iterable[tuple[Event, str]]
+) -> list[tuple[Event, str]]:
+    """The condensed view: candidates (message, why) in priority order, each message once,
+    none already shown, at most PICKS_AT_MOST (pure)."""
+    seen = {event.id for event in shown}
+    picked: list[tuple[Event, str]] = []
+    for event, why in candidates:
+        if event.id in seen or event.deleted or not (event.text or "").strip():
+            continue
+        seen.add(event.id)
+        picked.append((event, why))
+        if len(picked) == PICKS_AT_MOST:
+            break
+    return picked
+
+
+def in_time_order(events: Iterable[Event]) -> list[Event]:
+    """Events from several queries as one timeline (the same order on both backends)."""
+    return sorted(events, key=lambda event: (event.occurred_at, event.ts or "", event.id))
 
 
 def milestones(incident: Incident, events: Sequence[Event]) -> dict[str, Milestone]:

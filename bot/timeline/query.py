@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import NotFoundError, UserInputError
-from bot.timeline.shapes import Permalinks, Timeline, TimelineEntry
+from bot.timeline.shapes import Message, Permalinks, Timeline, TimelineEntry
 from bot.timeline.timeparse import user_zone
 from bot.users import display_name, get_user
 from models import EventSource, Incident, SlackUser, TimelineEvent, TimelineMark
@@ -173,23 +173,30 @@ async def cached_names(
 
 
 async def learn_permalinks(*, client: AsyncWebClient, timeline: Timeline) -> Permalinks | None:
-    """Ask Slack for one message's permalink and build the rest from it (not one call each).
+    """Ask Slack for one message's permalink and build the rest from it (not one call each)."""
+    return await permalink_format(
+        client=client, messages=[entry.event for entry in timeline.entries]
+    )
+
+
+async def permalink_format(
+    *, client: AsyncWebClient, messages: Iterable[Message]
+) -> Permalinks | None:
+    """The workspace's permalink format, from one chat.getPermalink about one of these messages.
 
     A message deleted in Slack since it was captured answers `message_not_found`; the next one
     is tried. None (no links) when no captured message is left to ask about."""
-    probes = [
-        entry.event
-        for entry in timeline.entries
-        if entry.event.ts and entry.event.channel_id and not entry.deleted
-    ]
-    for event in probes[:PERMALINK_PROBES]:
+    probes = [m for m in messages if m.ts and m.channel_id and m.deleted_at is None]
+    for message in probes[:PERMALINK_PROBES]:
         try:
-            response = await client.chat_getPermalink(channel=event.channel_id, message_ts=event.ts)
+            response = await client.chat_getPermalink(
+                channel=message.channel_id, message_ts=message.ts
+            )
         except SlackApiError as error:
             code = error.response.get("error")
             if code not in LINKLESS:
                 raise
-            logger.info("no permalink for %s %s: %s", event.channel_id, event.ts, code)
+            logger.info("no permalink for %s %s: %s", message.channel_id, message.ts, code)
             if code == "message_not_found":
                 continue  # deleted in Slack since: ask about the next one
             return None  # the channel itself is out of reach: show the timeline without links

@@ -6,6 +6,8 @@ bot/timeline/query.py loads them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from models import Incident, TimelineEvent, TimelineMark
 
@@ -51,13 +53,26 @@ class Timeline:
         return self.total - len(self.entries)
 
 
+class Message(Protocol):
+    """What a link needs of a message: a stored event, or the document's plain record of one."""
+
+    @property
+    def channel_id(self) -> str | None: ...
+    @property
+    def ts(self) -> str | None: ...
+    @property
+    def thread_ts(self) -> str | None: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Permalinks:
     """Builds message links from the workspace's base, learned from one chat.getPermalink."""
 
     base: str  # e.g. "https://acme.slack.com/archives/"
 
-    def link(self, event: TimelineEvent) -> str | None:
+    def link(self, event: Message) -> str | None:
         if event.channel_id is None or event.ts is None or event.deleted_at is not None:
             return None
         url = f"{self.base}{event.channel_id}/p{event.ts.replace('.', '')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -10,10 +11,34 @@ from bot.publish.document import load_postmortem
 from bot.publish.export import find_for_export
 from bot.publish.markdown import cell, heading_text, paragraphs, slack_to_markdown
 from bot.publish.render import render_markdown
-from bot.publish.shapes import Event, Mark, duration_text, milestones
+from bot.publish.shapes import (
+    PICKS_AT_MOST,
+    Event,
+    Mark,
+    duration_text,
+    milestones,
+    pick_from_channel,
+)
+from bot.timeline.shapes import Permalinks
 from models import EventSource, Incident, Severity
-from tests.postmortem_seed import DELETED_TEXT, START, TEAM_A, TEAM_B, seed_postmortem
-from tests.timeline_seed import Sessions, seed_incident, seed_mark, seed_message, ts_of
+from tests.postmortem_seed import (
+    DELETED_TEXT,
+    QUIET_NOISE,
+    START,
+    TEAM_A,
+    TEAM_B,
+    at,
+    seed_postmortem,
+    seed_unmarked_incident,
+)
+from tests.timeline_seed import (
+    Sessions,
+    seed_event,
+    seed_incident,
+    seed_mark,
+    seed_message,
+    ts_of,
+)
 
 
 async def document(sessions: Sessions, ref: str = "INC-7", team_id: str = TEAM_A) -> str:
@@ -312,3 +337,120 @@ def test_milestones_prefer_the_retros_pick_then_the_first_mark_then_the_incident
     ]
     nothing = milestones(Incident(started_at=START), [])
     assert all(m.at is None and m.basis is None and m.since_start is None for m in nothing.values())
+
+
+# ---- the timeline when few moments were marked ------------------------------------------------
+
+
+async def rendered(sessions: Sessions, ref: str, links: Permalinks | None = None) -> str:
+    async with sessions() as session:
+        incident = await find_for_export(session=session, ref=ref, team_id=TEAM_A)
+        pm = await load_postmortem(session=session, incident=incident)
+    return render_markdown(dataclasses.replace(pm, links=links))
+
+
+def entries(timeline: str) -> list[str]:
+    return [line for line in timeline.splitlines() if line.startswith("- ")]
+
+
+async def test_with_nothing_marked_the_timeline_shows_the_changes_and_the_channels_key_messages(
+    sessions: Sessions,
+) -> None:
+    await seed_unmarked_incident(sessions)
+    timeline = section(await rendered(sessions, "INC-3"), "Timeline")
+    assert timeline.startswith(
+        "Marked events and events added by hand, with the declaration and every status,"
+        " severity and role change, in UTC.\n\nFew moments were marked, so the entries in"
+        " italics were picked from the channel automatically: "
+    )
+    assert entries(timeline) == [
+        "- **2026-11-20 14:05 UTC** · Declared: INC-3 declared by @alice",
+        "- **2026-11-20 14:06 UTC** · _Alert_ · **PagerDuty**: **CRITICAL** 5xx rate on"
+        " checkout > 20% (#1)",
+        "- **2026-11-20 14:07 UTC** · _First report_ · **carol**: checkout is throwing 500s for me",
+        "- **2026-11-20 14:15 UTC** · Severity change: Severity changed to sev1 by @alice",
+        "- **2026-11-20 14:17 UTC** · Role change: Commander set to @bob by @alice",
+        "- **2026-11-20 14:33 UTC** · _Before the status change_ · **bob**: rollback of deploy"
+        " 4512 done",
+        "- **2026-11-20 14:35 UTC** · Status change: Status changed to monitoring by @bob",
+        "- **2026-11-20 14:38 UTC** · _After the status change_ · **alice**: error rate dropping"
+        " @bob",
+        # The message deleted at 15:03 is passed over for the one before it.
+        "- **2026-11-20 15:00 UTC** · _Before the status change_ · **alice**: all clear for 20"
+        " minutes",
+        "- **2026-11-20 15:05 UTC** · Status change: Status changed to resolved by @bob",
+        "- **2026-11-20 15:06 UTC** · _After the status change_ · **bob**: thanks all, closing",
+    ]
+    for absent in (*QUIET_NOISE, DELETED_TEXT, "B-ONLY"):
+        assert absent not in timeline, absent
+
+
+async def test_each_message_in_the_timeline_links_to_it_when_the_link_format_is_known(
+    sessions: Sessions,
+) -> None:
+    seeded = await seed_unmarked_incident(sessions)
+    links = Permalinks("https://acme.slack.com/archives/")
+    lines = entries(section(await rendered(sessions, "INC-3", links), "Timeline"))
+    report = seeded.events["report"]
+    link = f"https://acme.slack.com/archives/C0QUIET/p{(report.ts or '').replace('.', '')}"
+    assert lines[2] == (
+        f"- **2026-11-20 14:07 UTC** · _First report_ · **carol** · [message](<{link}>):"
+        " checkout is throwing 500s for me"
+    )
+    messages = [line for line in lines if " · **" in line]
+    assert len(messages) == 6 and all("· [message](<https://acme.slack.com/" in m for m in messages)
+    assert not any("[message]" in line for line in lines if " · **" not in line)  # system events
+
+
+async def test_an_alert_storm_is_capped_and_the_status_changes_keep_their_neighbours(
+    sessions: Sessions,
+) -> None:
+    await seed_unmarked_incident(sessions, alerts=40)
+    lines = entries(section(await rendered(sessions, "INC-3"), "Timeline"))
+    picked = [line for line in lines if " · _" in line]
+    assert len(picked) == PICKS_AT_MOST
+    reasons = [line.split(" · ")[1] for line in picked]
+    assert reasons.count("_First report_") == 1
+    assert reasons.count("_Before the status change_") == 2
+    assert reasons.count("_After the status change_") == 2
+    assert reasons.count("_Alert_") == PICKS_AT_MOST - 5  # the earliest alerts
+    assert "(#10)" in "".join(picked) and "(#11)" not in "".join(picked)
+    stamps = [line.split(" · ")[0] for line in lines]
+    assert stamps == sorted(stamps)  # one timeline, in time order (same-day UTC stamps sort)
+
+
+async def test_marked_moments_show_in_time_order_with_the_status_changes_among_them(
+    sessions: Sessions,
+) -> None:
+    seeded = await seed_postmortem(sessions)
+    for hours, status in ((1.25, "investigating"), (2.5, "monitoring"), (20, "resolved")):
+        text = f"Status changed to {status} by <@U0ALICE>"
+        await seed_event(sessions, seeded.incident, at(hours), text, source=EventSource.SYSTEM)
+    timeline = section(await document(sessions), "Timeline")
+    assert "picked from the channel" not in timeline and "anyone seeing 5xx?" not in timeline
+    assert [line.split(" · ")[1].split(":")[0] for line in entries(timeline)] == [
+        "Added by hand",
+        "Detection",
+        "Status change",
+        "Action",
+        "Key event",
+        "Mitigation",
+        "Mitigation",
+        "Status change",
+        "Resolution",
+        "Status change",
+    ]
+    assert "- **2026-11-20 16:35 UTC** · Status change: Status changed to monitoring by @alice" in (
+        timeline
+    )
+
+
+def test_the_channel_view_keeps_each_message_once_and_skips_the_shown_and_the_deleted() -> None:
+    shown = [_entry(1, ("key_event", "pushpin"))]
+    deleted = _entry(2)._replace(deleted_at=START)
+    fresh = [_entry(n) for n in range(3, 3 + PICKS_AT_MOST + 5)]
+    candidates = [(shown[0], "Alert"), (deleted, "Alert"), (fresh[0], "First report")]
+    candidates += [(event, "Alert") for event in fresh]
+    picked = pick_from_channel(shown, candidates)
+    assert [(event.id, why) for event, why in picked][:2] == [(3, "First report"), (4, "Alert")]
+    assert len(picked) == PICKS_AT_MOST and len({event.id for event, _ in picked}) == PICKS_AT_MOST
