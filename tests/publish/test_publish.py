@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from models import (
     ActionItem,
     AuditEntry,
     ContributingFactor,
+    EventSource,
     FactorCategory,
     Incident,
     IncidentStatus,
@@ -103,17 +104,26 @@ def postmortems_channel(fake_slack: FakeSlack, *, bot_is_member: bool = True) ->
 
 
 async def walk_retro(
-    slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, incident: Incident
+    slack: SlackRequests,
+    fake_slack: FakeSlack,
+    sessions: Sessions,
+    incident: Incident,
+    *,
+    marked: bool = True,
 ) -> dict[str, Any]:
-    """Every step filled in and saved; returns the review step's view."""
-    alert = await seed_event(sessions, incident, START + timedelta(minutes=7), "p99 alert fired")
-    rollback = await seed_event(sessions, incident, START + timedelta(minutes=25), "rolled back")
-    fixed = await seed_event(sessions, incident, START + timedelta(minutes=40), "errors at zero")
-    await seed_mark(sessions, alert, "detection")
-    await seed_mark(sessions, fixed, "resolution")
+    """Every step filled in and saved; returns the review step's view. `marked`: three events
+    added by hand, two marked and all three picked in the timeline step; else nothing marked."""
+    chosen: dict[str, int | None] = {}
+    if marked:
+        minute = timedelta(minutes=1)
+        alert = await seed_event(sessions, incident, START + 7 * minute, "p99 alert fired")
+        rollback = await seed_event(sessions, incident, START + 25 * minute, "rolled back")
+        fixed = await seed_event(sessions, incident, START + 40 * minute, "errors at zero")
+        await seed_mark(sessions, alert, "detection")
+        await seed_mark(sessions, fixed, "resolution")
+        chosen = {"detection": alert.id, "mitigation": rollback.id, "resolution": fixed.id}
     view = await open_retro(slack, fake_slack)
     _, view = await submit(slack, fake_slack, view, summary_values())
-    chosen = {"detection": alert.id, "mitigation": rollback.id, "resolution": fixed.id}
     _, view = await submit(slack, fake_slack, view, timeline_values(chosen))
     view = await press(slack, fake_slack, view, Retro.FACTOR_ADD)
     _, view = await submit(
@@ -208,6 +218,85 @@ async def test_publish_posts_the_summary_to_both_channels_and_the_document_as_a_
     record = await export_text(database_url, ref="INC-1", fmt="json", team_id=TEAM_ID, now=utcnow())
     for words in every_field_entered():
         assert json.dumps(words, ensure_ascii=False)[1:-1] in record, words
+
+
+async def say(
+    slack: SlackRequests, fake_slack: FakeSlack, when: datetime, text: str, user: str
+) -> str:
+    """A message in the incident channel at `when`, in Slack and captured; a user id starting
+    with B posts as an alerting app (PagerDuty)."""
+    ts = f"{when.timestamp():.6f}"
+    if user.startswith("B"):
+        app = {"subtype": "bot_message", "bot_id": user, "username": "PagerDuty"}
+        fake_slack.add_message(CHANNEL, text=text, user=None, ts=ts, **app)
+        event = slack.message_event(CHANNEL, text, user=user, ts=ts, **app)
+        del event["user"]
+    else:
+        fake_slack.add_message(CHANNEL, text=text, user=user, ts=ts)
+        event = slack.message_event(CHANNEL, text, user=user, ts=ts)
+    assert (await slack.event(event)).status_code == 200
+    return ts
+
+
+async def status_change(slack: SlackRequests, sessions: Sessions, status: str) -> datetime:
+    """`/postmortem status <status>` in the incident channel; when it was recorded."""
+    response = await slack.command(f"status {status}", channel_id=CHANNEL, user_id="U0BOB")
+    assert response.status_code == 200, response.text
+    async with sessions() as session:
+        changed = await session.scalar(
+            select(TimelineEvent.occurred_at).where(
+                TimelineEvent.text.startswith(f"Status changed to {status}")
+            )
+        )
+    assert changed is not None
+    return changed if changed.tzinfo else changed.replace(tzinfo=UTC)  # SQLite reads naive
+
+
+async def test_a_postmortem_with_nothing_marked_publishes_its_changes_and_key_messages_linked(
+    slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, incident: Incident
+) -> None:
+    postmortems_channel(fake_slack)
+    declared = "INC-1 declared by <@U0ALICE>"  # as the declare records it
+    await seed_event(sessions, incident, START, declared, source=EventSource.SYSTEM)
+    minute, tick = timedelta(minutes=1), timedelta(microseconds=1)
+    sent = [
+        await say(
+            slack, fake_slack, START + minute, "*CRITICAL* checkout 5xx above 20%", "B0PAGER"
+        ),
+        await say(slack, fake_slack, START + 2 * minute, "checkout is failing for me", "U0CAROL"),
+        await say(slack, fake_slack, START + 3 * minute, "coffee anyone?", "U0ALICE"),  # chatter
+    ]
+    monitoring = await status_change(slack, sessions, "monitoring")
+    sent += [
+        await say(slack, fake_slack, monitoring - minute, "rolled back deploy 4512", "U0BOB"),
+        await say(slack, fake_slack, monitoring + tick, "errors dropping", "U0ALICE"),
+    ]
+    resolved = await status_change(slack, sessions, "resolved")
+    sent += [await say(slack, fake_slack, resolved + minute, "closing, thanks all", "U0BOB")]
+    view = await walk_retro(slack, fake_slack, sessions, incident, marked=False)
+
+    view = await press(slack, fake_slack, view, Publish.BUTTON)
+
+    assert "Not delivered" not in notice_of(view)
+    (canvas,) = fake_slack.canvases.values()
+    timeline = canvas["markdown"].split("\n## Timeline\n")[1].split("\n## ")[0]
+    assert "Few moments were marked, so the entries in italics were picked" in timeline
+    lines = [line for line in timeline.splitlines() if line.startswith("- ")]
+    link = "[message](<https://fake.slack.test/archives/C0INC/p{}>)".format
+    assert [line.split(": ", 1)[0].split(" · ", 1)[1] for line in lines] == [
+        "Declared",
+        f"_Alert_ · **PagerDuty** · {link(sent[0].replace('.', ''))}",
+        f"_First report_ · **carol** · {link(sent[1].replace('.', ''))}",
+        f"_Before the status change_ · **bob** · {link(sent[3].replace('.', ''))}",
+        "Status change",
+        # Also the last message before the next change: shown once.
+        f"_After the status change_ · **alice** · {link(sent[4].replace('.', ''))}",
+        "Status change",
+        f"_After the status change_ · **bob** · {link(sent[5].replace('.', ''))}",
+    ]
+    assert "Status changed to resolved by @bob" in lines[6] and "coffee" not in timeline
+    assert len(fake_slack.calls_to("chat.getPermalink")) == 1  # one call, the rest built
+    fake_slack.assert_no_rejections()
 
 
 async def test_without_canvases_the_document_is_uploaded_as_a_markdown_file(
