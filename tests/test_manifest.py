@@ -208,12 +208,17 @@ def test_interactivity_is_enabled_over_http(manifest):
     assert settings["token_rotation_enabled"] is False
 
 
+SIMULATED_SLACK = REPO / "bot" / "simslack"
+
+
 def web_api_methods_called() -> set[str]:
     """Every Web API method the code calls: `client.chat_postMessage(` and method names given as
     strings (`reader.pages("conversations.history")`), plus what Bolt calls by itself."""
     called = set(IMPLICIT_METHODS)
     for folder in ("bot", "handlers"):
         for path in (REPO / folder).rglob("*.py"):
+            if SIMULATED_SLACK in path.parents:  # implements Slack's methods, calls none
+                continue
             source = path.read_text(encoding="utf-8")
             for name in SDK_CALL.findall(source):
                 dotted = name.replace("_", ".")

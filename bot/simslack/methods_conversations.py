@@ -9,8 +9,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .models import Channel, Handler, Req, SlackError
-from .state import SlackState, ts_key
+from .records import Channel, Req, SlackError
+from .state import Handler, SlackState, ts_key
 
 _NAME_OK = re.compile(r"[a-z0-9_-]+")
 _TS = re.compile(r"\d+\.\d+")

@@ -9,8 +9,8 @@ from typing import Any
 from . import limits
 from .methods_chat import assign_ids
 from .methods_conversations import arg_json, arg_str
-from .models import Handler, Req, SlackError, Trigger
-from .state import SlackState
+from .records import Req, SlackError, Trigger
+from .state import Handler, SlackState
 
 MAX_STACK = 3
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
@@ -209,6 +209,18 @@ def close_view(st: SlackState, view_id: str, *, clear: bool) -> None:
         del st.view_stacks[root]
 
 
+def _field_errors(view: dict[str, Any], errors: Any) -> list[str]:
+    """What is wrong with a ``response_action: errors`` ack (nothing, when it names inputs)."""
+    if not isinstance(errors, dict) or not errors:
+        return ["[ERROR] must provide a non-empty object [json-pointer:/errors]"]
+    inputs = {b.get("block_id") for b in view["blocks"] if b.get("type") == "input"}
+    return [
+        f"[ERROR] {k!r} is not the block_id of an input block [json-pointer:/errors]"
+        for k in errors
+        if k not in inputs
+    ]
+
+
 def apply_submission_response(
     st: SlackState, view_id: str, response: dict[str, Any] | None
 ) -> list[str]:
@@ -225,15 +237,7 @@ def apply_submission_response(
         close_view(st, view_id, clear=True)
         return []
     if action == "errors":
-        errors = response.get("errors")
-        if not isinstance(errors, dict) or not errors:
-            return ["[ERROR] must provide a non-empty object [json-pointer:/errors]"]
-        inputs = {b.get("block_id") for b in view["blocks"] if b.get("type") == "input"}
-        return [
-            f"[ERROR] {k!r} is not the block_id of an input block [json-pointer:/errors]"
-            for k in errors
-            if k not in inputs
-        ]
+        return _field_errors(view, response.get("errors"))
     if action not in ("update", "push"):
         return [f"[ERROR] unknown response_action {action!r} [json-pointer:/response_action]"]
     new = response.get("view")

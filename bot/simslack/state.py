@@ -1,4 +1,4 @@
-"""In-memory workspace state of the fake Slack, plus seeding helpers."""
+"""In-memory state of the simulated workspace, plus seeding helpers."""
 
 from __future__ import annotations
 
@@ -8,42 +8,17 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from .models import Channel, Rejection, StoredFile, Trigger
-
-_TZ_LABELS = {
-    "EST": "Eastern Standard Time",
-    "EDT": "Eastern Daylight Time",
-    "CST": "Central Standard Time",
-    "CDT": "Central Daylight Time",
-    "MST": "Mountain Standard Time",
-    "MDT": "Mountain Daylight Time",
-    "PST": "Pacific Standard Time",
-    "PDT": "Pacific Daylight Time",
-    "GMT": "Greenwich Mean Time",
-    "BST": "British Summer Time",
-    "UTC": "Coordinated Universal Time",
-    "CET": "Central European Time",
-    "CEST": "Central European Summer Time",
-}
+from .records import Call, Channel, Rejection, Req, StoredFile, Trigger
+from .users import user_profile, user_record
 
 
 def ts_key(ts: str) -> Decimal:
     """Sortable key of a Slack ts string."""
     return Decimal(ts)
-
-
-def tz_details(tz: str) -> tuple[str, int]:
-    """(tz_label, tz_offset seconds) for an IANA zone, as of now."""
-    now = datetime.now(ZoneInfo(tz))
-    offset = now.utcoffset()
-    abbr = now.tzname() or tz
-    return _TZ_LABELS.get(abbr, abbr), int(offset.total_seconds()) if offset else 0
 
 
 class SlackState:
@@ -65,8 +40,8 @@ class SlackState:
         self.bot_id = bot_id
         self.app_id = app_id
         self.bot_name = bot_name
-        self.team_name = "Hindsight Test Workspace"
-        self.team_domain = "hindsight-test"
+        self.team_name = "Simulated Workspace"
+        self.team_domain = "simulated"
         self.root_url = "http://127.0.0.1"
         self.trigger_ttl = 3.0
         self.home_enabled = True
@@ -85,6 +60,7 @@ class SlackState:
         self.ephemerals: list[dict[str, Any]] = []
         self.violations: list[str] = []
         self.rejections: list[Rejection] = []
+        self._calls: list[Call] = []  # every request received, oldest first
         self._lock = threading.RLock()
         self._rng = random.Random(0)
         self._ids = 0
@@ -145,61 +121,22 @@ class SlackState:
         email: str | None = None,
     ) -> dict[str, Any]:
         """Register a user, returned by users.info in Slack's shape."""
-        label, offset = tz_details(tz)
-        real = real_name if real_name is not None else name
-        display = display_name if display_name is not None else name
         team = team_id or self.team_id
-        images = {
-            f"image_{n}": f"https://fake.slack.test/avatars/{user_id}_{n}.png"
-            for n in (24, 32, 48, 72, 192, 512)
-        }
-        profile: dict[str, Any] = {
-            "title": "",
-            "phone": "",
-            "skype": "",
-            "real_name": real,
-            "real_name_normalized": real,
-            "display_name": display,
-            "display_name_normalized": display,
-            "fields": None,
-            "status_text": "",
-            "status_emoji": "",
-            "status_expiration": 0,
-            "avatar_hash": f"g{user_id.lower()[:11]}",
-            "first_name": real.split(" ")[0],
-            "last_name": " ".join(real.split(" ")[1:]),
-            **images,
-            "team": team,
-        }
-        if email is not None:
-            profile["email"] = email
+        profile = user_profile(
+            user_id,
+            real_name=real_name if real_name is not None else name,
+            display_name=display_name if display_name is not None else name,
+            team_id=team,
+            email=email,
+        )
         if is_bot:
             profile.update(
                 {"bot_id": self.bot_id, "api_app_id": self.app_id, "always_active": True}
             )
-        user = {
-            "id": user_id,
-            "team_id": team,
-            "name": name,
-            "deleted": deleted,
-            "color": "9f69e7",
-            "real_name": real,
-            "tz": tz,
-            "tz_label": label,
-            "tz_offset": offset if tz_offset is None else tz_offset,
-            "profile": profile,
-            "is_admin": False,
-            "is_owner": False,
-            "is_primary_owner": False,
-            "is_restricted": False,
-            "is_ultra_restricted": False,
-            "is_bot": is_bot,
-            "is_app_user": False,
-            "updated": int(time.time()),
-            "has_2fa": False,
-            "is_email_confirmed": not is_bot,
-            "who_can_share_contact_card": "EVERYONE",
-        }
+        user = user_record(
+            user_id, name=name, profile=profile, tz=tz, tz_offset=tz_offset, is_bot=is_bot
+        )
+        user["deleted"] = deleted
         with self._lock:
             self.users[user_id] = user
         return user
@@ -348,3 +285,7 @@ def _note_reply(parent: dict[str, Any], reply: dict[str, Any]) -> None:
         parent["latest_reply"] = reply["ts"]
     parent.setdefault("is_locked", False)
     parent.setdefault("subscribed", False)
+
+
+Handler = Callable[[SlackState, Req], dict[str, Any]]
+"""A Web API method implementation: returns the success fields or raises SlackError."""
