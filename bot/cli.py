@@ -70,7 +70,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a name to treat as a person, as the Slack user cache does (repeatable)",
     )
+    add_demo(commands)
     return parser
+
+
+def add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo", help="play an incident end to end against a simulated Slack workspace (no setup)"
+    )
+    demo.add_argument(
+        "--out",
+        default="hindsight-demo",
+        metavar="DIR",
+        help="where to write (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="seconds to pause after each action, to watch it (default: 0, as fast as it goes)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,6 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.command == "wording":  # text in, JSON out: needs no Slack or database settings
         return check_wording_lines(args.file, people=args.person)
+    if args.command == "demo":  # its own simulated Slack and database: no settings at all
+        from pathlib import Path
+
+        from bot.demo import main as play_demo
+
+        return play_demo(Path(args.out), speed=max(args.speed, 0.0))
     settings = load_settings()
     if args.command == "serve":
         settings.require_slack()

@@ -116,6 +116,25 @@ class EventBuilders:
         ev.update(extra)
         return ev
 
+    def bot_message_event(
+        self, channel: str, text: str, *, bot_id: str, username: str, ts: str | None = None
+    ) -> dict[str, Any]:
+        """A ``bot_message`` event: another app (an alerting tool) posted ``text``."""
+        ev = self.template("message")
+        ts = ts or self.workspace.next_ts()
+        del ev["user"]
+        ev.update(
+            subtype="bot_message",
+            text=text,
+            bot_id=bot_id,
+            username=username,
+            ts=ts,
+            channel=channel,
+            event_ts=ts,
+            channel_type=self._channel_type(channel),
+        )
+        return ev
+
     def message_changed_event(
         self,
         channel: str,
