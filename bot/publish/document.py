@@ -14,6 +14,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -38,6 +39,7 @@ from bot.publish.shapes import (
     pick_from_channel,
 )
 from bot.timeline.query import cached_names, marked_or_manual, permalink_format
+from bot.users import store_user
 from models import (
     ActionItem,
     ContributingFactor,
@@ -211,6 +213,30 @@ async def _marks_of(
             mark = Mark(kind, reaction, marked_by, note, created_at)
             found.setdefault(event_id, []).append(mark)
     return found
+
+
+MAX_NAME_LOOKUPS = 50  # users.info calls one publish may make for names nobody looked up yet
+
+
+async def learn_missing_names(
+    *, session: AsyncSession, client: AsyncWebClient, pm: Postmortem, now: datetime
+) -> None:
+    """Names for the people the document shows who aren't in the users cache yet (a declarer
+    nobody looked up, a quiet responder): asked from users.info first, then stored together,
+    so no write waits on Slack. Someone Slack can't tell us about keeps their id."""
+    wanted = _people(pm.incident, pm.retro, pm.action_items) | people_in(pm.events)
+    missing = sorted(wanted - pm.names.keys())[:MAX_NAME_LOOKUPS]
+    found: list[dict[str, Any]] = []
+    for user_id in missing:
+        try:
+            found.append(dict((await client.users_info(user=user_id))["user"]))
+        except SlackApiError as error:
+            logger.info("no name for %s in the document: %s", user_id, error.response.get("error"))
+    for user in found:
+        await store_user(session=session, team_id=pm.incident.team_id, user=user, now=now)
+    if found:
+        names = await cached_names(session=session, team_id=pm.incident.team_id, user_ids=missing)
+        pm.names.update(names)
 
 
 def _people(

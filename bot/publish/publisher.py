@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import audit
 from bot.errors import HindsightError, NotFoundError, PermissionDeniedError
 from bot.locks import KeyedLocks
-from bot.publish.document import load_postmortem
+from bot.publish.document import learn_missing_names, load_postmortem
 from bot.publish.posting import (
     SUMMARY_EVENT,
     Document,
@@ -146,7 +146,7 @@ async def _publish(
     postmortem_channel: str | None,
     now: datetime,
 ) -> Published:
-    incident, retro, pm = await _prepare(session, team_id, incident_id, user_id)
+    incident, retro, pm = await _prepare(session, client, team_id, incident_id, user_id, now)
     result = Published(ref=incident.ref)
     before = (retro.published_at, retro.published_by)
     attach_now = _needs_document(retro)
@@ -169,7 +169,12 @@ async def _publish(
 
 
 async def _prepare(
-    session: AsyncSession, team_id: str, incident_id: int, user_id: str
+    session: AsyncSession,
+    client: AsyncWebClient,
+    team_id: str,
+    incident_id: int,
+    user_id: str,
+    now: datetime,
 ) -> tuple[Incident, Retrospective, Postmortem]:
     """Everything read (and checked) in one transaction, committed, the rows detached: what
     the document and summary show ("published by") is then set in memory only, and every
@@ -179,6 +184,7 @@ async def _prepare(
     if incident.channel_id is None:
         raise NotFoundError(f"{incident.ref} has no channel to publish its postmortem in.")
     pm = await load_postmortem(session=session, incident=incident)
+    await learn_missing_names(session=session, client=client, pm=pm, now=now)
     await session.commit()  # the reads are done; from here each write is its own short commit
     session.expunge(incident)
     session.expunge(retro)

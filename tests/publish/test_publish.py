@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.ids import Publish, Retro
 from bot.publish.export import export_text
@@ -30,6 +30,7 @@ from models import (
     PostmortemState,
     Retrospective,
     Severity,
+    SlackUser,
     TimelineEvent,
     utcnow,
 )
@@ -616,3 +617,21 @@ async def test_messages_are_still_captured_while_a_publish_waits_on_slack(
     assert stored is not None
     await pressing
     assert len(fake_slack.canvases) == 1
+
+
+async def test_the_document_names_people_nobody_had_looked_up_yet(
+    slack: SlackRequests, fake_slack: FakeSlack, sessions: Sessions, incident: Incident
+) -> None:
+    """Alice declared and commands the incident but nothing asked Slack for her name before
+    Publish (the users cache is empty of her): the document still says who she is, by name."""
+    postmortems_channel(fake_slack)
+    review = await walk_retro(slack, fake_slack, sessions, incident)
+    async with sessions() as session, session.begin():
+        await session.execute(delete(SlackUser).where(SlackUser.user_id == "U0ALICE"))
+
+    await press(slack, fake_slack, review, Publish.BUTTON)
+
+    (canvas,) = fake_slack.canvases.values()
+    assert "- **Declared by:** alice" in canvas["markdown"]
+    assert "- **Commander:** alice" in canvas["markdown"]
+    assert "U0ALICE" not in canvas["markdown"]
