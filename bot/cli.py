@@ -139,21 +139,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def migrate(settings: Settings) -> None:
+    import sqlite3
+
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.db import create_engine, ping
+    from bot.db import check_sqlite_file, create_engine, ping
     from bot.db import migrate as upgrade
 
     try:
         # Connect once in this loop first: a failure inside Alembic's own loop leaves aiosqlite's
         # worker thread printing a traceback after the loop has closed.
+        check_sqlite_file(settings.database_url)
         engine = create_engine(settings.database_url)
         try:
             await ping(engine)
         finally:
             await engine.dispose()
         await upgrade(settings.database_url)
-    except (SQLAlchemyError, OSError) as error:
+    except (SQLAlchemyError, OSError, sqlite3.Error) as error:
         raise DatabaseUnavailableError(database_failure(settings.database_url, error)) from None
     logger.info("database is at the newest schema")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,16 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, and much faster per commit
     cursor.close()
+
+
+def check_sqlite_file(database_url: str) -> None:
+    """Open (creating) the SQLite file once with the standard library: OSError or sqlite3.Error
+    when it can't be. Done before any aiosqlite connection, whose worker thread would otherwise
+    report a failed open on an event loop that has already closed."""
+    path = database_url.partition(":///")[2]
+    if database_url.startswith("sqlite") and path and path != ":memory:":
+        _ensure_sqlite_directory(database_url)
+        sqlite3.connect(path).close()
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:
