@@ -94,9 +94,14 @@ def add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        return run(args)
+        try:
+            args = build_parser().parse_args(argv)
+        finally:
+            sys.stdout.flush()  # --help's text leaves here, where a closed pipe is caught below
+        code = run(args)
+        sys.stdout.flush()  # likewise the end of a command's output, before the exit's flush
+        return code
     except (ConfigError, DatabaseUnavailableError) as error:
         print(f"hindsight: {error.message}", file=sys.stderr)
         return 2

@@ -328,3 +328,24 @@ def test_wording_piped_into_head_stops_quietly(tmp_path: Path) -> None:
     assert process.wait(timeout=30) == 0
     assert first.startswith('{"line": 1, "findings": [')
     assert stderr == ""
+
+
+def test_help_piped_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    """`hindsight --help | head -1` where head has gone before the help is written: exit 0,
+    nothing on stderr (the help's flush used to fail once more at the interpreter's exit)."""
+    repo = Path(__file__).resolve().parents[1]
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before anything is written
+    try:
+        result = subprocess.run(
+            [*HINDSIGHT, "--help"],
+            env=base_env() | {"PYTHONPATH": str(repo)},
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 0
+    assert result.stderr == ""
