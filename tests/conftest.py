@@ -65,9 +65,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_migrated() -> str:
-    """The PostgreSQL test database, emptied and migrated once per run."""
-    if not PG_URL:
-        pytest.skip(PG_SKIP_REASON)
+    """The PostgreSQL test database, emptied and migrated once per run. Requested only for the
+    `backend` fixture's PostgreSQL cases, which are skipped (with the reason) without a URL."""
+    assert PG_URL, "postgres_migrated is reached only through backend='postgresql'"
     url = load_settings({"DATABASE_URL": PG_URL}).database_url
 
     async def reset() -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.sql.expression import TableClause
 from bot.config import load_settings
 from bot.db import alembic_config, create_engine, create_sessionmaker
 from models import ActionItem, Base, Incident
-from tests.conftest import PG_SKIP_REASON, PG_URL
+from tests.conftest import PG_URL
 
 
 @pytest.fixture
@@ -29,8 +29,7 @@ async def scratch_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
         return
-    if not PG_URL:
-        pytest.skip(PG_SKIP_REASON)
+    assert PG_URL, "the backend fixture skips PostgreSQL cases without TEST_DATABASE_URL"
     server = make_url(load_settings({"DATABASE_URL": PG_URL}).database_url)
     name = f"hindsight_migrations_{uuid.uuid4().hex[:8]}"
     admin = create_engine(
