@@ -15,6 +15,7 @@ from bot.followup.create import create_from_command, create_item, prefill
 from bot.followup.items import Fields, NewItem, plain_title
 from bot.followup.show import tell_owner
 from bot.ids import ActionIds, Shortcut
+from bot.timeline.messages import message_author
 from bot.ui.action import ActionForm, action_modal, created_text
 from handlers.context import CommandRequest
 from handlers.shortcuts import ShortcutTarget
@@ -53,12 +54,14 @@ async def open_create(
 ) -> None:
     """Open the modal prefilled from the message (a refusal is answered by response_url)."""
     shortcut = ShortcutTarget.from_body(body)
+    author_id, app_name = message_author(shortcut.message)
     incident, author = await prefill(
         sessions=context["sessions"],
         client=client,
         team_id=shortcut.team_id,
         channel_id=shortcut.channel_id,
-        message=shortcut.message,
+        author_id=author_id,
+        app_name=app_name,
         now=context["clock"](),
     )
     await ack()

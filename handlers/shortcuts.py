@@ -14,6 +14,7 @@ from bot.ids import Shortcut, TimelineIds
 from bot.timeline.marking import MarkTarget, mark_by_hand, mark_kinds, take_for_marking
 from bot.timeline.messages import CapturedMessage, captured_from_slack
 from bot.ui.mark import MarkForm, mark_modal
+from handlers.context import team_id_of
 
 
 def register(app: AsyncApp) -> None:
@@ -35,7 +36,7 @@ class ShortcutTarget:
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> ShortcutTarget:
         return cls(
-            team_id=(body.get("team") or {}).get("id") or body.get("user", {}).get("team_id", ""),
+            team_id=team_id_of(body),
             user_id=body["user"]["id"],
             channel_id=body["channel"]["id"],
             trigger_id=body["trigger_id"],

@@ -8,7 +8,6 @@ the owner is told after that commit (bot/followup/show.py `tell_owner`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -103,7 +102,8 @@ async def prefill(
     client: AsyncWebClient,
     team_id: str,
     channel_id: str,
-    message: dict[str, Any],
+    author_id: str | None,
+    app_name: str | None,
     now: datetime,
 ) -> tuple[Incident, str]:
     """What the modal opened from a message shows: the channel's incident (refused outside
@@ -111,7 +111,12 @@ async def prefill(
     async with sessions() as session:
         incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
         author = await author_name(
-            session=session, client=client, team_id=team_id, message=message, now=now
+            session=session,
+            client=client,
+            team_id=team_id,
+            user_id=author_id,
+            app_name=app_name,
+            now=now,
         )
         await session.commit()  # users.info answers are cached
     return incident, author

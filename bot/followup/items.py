@@ -16,7 +16,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
@@ -165,15 +164,13 @@ async def author_name(
     session: AsyncSession,
     client: AsyncWebClient,
     team_id: str,
-    message: dict[str, Any],
+    user_id: str | None,
+    app_name: str | None,
     now: datetime,
 ) -> str:
-    """Who wrote a message, as a plain name (a bot's name, or "someone" when Slack won't say)."""
-    user_id = message.get("user")
+    """Who wrote a message, as a plain name (an app's name, or "someone" when Slack won't say)."""
     if not user_id:
-        return str(
-            (message.get("bot_profile") or {}).get("name") or message.get("username") or "someone"
-        )
+        return app_name or "someone"
     try:
         user = await get_user(
             session=session, client=client, team_id=team_id, user_id=user_id, now=now

@@ -162,6 +162,13 @@ def message_text(message: dict[str, Any]) -> str:
     return text[:TEXT_LIMIT]
 
 
+def message_author(message: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(Slack user id, app name): a person's message has the first, an integration's the
+    second."""
+    user_id = message.get("user")
+    return (str(user_id) if user_id else None), _author_name(message)
+
+
 def _author_name(message: dict[str, Any]) -> str | None:
     """A name for authors without a Slack user (webhooks, integrations); users get theirs later."""
     if message.get("user"):
