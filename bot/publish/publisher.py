@@ -184,10 +184,12 @@ async def _prepare(
     if incident.channel_id is None:
         raise NotFoundError(f"{incident.ref} has no channel to publish its postmortem in.")
     pm = await load_postmortem(session=session, incident=incident)
-    await learn_missing_names(session=session, client=client, pm=pm, now=now)
     await session.commit()  # the reads are done; from here each write is its own short commit
     session.expunge(incident)
     session.expunge(retro)
+    # After the commit: the retro's row lock (PostgreSQL) is not held while Slack answers.
+    await learn_missing_names(session=session, client=client, pm=pm, now=now)
+    await session.commit()
     return incident, retro, pm
 
 
