@@ -67,7 +67,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_migrated() -> str:
     """The PostgreSQL test database, emptied and migrated once per run. Requested only for the
     `backend` fixture's PostgreSQL cases, which are skipped (with the reason) without a URL."""
-    assert PG_URL, "postgres_migrated is reached only through backend='postgresql'"
+    assert PG_URL, (
+        "a test that uses PostgreSQL must be marked postgresql (see pytest_runtest_setup)"
+    )
     url = load_settings({"DATABASE_URL": PG_URL}).database_url
 
     async def reset() -> None:
@@ -82,10 +84,16 @@ def postgres_migrated() -> str:
     return url
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The one place a PostgreSQL case is skipped: every test marked `postgresql` (the
+    `backend` fixture's PostgreSQL param carries the mark, and so must any other test that
+    asks for the server), with the reason, when no server is configured."""
+    if not PG_URL and item.get_closest_marker("postgresql") is not None:
+        pytest.skip(PG_SKIP_REASON)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgresql" and not PG_URL:
-        pytest.skip(PG_SKIP_REASON)
     return str(request.param)
 
 

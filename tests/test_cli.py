@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import BOT_TOKEN, PG_SKIP_REASON, PG_URL, SIGNING_SECRET
+from tests.conftest import BOT_TOKEN, PG_URL, SIGNING_SECRET
 from tests.fakeslack import FakeSlack
 
 HINDSIGHT = [sys.executable, "-m", "bot"]
@@ -298,8 +298,6 @@ def test_a_database_that_cannot_be_used_is_one_line_and_exit_2(
 
 @pytest.mark.postgresql
 def test_a_missing_postgresql_database_is_named(tmp_path: Path) -> None:
-    if not PG_URL:
-        pytest.skip(PG_SKIP_REASON)
     missing = make_url(PG_URL).set(database="hindsight_no_such_database", password="pa55word")
     url = missing.render_as_string(hide_password=False)
     result = run(["migrate"], base_env() | {"DATABASE_URL": url}, tmp_path)

@@ -29,7 +29,7 @@ async def scratch_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
         return
-    assert PG_URL, "the backend fixture skips PostgreSQL cases without TEST_DATABASE_URL"
+    assert PG_URL, "PostgreSQL cases are marked postgresql and skipped without a server"
     server = make_url(load_settings({"DATABASE_URL": PG_URL}).database_url)
     name = f"hindsight_migrations_{uuid.uuid4().hex[:8]}"
     admin = create_engine(
