@@ -29,6 +29,14 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "action <title> [@owner] [due <date>]",
         "Add an action item; its owner is reminded until it is closed (Home tab lists yours)",
     ),
+    Subcommand(
+        "search",
+        "search <words> [severity:SEV1] [service:x] [since:YYYY-MM-DD] [status:published|draft|none]",  # noqa: E501
+        "Search past incidents and postmortems",
+    ),
+    Subcommand(
+        "stats", "stats [30d|90d|365d]", "Incident and follow-through numbers, with a chart"
+    ),
     Subcommand("help", "help", "Show this help"),
 )
 
