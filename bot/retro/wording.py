@@ -42,6 +42,11 @@ class Finding:
     start: int  # text == checked[start:end]
     end: int
 
+    @property
+    def label(self) -> str:
+        """The category in words, as the writer sees it ("A team or role as the cause")."""
+        return CATEGORY_LABELS.get(self.rule, self.rule)
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -49,6 +54,22 @@ class Rule:
     pattern: str  # a `{person}` placeholder is filled with the person pattern at check time
     suggestion: str
 
+
+CATEGORY_LABELS: dict[str, str] = {
+    "second-person": "Blame in the second person",
+    "person": "A person as the cause",
+    "role-or-team": "A team or role as the cause",
+    "conduct": "A judgement of someone's conduct or character",
+    "counterfactual": "Hindsight about what someone should have done",
+    "sarcasm": "Sarcasm or passive aggression",
+    "punitive": "A punitive lesson",
+    "fault": "Fault or mistakes pinned on someone",
+    "human-error": "“Human error” as a cause",
+    "shallow-whys": "One why is not a cause",
+    "person-as-cause": "A person as the cause",
+    "hindsight-bias": "Hindsight about what someone should have done",
+    "blame-word": "Blame language",
+}
 
 RULE_ORDER = ("person-as-cause", "hindsight-bias", "human-error", "blame-word")
 FLAGS = re.IGNORECASE
