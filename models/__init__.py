@@ -21,7 +21,7 @@ from models.incident import (
     TimelineMark,
 )
 from models.retro import ContributingFactor, FactorCategory, Retrospective
-from models.slack import ProcessedEvent, SlackUser
+from models.slack import ProcessedEvent, SlackRoster, SlackUser
 
 __all__ = [
     "ActionItem",
@@ -42,6 +42,7 @@ __all__ = [
     "ReminderDelivery",
     "Retrospective",
     "Severity",
+    "SlackRoster",
     "SlackUser",
     "TimelineEvent",
     "TimelineMark",

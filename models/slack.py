@@ -1,4 +1,5 @@
-"""What we keep about Slack itself: a cache of users, and the event ids already processed."""
+"""What we keep about Slack itself: a cache of users, when each workspace's member list was last
+read whole, and the event ids already processed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ class SlackUser(TeamScoped, Base):
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SlackRoster(TeamScoped, Base):
+    """When a workspace's whole member list (users.list, every page) was last stored in
+    slack_users; no row means it never was."""
+
+    __tablename__ = "slack_rosters"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    filled_at: Mapped[datetime] = mapped_column()
 
 
 class ProcessedEvent(TeamScoped, Base):
