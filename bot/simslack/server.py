@@ -14,6 +14,7 @@ from .http import LoopbackServer, Response, json_response, parse_args, text_resp
 from .methods_chat import HANDLERS as CHAT_HANDLERS
 from .methods_conversations import HANDLERS as CONVERSATIONS_HANDLERS
 from .methods_files import HANDLERS as FILES_HANDLERS
+from .methods_users import HANDLERS as USERS_HANDLERS
 from .records import Call, Rejection, Req, SlackError
 from .state import Handler
 from .waiting import Waiting
@@ -23,6 +24,7 @@ METHODS: dict[str, Handler] = {
     **CHAT_HANDLERS,
     **FILES_HANDLERS,
     **methods_views.HANDLERS,
+    **USERS_HANDLERS,
 }
 
 DEFAULT_SCOPES = (
