@@ -72,6 +72,23 @@ class Incident(TeamScoped, Timestamps, Base):
     detected_at: Mapped[datetime | None]
     mitigated_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    # Postmortem debt (bot/followup/debt*.py): a resolved incident whose postmortem is still
+    # unpublished after POSTMORTEM_DUE_DAYS working days is chased by the reminder sweep.
+    # `debt_next_at` is the sweep's next look (None: not looked at since it was resolved, so at
+    # once); `debt_due_at` when it became (or becomes) owed, in the owner's working day.
+    debt_next_at: Mapped[datetime | None]
+    debt_due_at: Mapped[datetime | None]
+    debt_nudges: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    debt_last_nudged_at: Mapped[datetime | None]
+    debt_escalated_at: Mapped[datetime | None]
+    debt_send_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The sweep holding the debt, until when (a lease, as action items' reminder_claim).
+    debt_claim: Mapped[str | None] = mapped_column(String(36))
+    debt_claimed_until: Mapped[datetime | None]
+    # "No postmortem needed": why, who said so, when. Set, the chase stops for good.
+    no_postmortem_reason: Mapped[str | None] = mapped_column(Text)
+    no_postmortem_by: Mapped[str | None] = mapped_column(String(32))
+    no_postmortem_at: Mapped[datetime | None]
 
     events: Mapped[list[TimelineEvent]] = relationship(back_populates="incident", lazy="raise")
     retrospective: Mapped[Retrospective | None] = relationship(

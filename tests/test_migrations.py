@@ -100,7 +100,7 @@ async def test_items_made_before_reminders_get_a_due_date_and_a_reminder_due_now
     try:
         async with engine.begin() as connection:
             await connection.execute(
-                insert(Incident.__table__).values(
+                insert(incidents_before_0006()).values(
                     id=1,
                     team_id="T1",
                     number=1,
@@ -165,3 +165,22 @@ def items_before_0002() -> TableClause:
     newer = {"reminder_claim", "claimed_until", "send_failures"}
     columns = [sa.column(c.name, c.type) for c in ActionItem.__table__.c if c.name not in newer]
     return sa.table("action_items", *columns)
+
+
+def incidents_before_0006() -> TableClause:
+    """incidents without the postmortem-debt columns of revision 0006 (defaults of their own)."""
+    newer = {
+        "debt_next_at",
+        "debt_due_at",
+        "debt_nudges",
+        "debt_last_nudged_at",
+        "debt_escalated_at",
+        "debt_send_failures",
+        "debt_claim",
+        "debt_claimed_until",
+        "no_postmortem_reason",
+        "no_postmortem_by",
+        "no_postmortem_at",
+    }
+    columns = [sa.column(c.name, c.type) for c in Incident.__table__.c if c.name not in newer]
+    return sa.table("incidents", *columns)
