@@ -171,6 +171,7 @@ class Home(enum.StrEnum):
     INCIDENTS_EMPTY = "home.incidents.empty"
     INCIDENTS_MORE = "home.incidents.more"
     TEAM = "home.team"
+    STATS = "home.stats"  # the team's numbers over the stats window
     FOOTER = "home.footer"
 
 
@@ -183,4 +184,18 @@ class Digest(enum.StrEnum):
     INCIDENTS_MORE = "digest.incidents.more"
     OWNERS = "digest.owners"
     UNPUBLISHED = "digest.unpublished"
+    STATS = "digest.stats"  # one line of the team's numbers
     FOOTER = "digest.footer"
+
+
+class Stats(enum.StrEnum):
+    """The message `/postmortem stats` posts."""
+
+    HEADER = "stats.header"
+    WINDOW = "stats.window"
+    INCIDENTS = "stats.incidents"
+    TIMES = "stats.times"
+    POSTMORTEMS = "stats.postmortems"
+    ITEMS = "stats.items"
+    FACTORS = "stats.factors"
+    FOOTER = "stats.footer"

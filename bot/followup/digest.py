@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import DigestSchedule, Settings
 from bot.followup.shapes import TeamDigest
+from bot.insights.stats import HEADLINE_DAYS
+from bot.insights.stats_load import load_stats
 from bot.ui.digest import digest_message
 from models import (
     ActionItem,
@@ -262,4 +264,5 @@ async def load_digest(
         open_items=[(item, incident) for item, incident in rows],
         unpublished=list(unpublished),
         closed_this_week=int(closed or 0),
+        stats=await load_stats(session, team_id=team_id, now=now, days=HEADLINE_DAYS),
     )

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.followup.schedule import owner_hours
 from bot.followup.shapes import Home, Participation, TeamCounts
+from bot.insights.stats import HEADLINE_DAYS
+from bot.insights.stats_load import load_stats
 from bot.ui.home import MAX_INCIDENTS, MAX_ITEMS, home_view
 from models import (
     ActionItem,
@@ -47,6 +49,7 @@ async def load_home(
         incidents=incidents[:MAX_INCIDENTS],
         more_incidents=len(incidents) > MAX_INCIDENTS,
         team=await team_counts(session, team_id, today),
+        stats=await load_stats(session, team_id=team_id, now=now, days=HEADLINE_DAYS),
     )
 
 

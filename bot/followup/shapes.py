@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.insights.stats import TeamStats
 from models import ActionItem, Incident
 
 MAX_REASON = 1000  # a Won't do reason, once trimmed (the modal's max_length too)
@@ -41,6 +42,7 @@ class Home:
     incidents: list[Participation]  # newest first, at most MAX_INCIDENTS
     more_incidents: bool
     team: TeamCounts
+    stats: TeamStats | None = None  # the team's numbers over HEADLINE_DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class TeamDigest:
     open_items: list[tuple[ActionItem, Incident]]
     unpublished: list[Incident]
     closed_this_week: int
+    stats: TeamStats | None = None  # the team's numbers over HEADLINE_DAYS
 
     @property
     def is_empty(self) -> bool:

@@ -25,6 +25,7 @@ from bot.ids import Digest
 from bot.ui.blocks import MAX_TEXT, section
 from bot.ui.home import retro_state
 from bot.ui.item import due_text
+from bot.ui.stats import headline_line
 from bot.ui.text import clip, escape
 from models import ActionItem, Incident
 
@@ -44,7 +45,10 @@ def digest_message(report: TeamDigest) -> tuple[str, list[dict[str, Any]]]:
     ]
     if by_incident:
         blocks += [DividerBlock(), *_incidents(report, by_incident), _owners(report)]
-    blocks += [DividerBlock(), _unpublished(report), _footer()]
+    blocks += [DividerBlock(), _unpublished(report)]
+    if report.stats is not None:
+        blocks.append(section(Digest.STATS, headline_line(report.stats)))
+    blocks.append(_footer())
     return _fallback(report), [block.to_dict() for block in blocks]
 
 

@@ -22,11 +22,12 @@ from bot.ids import Home as HomeIds
 from bot.ui.blocks import context, section
 from bot.ui.header import status_label
 from bot.ui.item import item_blocks
+from bot.ui.stats import headline_fields, window_label
 from bot.ui.text import clip, escape, slack_date
 from models import Incident, IncidentStatus, PostmortemState
 
 MAX_BLOCKS = 100
-FRAME_BLOCKS = 12  # header, headings, "more" lines, dividers, team, footer (with room to spare)
+FRAME_BLOCKS = 12  # header, headings, "more" lines, dividers, team, stats, footer (room to spare)
 MAX_INCIDENTS = 10
 MAX_ITEMS = (MAX_BLOCKS - FRAME_BLOCKS - MAX_INCIDENTS) // 2  # two blocks each: text, controls
 MAX_TITLE = 150
@@ -46,6 +47,7 @@ def home_view(home: Home) -> View:
         *_incidents(home),
         DividerBlock(),
         _team(home.team),
+        *_stats(home),
         context(HomeIds.FOOTER, _footer(home)),
     ]
     return View(type="home", blocks=blocks)
@@ -154,6 +156,20 @@ def _team(team: TeamCounts) -> SectionBlock:
             MarkdownTextObject(text=f"*Action items past due*\n{team.overdue_items}"),
         ],
     )
+
+
+def _stats(home: Home) -> list[Block]:
+    """The team's headline numbers over the stats window (`/postmortem stats` has the rest)."""
+    if home.stats is None:
+        return []
+    heading = f"*The team, {window_label(home.stats)}*"
+    return [
+        SectionBlock(
+            block_id=HomeIds.STATS,
+            text=MarkdownTextObject(text=heading),
+            fields=headline_fields(home.stats),
+        )
+    ]
 
 
 def _footer(home: Home) -> str:
