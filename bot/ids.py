@@ -199,3 +199,19 @@ class Stats(enum.StrEnum):
     ITEMS = "stats.items"
     FACTORS = "stats.factors"
     FOOTER = "stats.footer"
+
+
+class Debt(enum.StrEnum):
+    """Postmortem debt: the DM to a resolved incident's owner whose postmortem is still not
+    published (its section's block id is `debt.incident.<id>`, its buttons' `….do`; each
+    button's value is the incident id), the escalation DM, and the "No postmortem needed"
+    modal."""
+
+    INCIDENT = "debt.incident"  # + ".<id>"
+    START_RETRO = "debt.retro"
+    NOT_NEEDED = "debt.not_needed"
+    FOOTER = "debt.footer"
+    ESCALATION_INTRO = "debt.escalation.intro"
+    SETTLED = "debt.settled"  # the line that replaces the buttons once marked or published
+    NOT_NEEDED_CALLBACK = "debt.not_needed.submit"
+    NOT_NEEDED_REASON = "debt.not_needed.reason"
