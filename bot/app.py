@@ -23,6 +23,7 @@ from bot.slack import create_web_client
 from bot.tasks import TaskSet
 from bot.text_clean import clean_strings
 from bot.timeline.writer import CaptureWriter
+from bot.users import Rosters
 from models import utcnow
 
 Clock = Callable[[], datetime]
@@ -45,6 +46,7 @@ class Runtime:
     running_jobs: TaskSet = field(default_factory=TaskSet)  # scheduled runs, see bot.jobs.tracked
     backfills: TaskSet = field(default_factory=TaskSet)  # reviewed channels being read
     publish_locks: PublishLocks = field(default_factory=KeyedLocks)  # one press per incident
+    rosters: Rosters = field(default_factory=Rosters)  # users.list fills, one per team
 
     @property
     def client(self) -> AsyncWebClient:
@@ -57,6 +59,7 @@ class Runtime:
         # A sweep cut short gives its claims back before the engine goes.
         await self.running_jobs.cancel_all()
         await self.backfills.cancel_all()  # a backfill stopped halfway keeps what it stored
+        await self.rosters.tasks.cancel_all()  # so does a roster fill
         await self.capture.stop()  # what was queued is committed before the engine goes
         await self.engine.dispose()
         logger.info("stopped: scheduler shut down, database connections closed")
@@ -68,7 +71,7 @@ def build_runtime(
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
     capture = CaptureWriter(sessions)
-    backfills, publish_locks = TaskSet(), PublishLocks()
+    backfills, publish_locks, rosters = TaskSet(), PublishLocks(), Rosters()
     app = create_app(
         settings,
         sessions,
@@ -77,6 +80,7 @@ def build_runtime(
         identity=identity,
         backfills=backfills,
         publish_locks=publish_locks,
+        rosters=rosters,
     )
     return Runtime(
         settings=settings,
@@ -88,6 +92,7 @@ def build_runtime(
         clock=clock,
         backfills=backfills,
         publish_locks=publish_locks,
+        rosters=rosters,
     )
 
 
@@ -100,9 +105,11 @@ def create_app(
     identity: Identity | None = None,
     backfills: TaskSet | None = None,
     publish_locks: PublishLocks | None = None,
+    rosters: Rosters | None = None,
 ) -> AsyncApp:
     """`identity`: what auth.test said at start, if it could be asked (else the first request
-    asks). `backfills` and `publish_locks`: the runtime's (made here when there is none)."""
+    asks). `backfills`, `publish_locks` and `rosters`: the runtime's (made here when there is
+    none)."""
     settings.require_slack()
     writer = capture or CaptureWriter(sessions)
     client = create_web_client(base_url=settings.slack_api_url)
@@ -128,6 +135,7 @@ def create_app(
             clock=clock,
             backfills=TaskSet() if backfills is None else backfills,
             publish_locks=PublishLocks() if publish_locks is None else publish_locks,
+            rosters=Rosters() if rosters is None else rosters,
         )
     )
     handlers.register(app)
@@ -136,7 +144,7 @@ def create_app(
 
 class Provide(AsyncMiddleware):
     """Puts the runtime's parts in every listener's context: context["sessions"], ["settings"],
-    ["capture"], ["clock"], ["backfills"], ["publish_locks"]. A middleware class, not a
+    ["capture"], ["clock"], ["backfills"], ["publish_locks"], ["rosters"]. A middleware class, not a
     function, so Bolt builds no kwargs for it on every request (it runs on each of them, and
     message capture is the hot path)."""
 
@@ -149,6 +157,7 @@ class Provide(AsyncMiddleware):
         clock: Clock,
         backfills: TaskSet,
         publish_locks: PublishLocks,
+        rosters: Rosters,
     ) -> None:
         self.parts = {
             "sessions": sessions,
@@ -157,6 +166,7 @@ class Provide(AsyncMiddleware):
             "clock": clock,
             "backfills": backfills,
             "publish_locks": publish_locks,
+            "rosters": rosters,
         }
 
     async def async_process(

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.incidents.lifecycle import require_by_channel
 from bot.installation import payload_team_id
+from bot.tasks import TaskSet
+from bot.users import Rosters
 from models import Incident
 
 
@@ -30,6 +32,8 @@ class CommandRequest:
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     clock: Callable[[], datetime]
+    background: TaskSet  # the runtime's tasks for work after the ack (Runtime.backfills)
+    rosters: Rosters  # the runtime's users.list fills
 
     @classmethod
     def from_command(
@@ -55,6 +59,8 @@ class CommandRequest:
             sessions=context["sessions"],
             settings=context["settings"],
             clock=context["clock"],
+            background=context["backfills"],
+            rosters=context["rosters"],
         )
 
 

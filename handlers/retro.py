@@ -58,8 +58,15 @@ def register(app: AsyncApp) -> None:
 
 async def open_retro(request: CommandRequest) -> None:
     """Open a modal at once (the trigger dies in 3 s), then fill it with the first unfinished
-    step, every field as saved; people without a role get the draft to read."""
+    step, every field as saved; people without a role get the draft to read. The workspace's
+    names are refilled meanwhile if stale, for the wording check (in the background, acked)."""
     view_id = await open_loading(request)
+    request.rosters.refresh(
+        sessions=request.sessions,
+        client=request.client,
+        team_id=request.team_id,
+        now=request.clock(),
+    )
     # After the ack the error handler can no longer answer, so the modal itself says it.
     try:
         async with crash_shown_in(request.client, view_id):
@@ -179,7 +186,19 @@ async def submit_step(
         await ack(
             response_action="update", view=after_save_view(saved, meta, form, retro.next_step)
         )
+    refresh_roster(context, client, body)
     await tell_new_owners(context, client, saved)
+
+
+def refresh_roster(context: AsyncBoltContext, client: AsyncWebClient, body: dict[str, Any]) -> None:
+    """After the answer: the workspace's names refilled in the background if stale, so the
+    next check knows everyone (this one used what the cache had)."""
+    context["rosters"].refresh(
+        sessions=context["sessions"],
+        client=client,
+        team_id=team_id_of(body),
+        now=context["clock"](),
+    )
 
 
 async def go_back(

@@ -47,6 +47,7 @@ SCOPES_FOR_METHOD: dict[str, frozenset[str]] = {
     "files.list": frozenset({"files:read"}),
     "pins.add": frozenset({"pins:write"}),
     "users.info": frozenset({"users:read"}),
+    "users.list": frozenset({"users:read"}),  # the roster: names for the wording check
     "views.open": frozenset(),
     "views.publish": frozenset(),
     "views.push": frozenset(),
