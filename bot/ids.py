@@ -199,6 +199,7 @@ class Stats(enum.StrEnum):
     ITEMS = "stats.items"
     FACTORS = "stats.factors"
     FOOTER = "stats.footer"
+    NOT_POSTED = "stats.not_posted"  # the ephemeral answer's note: why only the asker sees it
 
 
 class Debt(enum.StrEnum):

@@ -12,6 +12,8 @@ Definitions (exact, so a test can compute them by hand):
   `resolved_at` (the retrospective's pick sets these; a status change to monitoring or resolved
   sets `mitigated_at` once; resolved sets `resolved_at`, a reopen clears it). Incidents without
   that moment are left out of that measure; a moment before the start counts as 0.
+- Postmortems still to write: resolved or closed, not published, and not marked "no postmortem
+  needed"; their age runs from the resolution moment.
 - Resolution to publication: `published_at` of the retrospective minus the resolution moment,
   over published incidents that have both.
 - Action items (of the window's incidents): closed on time = done by the end of its due date (in
@@ -115,6 +117,7 @@ class IncidentFacts:
     mitigated: datetime | None
     resolved: datetime | None
     published_at: datetime | None
+    no_postmortem_needed: bool = False  # said so, with a reason: owed nothing
 
     @property
     def ref(self) -> str:
@@ -125,7 +128,11 @@ class IncidentFacts:
 
     @property
     def awaiting_postmortem(self) -> bool:
-        return self.status in FINISHED and self.postmortem_state != PostmortemState.PUBLISHED
+        return (
+            self.status in FINISHED
+            and self.postmortem_state != PostmortemState.PUBLISHED
+            and not self.no_postmortem_needed
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +186,7 @@ class TeamStats:
     resolve: Spread
     published: int
     awaiting: list[Awaiting]  # oldest resolution first
+    not_needed: int  # resolved, marked "no postmortem needed"
     publish_lag: Spread
     items: dict[Priority, ItemCounts]
     close_time: Spread
@@ -219,6 +227,7 @@ def build_stats(
         resolve=spread(_durations(incidents, "resolved")),
         published=sum(1 for i in incidents if i.postmortem_state == PostmortemState.PUBLISHED),
         awaiting=awaiting(incidents, now),
+        not_needed=sum(1 for incident in incidents if incident.no_postmortem_needed),
         publish_lag=spread(publish_lags(incidents)),
         items={priority: items.get(priority, ItemCounts()) for priority in Priority},
         close_time=close_time,

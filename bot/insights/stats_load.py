@@ -105,6 +105,7 @@ async def _incidents(
             Incident.mitigated_at,
             Incident.resolved_at,
             Retrospective.published_at,
+            Incident.no_postmortem_at,
         )
         .outerjoin(
             Retrospective,
@@ -137,6 +138,7 @@ def _facts(row: Any, moments: Moments) -> IncidentFacts:
         mitigated=at("mitigation", row.mitigated_at),
         resolved=at("resolution", row.resolved_at),
         published_at=row.published_at,
+        no_postmortem_needed=row.no_postmortem_at is not None,
     )
 
 

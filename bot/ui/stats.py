@@ -148,6 +148,8 @@ def _postmortems(stats: TeamStats) -> str:
     lines = [f"*Postmortems* · {stats.published} published"]
     if lag.median is not None:
         lines[0] += f", median {duration_text(lag.median)} from resolution to publication"
+    if stats.not_needed:
+        lines[0] += f" · {stats.not_needed} marked no postmortem needed"
     if not stats.awaiting:
         lines.append("Every resolved incident has its postmortem. :books:")
         return "\n".join(lines)
@@ -198,3 +200,39 @@ def _factors(stats: TeamStats) -> str:
     else:
         lines.append("No category repeats on one service.")
     return "\n".join(lines)
+
+
+# ---- when it can't be posted ------------------------------------------------------------------
+
+WHY_NOT_POSTED = {
+    "not_in_channel": "I'm not a member of this channel; invite me (`/invite @Hindsight`) and "
+    "ask again to share them here.",
+    "channel_not_found": "I can't see this conversation (a private channel or a DM I'm not "
+    "in); ask in a channel I'm a member of to share them.",
+    "is_archived": "This channel is archived.",
+}
+
+
+def not_posted_message(stats: TeamStats, error: str) -> tuple[str, list[dict[str, Any]]]:
+    """The numbers for the asker alone, saying why they were not posted (no chart)."""
+    why = WHY_NOT_POSTED.get(error, f"Slack answered `{escape(error)}`.")
+    note = f":lock: Only you can see these numbers, and the chart wasn't shared: {why}"
+    text, blocks = stats_message(stats)
+    return clip(f"{text} (Only you can see this: {error}.)", MAX_TEXT), [
+        context(Stats.NOT_POSTED, note).to_dict(),
+        *blocks,
+    ]
+
+
+def chart_failed_text(error: str) -> str:
+    return (
+        f"The numbers are posted, but I couldn't upload the chart (Slack answered "
+        f"`{escape(error)}`). Ask again with `{COMMAND} stats` to retry."
+    )
+
+
+def failed_text() -> str:
+    return (
+        "Sorry, I couldn't work out the numbers this time; nothing was posted. "
+        f"Try `{COMMAND} stats` again in a moment."
+    )
