@@ -4,7 +4,8 @@ New channel: the channel is created first (Slack can refuse it, and then nothing
 then the incident row goes in, in one short transaction; if that fails, the channel is
 archived again. Reviewing an existing channel: the bot joins it, the row goes in, and the
 channel's history is backfilled in the background. Either way the declarer and the roles are
-invited and the header message is posted and pinned.
+invited and the header message is posted and pinned; then, in the background too, similar past
+incidents of the team are posted in the channel (bot/insights/similar_load.py), if any.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.ids import Declare
 from bot.incidents import channels
 from bot.incidents import lifecycle as incidents
 from bot.incidents.forms import Declaration, DeclareForm
+from bot.insights.similar_load import start_similar
 from bot.tasks import TaskSet
 from bot.timeline.backfill import backfill_channel
 from models import Incident
@@ -167,8 +169,8 @@ async def declare_incident(
     backfills: TaskSet,
 ) -> Declared:
     """Create (or adopt) the channel and the incident; SlackCallError / UserInputError say why
-    not, and then nothing was left behind. A reviewed channel's history is read by a task in
-    `backfills` (the runtime's), after the answer."""
+    not, and then nothing was left behind. A reviewed channel's history is read, and similar
+    past incidents are posted, by tasks in `backfills` (the runtime's), after the answer."""
     review = declaration.review_channel_id
     if review is None:
         incident = await _declare_in_new_channel(sessions, client, declaration, channel_prefix, now)
@@ -197,6 +199,7 @@ async def declare_incident(
             bot_user_id=bot_user_id,
             bot_id=bot_id,
         )
+    start_similar(backfills, sessions=sessions, client=client, incident=incident)
     return Declared(incident, review is None, failures, header_problem)
 
 

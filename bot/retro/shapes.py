@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.insights.similar import SimilarIncident
 from bot.retro.forms import (
     ActionRow,
     ActionsForm,
@@ -30,6 +31,8 @@ class Draft:
     items: list[ActionItem]
     timeline: Timeline  # the marked events, the first TIMELINE_CHOICES of them
     chosen: dict[str, TimelineEvent | None] = field(default_factory=dict)  # kind → event
+    # Loaded only for a draft shown at its contributing-factors step (bot.retro.steps).
+    similar: list[SimilarIncident] = field(default_factory=list)
 
     @property
     def version(self) -> int:

@@ -19,9 +19,11 @@ from bot.config import Settings
 from bot.followup import items as followup_items
 from bot.followup import notices as owner_notice
 from bot.followup.home import refresh_home
+from bot.insights.similar import SimilarIncident
+from bot.insights.similar_load import similar_incidents
 from bot.retro import draft as drafts
 from bot.retro import flow
-from bot.retro.forms import ActionsForm, StepForm
+from bot.retro.forms import ActionsForm, StepForm, step_of
 from bot.retro.shapes import Draft
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -32,13 +34,29 @@ async def open_draft(*, sessions: Sessions, team_id: str, channel_id: str) -> Dr
     async with sessions() as session:
         draft = await drafts.open_draft(session=session, team_id=team_id, channel_id=channel_id)
         await session.commit()
-    return draft
+    return await _shown_at(sessions, draft, drafts.first_unfinished(draft.retro))
 
 
 async def load_draft(*, sessions: Sessions, team_id: str, incident_id: int) -> Draft:
-    """The draft as it is now, to redraw a step with."""
+    """The draft as it is now, to redraw a step with (which one is not said: loaded as for
+    the contributing-factors step)."""
     async with sessions() as session:
-        return await drafts.load_draft(session=session, team_id=team_id, incident_id=incident_id)
+        draft = await drafts.load_draft(session=session, team_id=team_id, incident_id=incident_id)
+    return await _shown_at(sessions, draft, None)
+
+
+async def similar_to(*, sessions: Sessions, draft: Draft) -> list[SimilarIncident]:
+    """The team's earlier incidents that look like this draft's (see bot.insights.similar)."""
+    async with sessions() as session:
+        return await similar_incidents(session=session, incident=draft.incident)
+
+
+async def _shown_at(sessions: Sessions, draft: Draft, step: str | None) -> Draft:
+    """`draft` with its similar past incidents when it is about to be shown at the
+    contributing-factors step (or at a step not known here); other steps don't list them."""
+    if step in (None, "factors"):
+        draft.similar = await similar_to(sessions=sessions, draft=draft)
+    return draft
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +108,9 @@ async def submit_step(
     saved = Saved(outcome.draft, outcome.problems, outcome.conflict)
     if isinstance(form, ActionsForm) and not (saved.problems or saved.conflict):
         saved.settled = await _settle(sessions, client, saved.draft, save, settings)
+    if not saved.problems:  # the next step is shown, or this one again after a conflict
+        step = step_of(form)
+        await _shown_at(sessions, saved.draft, step if saved.conflict else drafts.next_step(step))
     return saved
 
 
@@ -125,6 +146,11 @@ async def keep_step(
     saved = Saved(outcome.draft, conflict=outcome.conflict)
     if (closing or isinstance(form, ActionsForm)) and not saved.conflict:
         saved.settled = await _settle(sessions, client, saved.draft, save, settings)
+    if form is not None and not closing:  # Back: the step before, or this one after a conflict
+        step = step_of(form)
+        await _shown_at(
+            sessions, saved.draft, step if saved.conflict else drafts.previous_step(step)
+        )
     return saved
 
 

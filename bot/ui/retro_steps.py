@@ -35,6 +35,7 @@ from bot.retro.forms import (
     row_block,
 )
 from bot.retro.shapes import Draft, form_of
+from bot.ui import similar as similar_ui
 from bot.ui.retro import (
     answer,
     frame,
@@ -297,7 +298,7 @@ def step_view(
     rows: list[str] = []
     if isinstance(form, FactorsForm):
         form.rows = form.rows or [FactorRow(key=new_key())]  # its key goes in blocks and meta
-        blocks = factor_blocks(form)
+        blocks = [*similar_ui.step_blocks(draft.similar), *factor_blocks(form)]
         rows = [row.key for row in form.rows]
     elif isinstance(form, ActionsForm):
         form.rows = form.rows or [ActionRow(key=new_key())]
