@@ -40,7 +40,7 @@ from models import (
 from tests.conftest import TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, validate_message_blocks
 from tests.incidents.test_declare import declare_via_slack, seed_people
-from tests.retro.test_retro import open_retro, press, rows_of, view_text
+from tests.retro.test_retro import lesson_values, open_retro, press, rows_of, view_text
 from tests.timeline_seed import Sessions
 
 OTHER_TEAM = "T0TEAM2"
@@ -369,8 +369,10 @@ async def test_a_failed_post_is_retried_logged_and_the_declare_stands(
 # ---- the contributing-factors step -------------------------------------------------------------
 
 
-async def seed_current(sessions: Sessions, *, services: list[str]) -> Incident:
-    """INC-2 in C0INC, its retro at the contributing-factors step (summary and timeline done)."""
+async def seed_current(
+    sessions: Sessions, *, services: list[str], done: tuple[str, ...] = ("summary", "timeline")
+) -> Incident:
+    """INC-2 in C0INC, its retro at the step after `done` (the contributing factors)."""
     async with sessions() as session, session.begin():
         incident = Incident(
             team_id=TEAM_ID,
@@ -386,9 +388,7 @@ async def seed_current(sessions: Sessions, *, services: list[str]) -> Incident:
         session.add(incident)
         await session.flush()
         session.add(
-            Retrospective(
-                team_id=TEAM_ID, incident_id=incident.id, completed_steps=["summary", "timeline"]
-            )
+            Retrospective(team_id=TEAM_ID, incident_id=incident.id, completed_steps=list(done))
         )
     return incident
 
@@ -420,3 +420,18 @@ async def test_the_factors_step_lists_nothing_without_a_match(
     view = await open_retro(slack, fake_slack)
     assert json.loads(view["private_metadata"])["s"] == "factors"
     assert TITLE not in view_text(view)
+
+
+async def test_back_from_the_next_step_shows_the_list_again(
+    slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot, people: None
+) -> None:
+    sessions = served_bot.runtime.sessions
+    fake_slack.add_channel("inc-checkout", channel_id="C0INC", members=["U0ALICE"])
+    await seed_past(sessions)
+    await seed_current(sessions, services=["checkout"], done=("summary", "timeline", "factors"))
+    view = await open_retro(slack, fake_slack)
+    assert json.loads(view["private_metadata"])["s"] == "lessons"
+    assert TITLE not in view_text(view)  # only the factors step lists them
+    view = await press(slack, fake_slack, view, Retro.BACK, state=lesson_values("a", "b", "c"))
+    assert json.loads(view["private_metadata"])["s"] == "factors"
+    assert "INC-1 · Checkout latency spike" in view_text(view) and PAST_FACTOR in view_text(view)
