@@ -24,6 +24,9 @@ DEFAULT_TIMELINE_REACTIONS = (
 DEFAULT_DUE_DAYS = "high=3,medium=7,low=14"
 DEFAULT_REMINDER_INTERVAL = 60
 DEFAULT_DIGEST_SCHEDULE = "mon 09:00"
+DEFAULT_POSTMORTEM_DUE_DAYS = 5
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+MAX_POSTMORTEM_DUE_DAYS = 250  # about a working year; the due date is counted day by day
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -60,6 +63,10 @@ class Settings:
         default_factory=lambda: digest_schedule(DEFAULT_DIGEST_SCHEDULE)
     )
     digest_channel: str | None = None  # None: POSTMORTEM_CHANNEL
+    # Working days after its resolution by which an incident's postmortem is due, per severity.
+    postmortem_due_days: Mapping[str, int] = field(
+        default_factory=lambda: postmortem_due_days(None)
+    )
 
     @property
     def socket_mode(self) -> bool:
@@ -123,6 +130,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         working_hours=working_hours(get("WORKING_HOURS"), get("WORKING_DAYS")),
         digest_schedule=digest_schedule(get("DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE),
         digest_channel=get("DIGEST_CHANNEL") or get("POSTMORTEM_CHANNEL"),
+        postmortem_due_days=postmortem_due_days(get("POSTMORTEM_DUE_DAYS")),
     )
 
 
@@ -157,6 +165,37 @@ def due_days_pairs(value: str) -> list[tuple[str, int]]:
             )
         pairs.append((priority, int(days)))
     return pairs
+
+
+def postmortem_due_days(value: str | None) -> dict[str, int]:
+    """`5` (every severity) or `SEV1=3,SEV2=5,SEV3=10,SEV4=10` (a severity not named keeps the
+    default, 5) → working days from resolution until the postmortem is due, per severity."""
+    days = dict.fromkeys(SEVERITIES, DEFAULT_POSTMORTEM_DUE_DAYS)
+    if value is None:
+        return days
+    if value.isdigit():
+        return dict.fromkeys(SEVERITIES, _due_working_days(value, value))
+    named: set[str] = set()
+    for pair in filter(None, (part.strip() for part in value.split(","))):
+        severity, sep, number = (piece.strip() for piece in pair.partition("="))
+        severity = severity.upper()
+        if not sep or severity not in SEVERITIES or severity in named:
+            raise ConfigError(
+                "POSTMORTEM_DUE_DAYS must be a number of working days (5) or per severity, like "
+                f"SEV1=3,SEV2=5,SEV3=10,SEV4=10 (each severity once); got {pair!r}"
+            )
+        named.add(severity)
+        days[severity] = _due_working_days(number, pair)
+    return days
+
+
+def _due_working_days(number: str, shown: str) -> int:
+    if not number.isdigit() or not 1 <= int(number) <= MAX_POSTMORTEM_DUE_DAYS:
+        raise ConfigError(
+            f"POSTMORTEM_DUE_DAYS must count 1 to {MAX_POSTMORTEM_DUE_DAYS} working days; "
+            f"got {shown!r}"
+        )
+    return int(number)
 
 
 def cadence(get: Callable[[str], str | None]) -> Cadence:

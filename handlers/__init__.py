@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from handlers import (
     action_items,
     commands,
+    debt_buttons,
     errors,
     events,
     header_controls,
@@ -29,3 +30,4 @@ def register(app: AsyncApp) -> None:
     action_items.register(app)
     home.register(app)
     item_buttons.register(app)
+    debt_buttons.register(app)

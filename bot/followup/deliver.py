@@ -48,6 +48,12 @@ class SweepReport:
     escalations: int = 0
     notices_sent: int = 0  # owners' "assigned" DMs still due (bot/followup/notices.py)
     notices_failed: int = 0
+    # Postmortem debt (bot/followup/debt_sweep.py): incidents looked at, owners DMed, failed
+    # sends, and escalations.
+    debts_claimed: int = 0
+    debts_nudged: int = 0
+    debts_failed: int = 0
+    debt_escalations: int = 0
     rate_limited: bool = False
     out_of_time: bool = False
     select_seconds: float = 0.0
@@ -58,6 +64,12 @@ class SweepReport:
         if self.notices_sent or self.notices_failed:
             limited += (
                 f"; {self.notices_sent} assigned notice(s) sent, {self.notices_failed} failed"
+            )
+        if self.debts_claimed:
+            limited += (
+                f"; postmortem debt: {self.debts_claimed} incident(s) looked at, "
+                f"{self.debts_nudged} nudged, {self.debts_failed} failed, "
+                f"{self.debt_escalations} escalated"
             )
         return (
             f"reminder sweep: {self.claimed} due item(s) of {self.owners} owner(s); "

@@ -14,7 +14,8 @@ sweep with backoff (and a rate limit ends this sweep's sending); errors that ret
 (the person left, the DM is refused) are recorded and count as the nudge, so they don't loop.
 
 Before the reminders, each sweep sends the owners' "assigned" DMs still due
-(bot/followup/notices.py).
+(bot/followup/notices.py); after them, it chases the postmortems still owed, with the same
+claim and send budget (bot/followup/debt_sweep.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from bot.config import Settings
 from bot.followup import notices as owner_notice
 from bot.followup.after_send import ClaimedItem
 from bot.followup.claim import BATCH_SIZE, LEASE, Sessions, claim_batch, release
+from bot.followup.debt_claim import release_debts
+from bot.followup.debt_sweep import DebtPass, chase_debts
 from bot.followup.deliver import SweepReport, deliver
 from bot.followup.plan import Nudge, OwnerDM, Plan, SweepMemo, plan
 
@@ -85,9 +88,17 @@ async def sweep(
             # over, another transaction holds: the next sweep, a minute later, sees it).
             if await batch.run(batch_size) < batch_size:
                 break
+        await chase_debts(
+            DebtPass(sessions, client, settings, now, batch.claim, batch.deadline, report)
+        )
     finally:
-        await asyncio.shield(release(sessions, claim=batch.claim))
+        await asyncio.shield(_release_all(sessions, batch.claim))
     return report
+
+
+async def _release_all(sessions: Sessions, claim: str) -> None:
+    await release(sessions, claim=claim)
+    await release_debts(sessions, claim=claim)
 
 
 @dataclass(slots=True)
