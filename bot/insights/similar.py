@@ -5,8 +5,8 @@ Two signals, both about what the incident is: the services/tags it was declared 
 words of its title and what-happened text, compared as TF-IDF vectors of word stems (cosine).
 The title counts twice: it is the densest description people write.
 
-An earlier incident is a match when it shares a service with this one (the issue's "same
-service": a new incident on checkout should not start from zero, whatever its words), or,
+An earlier incident is a match when it shares a service with this one (a new incident on
+checkout should not start from zero, whatever words it was declared with), or,
 sharing none, when its words are close (cosine ≥ TEXT_ALONE over at least MIN_SHARED_STEMS
 distinct stems: one shared word like "errors" or "down" is not a match). Matches are ranked by
 cosine plus SERVICE_WEIGHT × the share of services in common, newest first on a tie, so an
