@@ -58,15 +58,10 @@ def register(app: AsyncApp) -> None:
 
 async def open_retro(request: CommandRequest) -> None:
     """Open a modal at once (the trigger dies in 3 s), then fill it with the first unfinished
-    step, every field as saved; people without a role get the draft to read. The workspace's
-    names are refilled meanwhile if stale, for the wording check (in the background, acked)."""
+    step, every field as saved; people without a role get the draft to read. Then the
+    workspace's names are refilled in the background if stale, for the wording check (after
+    the draft is opened: SQLite would refuse its first save if a fill wrote meanwhile)."""
     view_id = await open_loading(request)
-    request.rosters.refresh(
-        sessions=request.sessions,
-        client=request.client,
-        team_id=request.team_id,
-        now=request.clock(),
-    )
     # After the ack the error handler can no longer answer, so the modal itself says it.
     try:
         async with crash_shown_in(request.client, view_id):
@@ -77,6 +72,12 @@ async def open_retro(request: CommandRequest) -> None:
         await request.client.views_update(view_id=view_id, view=error_modal(error.message))
         return
     await request.client.views_update(view_id=view_id, view=first_view(draft, request.user_id))
+    request.rosters.refresh(
+        sessions=request.sessions,
+        client=request.client,
+        team_id=request.team_id,
+        now=request.clock(),
+    )
 
 
 async def open_loading(request: CommandRequest) -> str:
