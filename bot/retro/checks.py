@@ -69,13 +69,35 @@ async def check_step(
 
 
 async def known_names(*, session: AsyncSession, team_id: str) -> list[str]:
-    """Names from the user cache, so a person named as a cause is recognised."""
+    """The names the wording check treats as persons, from this workspace's user cache (its
+    roster): each person's display name, real name, their first words ("Derek" of "Derek
+    Olsen") and the handle. Bots are left out; people who have left are kept, as a postmortem
+    can still name them."""
     rows = await session.execute(
         select(SlackUser.name, SlackUser.real_name, SlackUser.display_name).where(
             SlackUser.team_id == team_id, SlackUser.is_bot.is_(False)
         )
     )
-    return sorted({name for row in rows for name in row if name})
+    names: set[str] = set()
+    for handle, real_name, display_name in rows:
+        names.update(name.strip() for name in (handle, real_name, display_name))
+        names.update(first_name(name) for name in (real_name, display_name))
+    names.discard("")
+    return sorted(names)
+
+
+# Words that open a display name without being anyone's first name ("Dr. Ada Lee", "The Ops").
+NOT_FIRST_NAMES = frozenset({"the", "a", "an", "dr", "mr", "mrs", "ms", "mx", "prof", "sir"})
+
+
+def first_name(name: str) -> str:
+    """The first word of a multi-word name, without the punctuation around it; "" when the
+    name is one word (it is given whole), an initial, or a title."""
+    words = name.split()
+    if len(words) < 2:
+        return ""
+    first = words[0].strip(".,;:!?()[]{}\"'“”‘’")
+    return "" if len(first) < 2 or first.casefold() in NOT_FIRST_NAMES else first
 
 
 def free_texts(form: StepForm) -> dict[str, str]:
