@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -125,26 +125,44 @@ def free_texts(form: StepForm) -> dict[str, str]:
     return texts
 
 
-def wording_problems(form: StepForm, *, people: Sequence[str]) -> dict[str, str]:
+def wording_problems(form: StepForm, *, people: Collection[str]) -> dict[str, str]:
     """Blameless-wording nudges by block: blame words, people as causes, and a factor with a
     single why."""
     problems: dict[str, str] = {}
     for block_id, text in free_texts(form).items():
         findings = check_wording(text, people=people)
         if findings:
-            problems[block_id] = _nudge(findings[0])
+            problems[block_id] = nudge(findings[0])
     if isinstance(form, FactorsForm):
         for row in form.rows:
             shallow = None if row.empty else needs_deeper_analysis(row.whys)
             if shallow is not None:
-                problems.setdefault(row_block(Retro.FACTOR_WHYS, row.key), _nudge(shallow))
+                problems.setdefault(row_block(Retro.FACTOR_WHYS, row.key), nudge(shallow))
     return problems
 
 
-def _nudge(finding: Finding) -> str:
-    quoted = f"“{finding.text[:80]}”: " if finding.text else ""
-    keep = "(To keep your words as they are, tick “Keep my wording” below and save again.)"
-    return f"{quoted}{finding.suggestion} {keep}"[:1000]
+# Slack documents no length for a view error, but a long one buries the field it is under.
+MAX_NUDGE = 1000
+MAX_QUOTE = 80
+KEEP_HINT = "(To keep your words as they are, tick “Keep my wording” below and save again.)"
+
+
+def nudge(finding: Finding) -> str:
+    """The inline error for a finding: the words found, the category in words, the systemic
+    rewording, and how to keep the words anyway (nothing is ever blocked):
+    `“Derek forgot to”: A person as the cause. <suggestion> (To keep your words …)`."""
+    found = " ".join(finding.text.split())
+    if len(found) > MAX_QUOTE:
+        found = found[: MAX_QUOTE - 1].rstrip() + "…"
+    quoted = f"“{found}”: " if found else ""
+    label = finding.label.strip()
+    label = label if label.endswith((".", "!", "?")) else f"{label}."
+    head = f"{quoted}{label} "
+    room = MAX_NUDGE - len(head) - len(KEEP_HINT) - 1  # the hint is never cut off
+    suggestion = " ".join(finding.suggestion.split())
+    if len(suggestion) > room:
+        suggestion = suggestion[: room - 1].rstrip() + "…"
+    return f"{head}{suggestion} {KEEP_HINT}" if suggestion else f"{head}{KEEP_HINT}"
 
 
 def _texts(texts: dict[str, str], required: tuple[str, ...] = ()) -> dict[str, str]:
