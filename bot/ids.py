@@ -172,6 +172,7 @@ class Home(enum.StrEnum):
     INCIDENTS_MORE = "home.incidents.more"
     TEAM = "home.team"
     STATS = "home.stats"  # the team's numbers over the stats window
+    OWED = "home.owed"  # the team's postmortems owed (postmortem debt)
     FOOTER = "home.footer"
 
 
@@ -184,6 +185,7 @@ class Digest(enum.StrEnum):
     INCIDENTS_MORE = "digest.incidents.more"
     OWNERS = "digest.owners"
     UNPUBLISHED = "digest.unpublished"
+    OWED = "digest.owed"  # postmortems owed: resolved, unpublished, past POSTMORTEM_DUE_DAYS
     STATS = "digest.stats"  # one line of the team's numbers
     FOOTER = "digest.footer"
 
