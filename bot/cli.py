@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Settings, hide_password, load_settings
@@ -46,18 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--once", action="store_true", required=True, help="one run, then exit")
 
     export = commands.add_parser(
-        "export", help="print an incident's postmortem: the document, or the full record"
+        "export", help="print a postmortem (document or full record), or all published as JSON"
     )
-    export.add_argument("ref", metavar="REF", help="INC-<n> or the incident channel's id")
+    export.add_argument("ref", nargs="?", metavar="REF", help="INC-<n> or the channel's id")
+    export.add_argument(
+        "--all", action="store_true", help="every published postmortem: a JSON list of records"
+    )
+    export.add_argument(
+        "--since", type=since_date, metavar="DATE", help="with --all: published on or after DATE"
+    )
     export.add_argument(
         "--format",
         choices=("markdown", "json"),
-        default="markdown",
-        help="markdown: the postmortem document (default); json: the full structured record",
+        help="markdown: the document (REF's default); json: the full record (--all's only)",
     )
     export.add_argument(
-        "--team", metavar="T…", help="the workspace's team id, when REF exists in several"
+        "--team", metavar="T…", help="the workspace's team id, when there are several"
     )
+    export.set_defaults(usage=export)  # check_export's errors show this command's usage
 
     wording = commands.add_parser(
         "wording", help="check text for blame language: one JSON line of findings per input line"
@@ -72,6 +78,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_demo(commands)
     return parser
+
+
+def since_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date like 2026-09-01: {text!r}") from None
+
+
+def check_export(args: argparse.Namespace) -> None:
+    """REF or --all, not both; --since only with --all, which writes JSON only."""
+    if args.command != "export":
+        return
+    parser: argparse.ArgumentParser = args.usage
+    if args.all == (args.ref is not None):
+        parser.error("give REF or --all (one of them)")
+    if args.all and args.format == "markdown":
+        parser.error("--all writes JSON only: use --format json")
+    if args.since is not None and not args.all:
+        parser.error("--since goes with --all")
 
 
 def add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             args = build_parser().parse_args(argv)
+            check_export(args)
         finally:
             sys.stdout.flush()  # --help's text leaves here, where a closed pipe is caught below
         code = run(args)
@@ -139,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "digest":
         return asyncio.run(digest_once(settings))
     elif args.command == "export":
-        return asyncio.run(export(settings, ref=args.ref, fmt=args.format, team_id=args.team))
+        return asyncio.run(export(settings, args))
     return 0
 
 
@@ -185,21 +212,26 @@ def database_failure(url: str, error: BaseException) -> str:
     return f"cannot use the database ({where}): {reason}"
 
 
-async def export(settings: Settings, *, ref: str, fmt: str, team_id: str | None) -> int:
-    """Print the incident to stdout; 1 with one line on stderr when it cannot be found."""
+async def export(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the incident (REF), or every published postmortem of the workspace (--all, one
+    JSON list); 1 with one line on stderr when it cannot (not found, several workspaces)."""
     import gc
 
-    from bot.publish.export import export_text
+    from bot.publish.export import export_all, export_text
     from models import utcnow
 
     # A long timeline makes tens of thousands of objects; keep the cycle collector from
     # rescanning the modules loaded so far each time (as `serve` does).
     gc.freeze()
+    url, team_id = settings.database_url, args.team
     try:
-        text = await export_text(
-            settings.database_url, ref=ref, fmt=fmt, team_id=team_id, now=utcnow()
-        )
-        print(text)
+        if args.all:
+            write = sys.stdout.write
+            await export_all(url, team_id=team_id, since=args.since, now=utcnow(), write=write)
+            print()
+        else:
+            fmt = args.format or "markdown"
+            print(await export_text(url, ref=args.ref, fmt=fmt, team_id=team_id, now=utcnow()))
     except HindsightError as error:
         print(f"hindsight export: {error.message}", file=sys.stderr)
         return 1
@@ -284,7 +316,10 @@ def check_wording_lines(path: str | None, *, people: Sequence[str]) -> int:
         lines.pop()  # the newline that ends the last line does not start another
     for number, line in enumerate(lines, start=1):
         findings = check_wording(line.removesuffix("\r"), people=people)
-        rows = [{"rule": f.rule, "text": f.text, "suggestion": f.suggestion} for f in findings]
+        rows = [
+            {"rule": f.rule, "label": f.label, "text": f.text, "suggestion": f.suggestion}
+            for f in findings
+        ]
         print(json.dumps({"line": number, "findings": rows}))
     return 0
 

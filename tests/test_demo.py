@@ -73,7 +73,7 @@ def test_the_transcript_shows_the_suggestion_reminder_snooze_done_and_escalation
 ) -> None:
     transcript = (demo[0] / "transcript.txt").read_text()
     in_order = [
-        "answers inline, under the field: “@sam forgot to”: A person as the cause. ",
+        "answers inline, under the field: “@sam forgot”: A person as the cause. ",
         "hindsight DMs @dana: Action items that need a look",
         "@dana: presses Snooze 1 day on the reminder",
         "@dana: presses Done on the reminder",

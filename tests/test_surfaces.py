@@ -62,4 +62,4 @@ def test_wording_picture_shows_the_inline_suggestion() -> None:
     (block_id, message), *_ = surface["errors"].items()
     blocks = {block.get("block_id") for block in surface["view"]["blocks"]}
     assert block_id in blocks
-    assert "Sam forgot to" in message and "Keep my wording" in message
+    assert "Sam forgot" in message and "Keep my wording" in message

@@ -1,4 +1,5 @@
-"""Blameless wording rules: blame is found, systemic sentences pass, and `hindsight wording`."""
+"""Blameless wording: each category of blame is found and named, the traps pass, and
+`hindsight wording` as a person runs it. The corpus-wide figures are in bench/wording.py."""
 
 from __future__ import annotations
 
@@ -10,152 +11,131 @@ from pathlib import Path
 
 import pytest
 
-from bot.retro.wording import Finding, check_wording, needs_deeper_analysis
+from bot.retro.wording import CATEGORY_LABELS, Finding, check_wording, needs_deeper_analysis
 
-PEOPLE = ("Alice", "Bob", "Carol Jones", "Al")
-
-BLAMING: list[tuple[str, list[tuple[str, str]]]] = [
-    # the hard cases the issue names
-    ("Alice should have known better.", [("hindsight-bias", "Alice should have known better")]),
-    ("<@U1> was careless with the config.", [("person-as-cause", "<@U1> was careless")]),
-    ("The outage was Bob's fault.", [("person-as-cause", "Bob's fault")]),
-    ("Human error by the on-call engineer.", [("human-error", "Human error")]),
-    # blame language, whoever it is about
-    ("It was my fault, sorry.", [("blame-word", "my fault")]),
-    ("Whose fault was it?", [("blame-word", "Whose fault")]),
-    ("Who was at fault for the outage?", [("blame-word", "Who was at fault")]),
-    ("They blamed the network team.", [("blame-word", "blamed")]),
-    ("A careless config change took the site down.", [("blame-word", "careless")]),
-    ("The rollout was negligent.", [("blame-word", "negligent")]),
-    ("Incompetent handling of the pager made it worse.", [("blame-word", "Incompetent")]),
-    ("Sloppy review let the bug through.", [("blame-word", "Sloppy")]),
-    ("That was a stupid mistake.", [("blame-word", "stupid")]),
-    ("A lazy shortcut in the runbook.", [("blame-word", "lazy")]),
-    ("This was a rookie mistake.", [("blame-word", "rookie mistake")]),
-    ("Ops dropped the ball on the follow-up.", [("blame-word", "dropped the ball")]),
-    ("The team didn’t bother to read it.", [("blame-word", "didn’t bother")]),
-    ("The migration messed up the index.", [("blame-word", "messed up")]),
-    ("PEBKAC, honestly.", [("human-error", "PEBKAC")]),
-    ("Root cause: operator error.", [("human-error", "operator error")]),
-    # a person as the cause
-    ("Alice forgot to renew the certificate.", [("person-as-cause", "Alice forgot to")]),
-    ("Bob failed to run the migration.", [("person-as-cause", "Bob failed to")]),
-    ("It broke because Alice pushed a bad config.", [("person-as-cause", "because Alice")]),
-    ("It was Bob’s mistake.", [("person-as-cause", "Bob’s mistake")]),
-    ("Blame it on <@U2|bob>.", [("person-as-cause", "Blame it on <@U2|bob>")]),
-    ("<@U2|bob> made a typo in the DNS record.", [("person-as-cause", "<@U2|bob> made a typo")]),
-    (
-        "The on-call engineer ignored the alert.",
-        [("person-as-cause", "The on-call engineer ignored")],
-    ),
-    ("The intern didn't bother to check.", [("person-as-cause", "The intern didn't bother")]),
-    ("He screwed up the migration.", [("person-as-cause", "He screwed up")]),
-    ("Alice was at fault.", [("person-as-cause", "Alice was at fault")]),
-    ("Outage caused by Carol Jones.", [("person-as-cause", "caused by Carol Jones")]),
-    ("Carol missed the page.", [("person-as-cause", "Carol missed")]),
-    ("@dave forgot to tag the release.", [("person-as-cause", "@dave forgot to")]),
-    ("Al forgot to update the runbook.", [("person-as-cause", "Al forgot to")]),
-    ("It's not just Bob's fault.", [("person-as-cause", "Bob's fault")]),
-    # counterfactuals about people, and hindsight
-    ("Carol should’ve checked the dashboard.", [("hindsight-bias", "Carol should’ve")]),
-    ("Carol Jones could have caught this.", [("hindsight-bias", "Carol Jones could have")]),
-    (
-        "The responder should not have restarted the primary.",
-        [("hindsight-bias", "The responder should not have")],
-    ),
-    ("Someone should have noticed.", [("hindsight-bias", "Someone should have")]),
-    ("Anyone could have seen this coming.", [("hindsight-bias", "Anyone could have seen")]),
-    ("It should have been obvious.", [("hindsight-bias", "should have been obvious")]),
-    ("The team should have known.", [("hindsight-bias", "should have known")]),
-    # several in one paragraph, in order
-    (
-        "Alice forgot to renew it; it was a careless slip and human error.",
-        [
-            ("person-as-cause", "Alice forgot to"),
-            ("blame-word", "careless"),
-            ("human-error", "human error"),
-        ],
-    ),
+# One or more sentences per category of blame, with the words each finding must cover.
+BLAMING: list[tuple[str, str, str]] = [
+    ("second-person", "You merged the change without waiting for CI.", "You merged"),
+    ("second-person", "you ignored the page for forty minutes", "you ignored"),
+    ("second-person", "You should have checked the replica lag first.", "You should have"),
+    ("role-or-team", "QA signed off without running the regression suite.", "QA signed off"),
+    ("role-or-team", "The database team forgot to rotate the credentials.", "forgot"),
+    ("role-or-team", "Whoever was on call silenced the alert.", "silenced"),
+    ("role-or-team", "The release engineer skipped the canary.", "skipped"),
+    ("role-or-team", "ops restarted the wrong cluster", "the wrong"),
+    ("person", "Derek forgot to renew the certificate.", "Derek forgot"),
+    ("person", "<@U024BE7LH> pushed a broken config to prod.", "broken"),
+    ("person", "It broke because of Priya.", "because of Priya"),
+    ("person", "It was Ana who turned off the rate limiter.", "It was Ana who"),
+    ("conduct", "Kenji slept through four pages.", "slept through"),
+    ("conduct", "The on-call engineer panicked and restarted everything.", "panicked"),
+    ("conduct", "Tom can't write a regex to save his life.", "to save his life"),
+    ("conduct", "Sloppy review let the bug through.", "Sloppy review"),
+    ("counterfactual", "If Raj had paid attention, this would never have happened.", "If Raj had"),
+    ("counterfactual", "Had the reviewer bothered to read the diff, we'd have caught it.", "Had"),
+    ("counterfactual", "Carol should’ve checked the dashboard.", "Carol should’ve"),
+    ("counterfactual", "Anyone could have seen this coming.", "Anyone could have seen"),
+    ("sarcasm", "Derek broke the build again. Typical Derek.", "Typical Derek"),
+    ("sarcasm", "As usual, the frontend team shipped on a Friday.", "As usual"),
+    ("sarcasm", "Maybe next time ops will actually read the runbook.", "Maybe next time"),
+    ("punitive", "Sven will think twice before pushing on a Friday.", "think twice"),
+    ("punitive", "Revoke Mei's production access until further notice.", "access"),
+    ("punitive", "Whoever did this needs to be held accountable.", "held accountable"),
+    ("fault", "Mistakes by the infra team caused the outage.", "Mistakes by the infra team"),
+    ("fault", "Lack of diligence by the release engineer meant no rollback plan.", "diligence"),
+    ("fault", "The outage was Bob's fault.", "Bob's fault"),
+    ("fault", "This one is squarely on the frontend team.", "on the frontend team"),
+    ("human-error", "Root cause: human error.", "human error"),
+    ("human-error", "PEBKAC, honestly.", "PEBKAC"),
+    ("human-error", "The ticket was closed as 'user error'.", "user error"),
 ]
 
-BLAMELESS = [
-    # the hard cases the issue names
-    "The disk controller fault took the primary down.",
-    "We need better fault tolerance.",
-    "Fault injection in staging found nothing.",
-    "The worker died with a segmentation fault.",
-    "The health check should have caught it.",
-    "The alert should have fired at 14:02.",
-    "Alice rolled back the deploy.",
-    "<@U123> paged the on-call.",
-    "Bob restarted the pods at 14:05.",
-    "We run blameless postmortems.",
-    "No one is to blame for this outage.",
-    # more technical faults and system subjects
-    "Our fault-tolerant design held.",
-    "The team's fault injection suite passed.",
-    "It's fault tolerant by design.",
-    "The disk was at fault.",
-    "A page fault storm slowed the JVM.",
-    "The job failed to start after the deploy.",
-    "The deploy should have been blocked by CI.",
-    "The retry loop could have hidden the errors for hours.",
-    "The migration caused a lock on the orders table.",
-    "Lazy loading made the page slow.",
-    "git blame shows the change came from the 4.2 refactor.",
-    # people in neutral roles, and defended
-    "Carol took the incident commander role.",
-    "<@U9|dana> declared the incident and opened the bridge.",
-    "Alice couldn’t have known the flag was shared.",
-    "Alice should have been paged at 14:00.",
-    "Alice would have noticed sooner if the alert had fired.",
-    "Alice is not to blame.",
-    "It wasn't Bob's fault; the runbook was wrong.",
-    "Nobody's fault, really.",
-    "We don't blame people here; the blame game helps no one.",
-    "We should have had a canary stage.",
-    "Al's change rolled out at 14:00.",
-    "Also the alert fired late, et al. said so.",
-    "Alice's error budget dashboard was red.",
-    "Email dave@example.com about the runbook.",
-    "",
+# The traps: blame words about systems, blame discussed or rejected, people in neutral or
+# positive roles, the team about itself, negated blame; and plain systemic sentences.
+PASSING: list[tuple[str, str]] = [
+    ("trap-system-words", "The parser choked on sloppy date formats from the upstream feed."),
+    ("trap-system-words", "The SDK didn't bother retrying on a 503."),
+    ("trap-system-words", "The client should have known the token was expired."),
+    ("trap-system-words", "The 'careless janitor' job deleted the temp files."),
+    ("trap-system-words", "Kafka ignored the retention setting after the upgrade."),
+    ("trap-system-words", "Lazy loading made the page slow; fault tolerance held."),
+    ("trap-system-words", "As usual, p99 latency rose during the batch window."),
+    ("trap-system-words", "The disk filled up again."),
+    ("trap-discusses-blame", "Human error was not accepted as a root cause; we asked why."),
+    ("trap-discusses-blame", "The term 'human error' was removed from the template."),
+    ("trap-discusses-blame", "The human-error-prone manual step is being automated."),
+    (
+        "trap-discusses-blame",
+        "We replaced 'the engineer failed to notice' with what the UI showed.",
+    ),
+    ("trap-discusses-blame", "We run blameless postmortems; git blame is for code."),
+    ("trap-person-neutral", "Alice rolled back the deploy at 14:05."),
+    ("trap-person-neutral", "Thanks to Sam's quick rollback, impact was limited."),
+    ("trap-person-neutral", "<@U123> paged the database team and opened the bridge."),
+    ("trap-person-neutral", "QA found the regression in staging before the release."),
+    ("trap-person-neutral", "Alice would have noticed sooner if the alert had fired."),
+    ("trap-person-neutral", "Alice should have been paged at 14:00."),
+    ("trap-team-self", "We should have had a canary stage."),
+    ("trap-team-self", "Our runbook was out of date."),
+    ("trap-team-self", "We missed the alert because it went to an unused channel."),
+    ("trap-negated", "Nobody's fault, really."),
+    ("trap-negated", "It wasn't Bob's fault; the runbook was wrong."),
+    ("trap-negated", "Mei wasn't careless: the form accepted the wrong value silently."),
+    ("trap-negated", "Neither Kenji nor the reviewer could have seen it in the diff."),
+    ("trap-negated", "Raj did nothing wrong."),
+    ("systemic", "The migration took an exclusive lock on the orders table."),
+    ("systemic", "The alert threshold was above the error rate we saw."),
+    ("systemic", "The disk controller fault took the primary down."),
+    ("systemic", "If you run the script without --dry-run, it deletes the bucket."),
+    ("systemic", "Al's change rolled out at 14:00; Alice's error budget dashboard was red."),
+    ("systemic", "Email dave@example.com about the runbook."),
+    ("systemic", ""),
 ]
 
 
-@pytest.mark.parametrize(("sentence", "expected"), BLAMING, ids=[s for s, _ in BLAMING])
-def test_blaming_sentences_are_found_with_their_rule_and_words(
-    sentence: str, expected: list[tuple[str, str]]
+@pytest.mark.parametrize(("category", "sentence", "words"), BLAMING, ids=[s for _, s, _ in BLAMING])
+def test_each_category_of_blame_is_found_and_named(
+    category: str, sentence: str, words: str
 ) -> None:
-    findings = check_wording(sentence, people=PEOPLE)
-    assert [(f.rule, f.text) for f in findings] == expected
+    findings = check_wording(sentence)
+    named = [f for f in findings if f.rule == category and words in f.text]
+    assert named, findings
     for finding in findings:
         assert sentence[finding.start : finding.end] == finding.text
-        assert finding.suggestion
+        assert finding.label == CATEGORY_LABELS[finding.rule] and finding.suggestion
 
 
-@pytest.mark.parametrize("sentence", BLAMELESS)
-def test_blameless_sentences_pass(sentence: str) -> None:
-    assert check_wording(sentence, people=PEOPLE) == []
+@pytest.mark.parametrize(("category", "sentence"), PASSING, ids=[s for _, s in PASSING])
+def test_traps_and_systemic_sentences_pass(category: str, sentence: str) -> None:
+    assert check_wording(sentence) == []
 
 
-def test_the_tables_are_big_enough() -> None:
-    assert len(BLAMING) >= 25 and len([s for s in BLAMELESS if s]) >= 25
+def test_every_category_is_tested_on_both_sides() -> None:
+    blaming = {category for category, _, _ in BLAMING}
+    assert blaming == set(CATEGORY_LABELS) - {"shallow-whys"}
+    traps = {category for category, _ in PASSING}
+    assert {"trap-system-words", "trap-discusses-blame", "trap-person-neutral"} <= traps
+    assert {"trap-team-self", "trap-negated", "systemic"} <= traps
+
+
+def test_each_category_has_its_own_suggestion() -> None:
+    suggestions = [check_wording(s)[0].suggestion for c, s, _ in BLAMING if c != "shallow-whys"]
+    assert len(set(suggestions)) == len(set(CATEGORY_LABELS)) - 1
 
 
 def test_findings_carry_positions_in_the_original_text() -> None:
     text = "At 14:05 Bob restarted the pods. Later <@U7> was careless, and it was Bob's fault."
     findings = check_wording(text, people=["Bob"])
-    assert findings == [
-        Finding("person-as-cause", "<@U7> was careless", findings[0].suggestion, 39, 57),
-        Finding("person-as-cause", "Bob's fault", findings[1].suggestion, 70, 81),
+    assert [(f.rule, f.text, f.start, f.end) for f in findings] == [
+        ("conduct", "<@U7> was careless", 39, 57),
+        ("fault", "Bob's fault", 70, 81),
     ]
 
 
 def test_rules_ignore_case_but_report_the_words_as_written() -> None:
-    findings = check_wording("ALICE FORGOT TO renew it. CARELESS. Human Error.", people=["alice"])
+    findings = check_wording("ALICE FORGOT TO renew it. Human Error.", people=["alice"])
     assert [(f.rule, f.text) for f in findings] == [
-        ("person-as-cause", "ALICE FORGOT TO"),
-        ("blame-word", "CARELESS"),
+        ("person", "ALICE FORGOT"),
         ("human-error", "Human Error"),
     ]
 
@@ -163,39 +143,40 @@ def test_rules_ignore_case_but_report_the_words_as_written() -> None:
 @pytest.mark.parametrize("apostrophe", ["'", "’"])
 def test_straight_and_curly_apostrophes_read_the_same(apostrophe: str) -> None:
     a = apostrophe
-    text = f"It was Bob{a}s fault; she didn{a}t bother; we should{a}ve known"
+    text = f"It was Bob{a}s fault; she didn{a}t bother; Carol should{a}ve known"
     found = [(f.rule, f.text) for f in check_wording(text, people=["Bob"])]
     assert found == [
-        ("person-as-cause", f"Bob{a}s fault"),
-        ("person-as-cause", f"she didn{a}t bother"),
-        ("hindsight-bias", f"should{a}ve known"),
+        ("fault", f"Bob{a}s fault"),
+        ("person", f"she didn{a}t bother"),
+        ("counterfactual", f"Carol should{a}ve"),
     ]
 
 
-def test_a_name_matches_only_as_a_whole_word() -> None:
-    people = ["Al"]
-    assert check_wording("Alice forgot to renew it; also forgot to tag it.", people=people) == []
-    assert check_wording("Alfred forgot to renew it.", people=people) == []
-    assert check_wording("Hal forgot to renew it; it was Sal's mistake.", people=people) == []
-    assert [f.text for f in check_wording("al forgot to renew it.", people=people)] == [
-        "al forgot to"
-    ]
-
-
-def test_a_name_from_the_cache_matches_in_full_or_by_its_first_word() -> None:
-    people = ["Carol Jones", "O’Brien"]
+def test_names_from_the_workspace_count_in_lowercase_and_in_full() -> None:
+    people = ["Carol Jones", "O’Brien", "Al", "zed"]
     assert [f.text for f in check_wording("Carol  Jones forgot to.", people=people)] == [
-        "Carol  Jones forgot to"
+        "Carol  Jones forgot"
     ]
-    assert [f.text for f in check_wording("carol forgot to.", people=people)] == ["carol forgot to"]
+    assert [f.text for f in check_wording("carol forgot to.", people=people)] == ["carol forgot"]
     assert [f.text for f in check_wording("O'Brien forgot to.", people=people)] == [
-        "O'Brien forgot to"
+        "O'Brien forgot"
     ]
+    assert [f.text for f in check_wording("al forgot to renew it.", people=people)] == ["al forgot"]
+    assert [f.text for f in check_wording("lol zed broke prod", people=people)] == ["zed broke"]
+    assert check_wording("hal forgot to renew it; zedd broke prod", people=people) == []
 
 
-def test_without_people_an_unknown_name_is_not_a_person() -> None:
-    assert check_wording("Alice forgot to renew the certificate.") == []
-    assert [f.rule for f in check_wording("The outage was Bob's fault.")] == ["blame-word"]
+def test_without_people_a_capitalised_name_as_the_subject_of_blame_is_a_person() -> None:
+    assert [f.rule for f in check_wording("Olamide forgot to renew the certificate.")] == ["person"]
+    assert check_wording("Olamide renewed the certificate.") == []
+    assert check_wording("Revoke the old token; Rotate the keys.") == []
+    assert check_wording("Terraform ignored the lock and Envoy dropped the connections.") == []
+
+
+def test_a_long_answer_with_many_known_people_is_still_blameless() -> None:
+    text = "The health check should have caught it and Alice restarted the pods. " * 45
+    people = [f"Person{n} Surname{n}" for n in range(5000)] + ["Alice"]
+    assert check_wording(text[:3000], people=people) == []
 
 
 def test_a_single_why_is_a_nudge_to_dig_deeper() -> None:
@@ -217,12 +198,6 @@ def test_two_whys_or_more_need_no_nudge() -> None:
     assert needs_deeper_analysis(["a", "b", "c", "d", "e"]) is None
     with pytest.raises(TypeError):
         needs_deeper_analysis("The cert expired.")
-
-
-def test_a_long_answer_with_many_known_people_is_still_blameless() -> None:
-    text = "The health check should have caught it and Alice restarted the pods. " * 45
-    people = [f"Person{n} Surname{n}" for n in range(500)] + ["Alice"]
-    assert check_wording(text[:3000], people=people) == []
 
 
 # `hindsight wording` as a person runs it
@@ -264,9 +239,10 @@ def test_wording_reads_a_file_and_prints_one_json_line_per_input_line(tmp_path: 
     assert lines[0]["findings"] == [] and lines[1]["findings"] == [] and lines[3]["findings"] == []
     assert [(f["rule"], f["text"]) for f in lines[2]["findings"]] == [
         ("human-error", "human error"),
-        ("person-as-cause", "Alice forgot to"),
+        ("person", "Alice forgot"),
     ]
-    assert all(set(f) == {"rule", "text", "suggestion"} for f in lines[2]["findings"])
+    assert all(set(f) == {"rule", "label", "text", "suggestion"} for f in lines[2]["findings"])
+    assert lines[2]["findings"][1]["label"] == "A person as the cause"
     assert result.stderr == b""
 
 
@@ -279,9 +255,22 @@ def test_wording_reads_stdin_without_a_file(tmp_path: Path) -> None:
         {"line": 2, "findings": []},
     ]
     assert (lines[0]["findings"][0]["rule"], lines[0]["findings"][0]["text"]) == (
-        "blame-word",
+        "fault",
         "Bob’s fault",
     )
+
+
+def test_wording_without_person_catches_a_plain_name_as_the_subject_of_blame(
+    tmp_path: Path,
+) -> None:
+    text = "Derek forgot to renew the cert.\nIf Raj had paid attention we'd be fine.\n"
+    text += "Derek renewed the cert at 14:05.\n"
+    lines = json_lines(run_wording([], tmp_path, stdin=text).stdout)
+    assert [[f["rule"] for f in line["findings"]] for line in lines] == [
+        ["person"],
+        ["counterfactual"],
+        [],
+    ]
 
 
 def test_wording_on_a_missing_file_exits_2_with_one_line(tmp_path: Path) -> None:

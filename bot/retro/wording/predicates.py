@@ -1,0 +1,148 @@
+"""What people are said to have done: the verbs and phrases of blame the rules are made of.
+
+Regular-expression fragments for re.IGNORECASE, combined in `rules`. `{{AG}}` inside one stands
+for an agent marker and is filled in when a rule is compiled.
+"""
+
+from __future__ import annotations
+
+from bot.retro.wording.lexicon import A
+
+NT = rf"(?:n{A}t|\s+not)"  # a negation glued or apart
+POSS = rf"(?:{A}s|s{A}|{A})"  # a possessive after an agent
+ADV = (
+    rf"(?:\s+(?:just|simply|clearly|obviously|also|then|again|accidentally|apparently|somehow|"
+    rf"completely|totally|even|still|already|basically|literally|really|once\s+again|"
+    rf"of\s+course|probably|definitely|had|has|have|{A}d|{A}s|alone|himself|herself|"
+    rf"themselves|yourself|who|that|,\s*(?:as\s+usual|again|once\s+more|predictably),?)){{0,3}}"
+)
+NEGATIVE = (
+    r"\b(?:broke|break|breaks|broken|down|outage|forgot|forget|missed|miss|skipped|skip|"
+    r"ignored|ignore|late|failed|fail|mess|messed|screwed|wrong|never|didn['’]t|did\s+not|"
+    r"doesn['’]t|won['’]t|can['’]t|nothing|without|again|paged|woke|took\s+down|another|"
+    r"incident|sev\s*\d|prod|lost|cost|nobody|no\s+one|take\s+down|way\s+to)\b"
+)
+PAST = (
+    r"(?:(?!(?:need|feed|seed|speed|bleed|breed|proceed|exceed|succeed|embed|shed|bed|red|wed|"
+    r"bred|indeed|agreed)\b)\w+ed|ran|let|left|put|set|took|made|did|wrote|sent|broke|forgot|went|got|told|gave|"
+    r"saw|hit|cut|shut|brought|built|chose|drove|held|kept|lost|meant|paid|said|spent|threw|"
+    r"overrode|overwrote|undid|began|shook|tore|wore|swore|blew|drew|flew|threw|rewrote|"
+    r"reran|upset|stuck|struck|spun)"
+)
+BAD = (
+    r"(?:went\s+down|was\s+down|were\s+down|fell\s+over|broke|outage|blocked\s+all|"
+    r"dropped\s+(?:every|all)|was\s+dropped|were\s+dropped|lost|corrupted|wiped|5\d\d|"
+    r"timed?\s*out|timeouts|failing|failed|stopped\s+working|took\s+down|"
+    r"customers\s+(?:saw|were|got|could)|errors?\s+(?:spiked|started)|started\s+(?:failing|"
+    r"returning|throwing|erroring|timing)|down\s+for|for\s+(?:\d+|two|three|four|several|six)\s+"
+    r"(?:hours|days)|data\s+loss|every\s+minute|all\s+traffic|everything|the\s+whole)\b"
+)
+ACTIVITY = (
+    r"(?:review|reviews|reviewing|work|job|handling|change|changes|push|merge|commit|deploy|"
+    r"deployment|rollout|engineering|testing|approach|attitude|behaviou?r|mistake|error|typo|"
+    r"decision|call|practices?|coding|programming|response|communication|follow[- ]?up|"
+    r"planning|execution|on[- ]?call|shift|handoff|hand-off|fix|hotfix|patch|pr|code)"
+)
+
+HARM = (
+    rf"forg(?:ot|otten)|neglected|ignored|overlooked|skipped|bypassed|missed|"
+    rf"fail(?:ed|s)\s+to|"
+    rf"(?:did{NT}|never|would{NT}|could{NT}\s+be\s+bothered\s+to)\s+(?:even\s+)?(?:bother|check|"
+    rf"test|verify|read|follow|notice|review|look|wait|ask|tell|update|run|pay|care|listen|"
+    rf"think|double[- ]check|escalate|respond|answer|ack|acknowledge|communicate|document|warn|"
+    rf"flag|loop|consult|coordinate|monitor|watch|confirm|validate|roll|revert|open|file|"
+    rf"page|hand|renew|rotate|look|do\s+(?:the|their|his|her|your)|add|write|set|lock|pin|"
+    rf"tag|back|restart|stage|merge\s+the|call)\w*|"
+    rf"broke\b|took\s+(?:\w+\s+)?down|brought\s+(?:\w+\s+)?down|knocked\s+(?:\w+\s+)?(?:over|out)|"
+    rf"blew\s+(?:\w+\s+)?(?:up|away)|nuked|trashed|clobbered|corrupted|"
+    rf"wiped\s+(?:out\s+)?(?:the|prod|production|all)|"
+    rf"deleted\s+(?:prod|production|the\s+(?:prod|production|wrong|entire|whole)|all|every)|"
+    rf"dropped\s+(?:the|a|prod|production)\s+(?:\w+\s+)?(?:table|database|db|index|column)|"
+    rf"caus(?:ed|es)\b|(?:screw|mess|fuck|bork|foul)(?:ed)?\s+(?:\w+\s+){{0,2}}?up|"
+    rf"fat[- ]?finger(?:ed)?|typo{A}?d|"
+    rf"made\s+(?:a|an|the|another|yet\s+another|the\s+same|several|multiple|two|some|one)\s+"
+    rf"(?:\w+\s+){{0,2}}?(?:mistakes?|errors?|blunders?|typos?|bad\s+calls?)|"
+    rf"(?:pushed|merged|deployed|shipped|applied|released|rolled\s+out|committed|approved|ran|"
+    rf"put|did|started|kicked\s+off|restarted|changed|edited|updated|upgraded|rebooted|"
+    rf"self[- ]approved|force[- ]pushed)\s+(?:\S+\s+){{0,5}}?(?:without|w/o)\s+|"
+    rf"(?:pushed|merged|deployed|shipped|applied|committed|rolled\s+out|wrote|introduced|"
+    rf"approved|ran|sent|added|left|checked\s+in)\s+(?:a|an|the|that|this|his|her|their|your|"
+    rf"some)?\s*(?:\w+\s+)?(?:bad|broken|buggy|wrong|untested|faulty|unreviewed|half[- ]baked|"
+    rf"borked|incorrect|bogus|dodgy|sketchy|destructive|breaking|risky|unsafe|incompatible|"
+    rf"experimental|unfinished|half-finished)\b|"
+    rf"(?:pushed|deployed|merged|shipped|went|applied)\s+(?:\S+\s+){{0,3}}?(?:straight|directly)\s+"
+    rf"(?:to|into|on)|"
+    rf"rubber[- ]stamped|yolo{A}?(?:e?d)?\b|cowboy(?:ed)?|went\s+rogue|"
+    rf"went\s+ahead\s+(?:and|anyway|without)|"
+    rf"(?:decided|chose)\s+to\s+(?:skip|ignore|bypass|push|deploy|yolo|disable|override)|"
+    rf"(?:was|were)\s+supposed\s+to|had\s+one\s+job|"
+    rf"let\s+(?:it|this|that|the\s+\w+)\s+(?:slip|through|expire|lapse|rot|fail)|"
+    rf"left\s+(?:\w+\s+){{0,3}}(?:open|running|enabled|disabled|unlocked|behind|half)|"
+    rf"never\s+(?:\w+\s+)?(?:followed|read|checked|tested|looked|updated|renewed|rotated|set\s+up|"
+    rf"configured|added|wrote|documented|enabled|turned\s+on|bothered|told|mentioned|"
+    rf"communicated|escalated|paged|answered|responded|showed|replied|acknowledged|acked)|"
+    rf"shipped\s+(?:it|this|that)\s+(?:anyway|regardless)|"
+    rf"misconfigur\w+|mis-?typed|mislabel+ed|(?:turned|switched|shut)\s+off|silenced|muted|"
+    rf"snoozed|force[- ]pushed|insisted\s+on|baked\s+(?:\w+\s+)?in|skimmed|glossed\s+over|"
+    rf"eyeballed|(?:deleted|dropped|removed|wiped|truncated|overwrote|purged|destroyed|killed|"
+    rf"nuked|reverted|restarted|rebooted|terminated|scaled\s+down)\s+(?:\S+\s+){{0,6}}?"
+    rf"(?:prod|production|primary|backups?|shared|only|entire|whole|live|master)\b|"
+    rf"\w+\s+(?:\S+\s+){{0,3}}?(?:the|a)\s+wrong\b|"
+    rf"\w+\s+(?:\S+\s+){{0,4}}?against\s+(?:prod|production|the\s+(?:prod|production|live))\b|"
+    rf"\w+\s+(?:\S+\s+){{0,8}}?at\s+peak\b|"
+    rf"\w+\s+(?:\S+\s+){{0,5}}?while\s+(?:the\s+)?(?:\w+\s+){{0,3}}(?:was|were)\s+(?:still\s+)?"
+    rf"(?:running|in\s+progress|live|serving|deploying|mid-?\w+)|"
+    rf"\w+\s+(?:\S+\s+){{0,4}}?from\s+(?:a|an|his|her|their|the|your)\s+(?:stale|old|outdated|"
+    rf"local|personal)\b|\w+\s+(?:\S+\s+){{0,8}}?baked\s+in\b|"
+    rf"\w+\s+(?:\S+\s+){{0,5}}?with\s+(?:the\s+|a\s+)?(?:staging|test|dev|debug|wrong|"
+    rf"hard-?coded|expired)\s+(?:\w+\s+){{0,2}}(?:key|credentials?|config|url|host|flag|secret|"
+    rf"token|password)s?\b|"
+    rf"\w+\s+(?:\S+\s+){{0,6}}?before\s+(?:the\s+)?(?:\w+\s+)?(?:tests?|checks?|ci|review|"
+    rf"load\s+test|smoke\s+tests?|canary|migration)\s+(?:had\s+)?(?:finished|passed|completed|"
+    rf"was\s+done|were\s+done|ran|had\s+run)|"
+    rf"\w+\s+(?:\S+\s+){{0,7}}?without\s+(?:\w+\s+)?(?:testing|tests|review|reviewing|"
+    rf"a\s+review|checking|approval|waiting|telling|asking|coordinating|running|looking|"
+    rf"reading|a\s+canary|ci|a\s+second|consulting|notice|warning|letting|a\s+single|any|"
+    rf"verifying|a\s+backup|a\s+rollback|a\s+plan|thinking)|"
+    rf"\w+\s+(?:\S+\s+){{0,5}}?(?:anyway|regardless|despite\s+(?:the\s+|our\s+|my\s+|repeated\s+|"
+    rf"multiple\s+)?(?:warnings?|objections?|alerts?|concerns?|advice|pushback))\b|"
+    rf"approved\s+(?:\S+\s+){{0,4}}?(?:that|which)\s+(?:dropped|deleted|broke|removed|disabled|"
+    rf"introduced|wiped)|"
+    rf"overrode|overrid(?:den|e)|disabled\s+(?:the\s+)?(?:\w+\s+)?(?:alert|check|test|guard|"
+    rf"safety|protection|lint|validation|monitor)"
+)
+
+CONDUCT = (
+    rf"(?:was|were|is|are|been|being|got|get|seemed|looked|acted|came\s+across)\s+"
+    rf"(?:\w+\s+)?(?:careless|negligent|lazy|sloppy|reckless|incompetent|irresponsible|"
+    rf"clueless|asleep|distracted|slow|unprepared|unresponsive|afk|checked\s+out|useless|"
+    rf"hopeless|complacent|overconfident|arrogant|cavalier|impatient|inattentive|absent|mia|"
+    rf"panicking|panicked|rushing|rushed|in\s+a\s+(?:rush|hurry|panic)|too\s+busy|nowhere|"
+    rf"unqualified|inexperienced|not\s+paying\s+attention|asleep\s+at\s+the\s+wheel|out\s+of\s+"
+    rf"(?:his|her|their|your|its)\s+depth|clearly\s+not|way\s+too|too\s+(?:slow|lazy|busy|"
+    rf"proud|stubborn|scared)|stubborn|unreachable|offline\s+(?:again|when)|half[- ]asleep)|"
+    rf"panicked|freaked\s+out|rushed|hurried|slept\s+(?:through|in|on)|did\s+nothing|"
+    rf"(?:just\s+)?sat\s+(?:there|on|around)|dragged\s+(?:his|her|their|your)\s+feet|dithered|"
+    rf"froze|flailed|went\s+(?:home|to\s+(?:lunch|bed|sleep)|offline|dark|silent|awol|mia|quiet)|"
+    rf"disappeared|vanished|ghosted|could(?:n{A}t|\s+not)\s+be\s+bothered|"
+    rf"can(?:{A}t|not|\s+not)\s+(?:\w+\s+){{1,5}}to\s+save\s+(?:his|her|their|your)\s+li(?:fe|ves)|"
+    rf"(?:has|have|had)\s+no\s+(?:idea|clue)|does(?:n{A}t|\s+not)\s+know\s+what|"
+    rf"(?:always|constantly|keeps?)\s+(?:forget|ignor|skip|rush|break|miss|screw|mess)\w*|"
+    rf"took\s+(?:forever|ages|(?:over\s+)?(?:an?|\d+|forty|thirty|twenty|ninety)\s+"
+    rf"(?:hours?|minutes?|mins?))\s+to\s+(?:respond|ack|acknowledge|answer|reply|notice|join|"
+    rf"look|react|show)|"
+    rf"(?:never|did{NT})\s+(?:even\s+)?(?:showed?|bothered|answered|responded|acked)|"
+    rf"(?:was|were)\s+(?:\w+\s+)?nowhere\s+to\s+be\s+(?:found|seen)|"
+    rf"(?:has|have)\s+(?:no|zero)\s+(?:business|clue|idea)|winged\s+it|guessed|"
+    rf"(?:played|playing)\s+(?:hero|cowboy)|skimmed|glossed\s+over|eyeballed|"
+    rf"treats?\s+(?:prod|production|\w+)\s+like|clicked\s+(?:approve|merge)\s+without|"
+    rf"(?:acked|acknowledged)\s+(?:it|the\s+\w+)\s+and\s+(?:did\s+nothing|went\s+back|ignored)"
+)
+
+CHARACTER_WORDS = (
+    r"careless(?:ly|ness)?|negligen(?:t|tly|ce)|incompeten(?:t|tly|ce)|laziness|"
+    r"lazy(?![\s-]+(?:load|eval|init|import|fetch|iterat|seq|comput|propagat|expir|evaluat)\w*|"
+    r"\s*[=(])|stupid(?:ly|ity)?|sloppy|sloppily|sloppiness|reckless(?:ly|ness)?|"
+    r"irresponsib(?:le|ly|ility)|idiot(?:ic|s)?|clueless|rookie\s+(?:mistakes?|errors?|move)|"
+    r"amateur(?:ish)?|bone-?headed|half-?assed|lazily|cowboy|dumb\s+(?:mistake|move|error|idea)"
+)
