@@ -28,8 +28,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.errors import UserInputError
 from bot.followup.digest import post_weekly_digests
 from bot.ids import Digest, Home, Stats
+from bot.insights.stats import middle_ranks, nearest_rank, parse_window, spread
 from models import (
     ActionItem,
     ActionStatus,
@@ -470,3 +472,37 @@ async def test_the_digest_gains_a_line_and_app_home_the_headline_numbers(
         "*Items closed on time*",
         "3 of 4",
     ]
+
+
+# ---- the maths, alone ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "median", "p90"),
+    [
+        ([], None, None),
+        ([60], 60, 60),
+        ([120, 60], 90, 120),  # even: the mean of the two middle values; p90 rank ⌈1.8⌉ = 2
+        ([5, 1, 3], 3, 5),  # p90 rank ⌈2.7⌉ = 3
+        (list(range(1, 11)), 5.5, 9),  # p90 rank ⌈9⌉ = 9th: nearest rank, not interpolated
+        (list(range(1, 12)), 6, 10),  # p90 rank ⌈9.9⌉ = 10th
+    ],
+)
+def test_median_and_nearest_rank_p90(
+    seconds: list[int], median: float | None, p90: float | None
+) -> None:
+    found = spread(seconds)
+    assert found.count == len(seconds)
+    assert found.median == (None if median is None else timedelta(seconds=median))
+    assert found.p90 == (None if p90 is None else timedelta(seconds=p90))
+
+
+def test_ranks_are_zero_based_positions() -> None:
+    assert middle_ranks(1) == (0, 0) and middle_ranks(4) == (1, 2) and middle_ranks(5) == (2, 2)
+    assert [nearest_rank(n) for n in (1, 2, 9, 10, 11, 100)] == [0, 1, 8, 8, 9, 89]
+
+
+def test_window_words() -> None:
+    assert [parse_window(w) for w in ("", "30d", "90D", " 365d ")] == [90, 30, 90, 365]
+    with pytest.raises(UserInputError, match="`30d`, `90d`, `365d`"):
+        parse_window("1y")
