@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.followup.cadence import WorkingHours
 from bot.followup.shapes import Home, Participation, TeamCounts
+from bot.insights.stats import ItemCounts, Repeat, Spread, TeamStats
 from bot.publish.shapes import Postmortem, milestones
 from bot.retro.checks import wording_problems
 from bot.retro.forms import FactorRow, FactorsForm
@@ -334,8 +335,33 @@ def app_home() -> dict[str, Any]:
         ],
         more_incidents=False,
         team=TeamCounts(open_incidents=1, unpublished_postmortems=0, overdue_items=2),
+        stats=team_stats(now),
     )
     return {"surface": "home", "view": home_view(home).to_dict()}
+
+
+def team_stats(now: datetime) -> TeamStats:
+    """The team's last 90 days as bot/insights/stats_load.py would read them."""
+    return TeamStats(
+        days=90,
+        now=now,
+        by_severity={Severity.SEV1: 1, Severity.SEV2: 3, Severity.SEV3: 4, Severity.SEV4: 0},
+        detect=Spread(7, timedelta(minutes=6), timedelta(minutes=24)),
+        mitigate=Spread(7, timedelta(minutes=29), timedelta(hours=2, minutes=10)),
+        resolve=Spread(7, timedelta(hours=1, minutes=8), timedelta(hours=6, minutes=40)),
+        published=6,
+        awaiting=[],
+        not_needed=1,
+        publish_lag=Spread(6, timedelta(days=2, hours=3), timedelta(days=6)),
+        items={
+            Priority.HIGH: ItemCounts(created=9, on_time=6, late=1, open=2, overdue=1),
+            Priority.MEDIUM: ItemCounts(created=8, on_time=4, late=2, wont_do=1, open=1),
+            Priority.LOW: ItemCounts(created=4, on_time=2, wont_do=1, open=1, overdue=1),
+        },
+        close_time=Spread(15, timedelta(days=4, hours=2), timedelta(days=12)),
+        categories=[(FactorCategory.CODE_CHANGE, 4), (FactorCategory.MONITORING_GAP, 3)],
+        repeats=[Repeat(FactorCategory.CODE_CHANGE, "checkout", 3)],
+    )
 
 
 SURFACES = {
