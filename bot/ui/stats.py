@@ -133,7 +133,9 @@ def _incidents(stats: TeamStats) -> str:
 
 def _response_times(stats: TeamStats) -> Section:
     fields = [
-        MarkdownTextObject(text=f"*Time to {verb}* ({spread.count})\n{spread_text(spread)}")
+        MarkdownTextObject(
+            text=f"*Time to {verb}* ({plural(spread.count, 'incident')})\n{spread_text(spread)}"
+        )
         for verb, spread in (
             ("detect", stats.detect),
             ("mitigate", stats.mitigate),

@@ -309,12 +309,12 @@ async def test_stats_post_the_exact_numbers_and_a_png_chart_in_the_channel(
     times = texts[Stats.TIMES].split("\n")
     # detect: 5 m (marked, INC-1), 15 m (picked over a mark at 3 m, INC-2), 25 m and 1 h
     # (columns, INC-3/4): median (15+25)/2 = 20 min; p90 rank ⌈0.9·4⌉ = 4th = 1 h
-    assert times[0:2] == ["*Time to detect* (4)", "median 20 min · p90 1 h"]
+    assert times[0:2] == ["*Time to detect* (4 incidents)", "median 20 min · p90 1 h"]
     # mitigate: 30 m, 30 m, 1 h, 1 h, 2 h: median 3rd = 1 h; p90 rank ⌈4.5⌉ = 5th = 2 h
-    assert times[2:4] == ["*Time to mitigate* (5)", "median 1 h · p90 2 h"]
+    assert times[2:4] == ["*Time to mitigate* (5 incidents)", "median 1 h · p90 2 h"]
     # resolve: 30 m, 1 h, 2 h, 4 h, 7 h (INC-3's mark at 7 h beats its column's 8 h):
     # median 2 h, p90 5th = 7 h; INC-4 is unresolved
-    assert times[4:6] == ["*Time to resolve* (5)", "median 2 h · p90 7 h"]
+    assert times[4:6] == ["*Time to resolve* (5 incidents)", "median 2 h · p90 7 h"]
     postmortems = texts[Stats.POSTMORTEMS]
     # published 1 d and 3 d after resolution: median 2 d; INC-6 needs none
     assert postmortems.startswith(
