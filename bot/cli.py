@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="upgrade the database to the newest schema and exit")
 
-    remind = commands.add_parser("remind", help="send due action-item reminders")
+    remind = commands.add_parser(
+        "remind", help="send due action-item reminders and owed-postmortem nudges"
+    )
     remind.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
 
     digest = commands.add_parser(
@@ -45,25 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--once", action="store_true", required=True, help="one run, then exit")
 
-    export = commands.add_parser(
-        "export", help="print a postmortem (document or full record), or all published as JSON"
-    )
-    export.add_argument("ref", nargs="?", metavar="REF", help="INC-<n> or the channel's id")
-    export.add_argument(
-        "--all", action="store_true", help="every published postmortem: a JSON list of records"
-    )
-    export.add_argument(
-        "--since", type=since_date, metavar="DATE", help="with --all: published on or after DATE"
-    )
-    export.add_argument(
-        "--format",
-        choices=("markdown", "json"),
-        help="markdown: the document (REF's default); json: the full record (--all's only)",
-    )
-    export.add_argument(
-        "--team", metavar="T…", help="the workspace's team id, when there are several"
-    )
-    export.set_defaults(usage=export)  # check_export's errors show this command's usage
+    add_export(commands)
 
     wording = commands.add_parser(
         "wording", help="check text for blame language: one JSON line of findings per input line"
@@ -98,6 +82,28 @@ def check_export(args: argparse.Namespace) -> None:
         parser.error("--all writes JSON only: use --format json")
     if args.since is not None and not args.all:
         parser.error("--since goes with --all")
+
+
+def add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser(
+        "export", help="print a postmortem (document or full record), or all published as JSON"
+    )
+    export.add_argument("ref", nargs="?", metavar="REF", help="INC-<n> or the channel's id")
+    export.add_argument(
+        "--all", action="store_true", help="every published postmortem: a JSON list of records"
+    )
+    export.add_argument(
+        "--since", type=since_date, metavar="DATE", help="with --all: published on or after DATE"
+    )
+    export.add_argument(
+        "--format",
+        choices=("markdown", "json"),
+        help="markdown: the document (REF's default); json: the full record (--all's only)",
+    )
+    export.add_argument(
+        "--team", metavar="T…", help="the workspace's team id, when there are several"
+    )
+    export.set_defaults(usage=export)  # check_export's errors show this command's usage
 
 
 def add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,7 +9,9 @@ one carries `edited_at`.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,20 @@ from bot.incidents.lifecycle import REF_PATTERN
 from bot.publish.document import load_postmortem
 from bot.publish.render import category_label, render_markdown
 from bot.publish.shapes import Event, Mark, Milestone, Postmortem, duration_text
-from models import ActionItem, Incident
+from models import ActionItem, Incident, PostmortemState, Retrospective
 
 FORMAT = "hindsight.incident/1"
 ENCODER = json.JSONEncoder(ensure_ascii=False)  # one, not one per timeline event
+
+
+class AmbiguousTeamError(UserInputError):
+    """Raised when `--all` is asked of a database holding several workspaces."""
+
+    def __init__(self, teams: list[str]) -> None:
+        super().__init__(
+            f"The database holds several workspaces ({', '.join(teams)}); choose one with --team."
+        )
+        self.teams = teams
 
 
 class AmbiguousRefError(UserInputError):
@@ -235,6 +247,64 @@ async def export_text(
 ) -> str:
     """`hindsight export`: the incident as JSON or Markdown, read straight from the database;
     `now` (the CLI's clock) is when it was exported."""
+    async with _database(database_url) as session:
+        incident = await find_for_export(session=session, ref=ref, team_id=team_id)
+        if fmt == "json":
+            record = await export_record(session=session, incident=incident, now=now)
+            return dump_record(record)
+        return (await export_markdown(session=session, incident=incident)).rstrip("\n")
+
+
+async def export_all(
+    database_url: str,
+    *,
+    team_id: str | None,
+    since: date | None,
+    now: datetime,
+    write: Callable[[str], object],
+) -> int:
+    """`hindsight export --all`: every published postmortem of the team as a JSON list of the
+    records `hindsight export REF --format json` prints, oldest incident number first; `since`
+    keeps those published on or after that day (UTC). Written record by record (`write`), so a
+    large team is never held in memory whole. Returns how many were written."""
+    async with _database(database_url) as session:
+        team = await _team_for_all(session, team_id)
+        query = (
+            select(Incident.id)
+            .join(Retrospective, Retrospective.incident_id == Incident.id)
+            .where(
+                Incident.team_id == team,
+                Retrospective.team_id == team,
+                Incident.postmortem_state == PostmortemState.PUBLISHED,
+            )
+            .order_by(Incident.number)
+        )
+        if since is not None:
+            query = query.where(Retrospective.published_at >= datetime.combine(since, time(), UTC))
+        ids = list(await session.scalars(query))
+        write("[")
+        for index, incident_id in enumerate(ids):
+            incident = await session.get_one(Incident, incident_id)
+            record = await export_record(session=session, incident=incident, now=now)
+            write(("\n" if index == 0 else ",\n") + dump_record(record))
+            session.expunge_all()  # one postmortem's rows at a time
+        write("\n]" if ids else "]")
+    return len(ids)
+
+
+async def _team_for_all(session: AsyncSession, team_id: str | None) -> str | None:
+    """`--team`, or the one workspace the database holds (None when it holds none)."""
+    if team_id is not None:
+        return team_id
+    teams = list(await session.scalars(select(Incident.team_id).distinct().order_by("team_id")))
+    if len(teams) > 1:
+        raise AmbiguousTeamError(teams)
+    return teams[0] if teams else None
+
+
+@asynccontextmanager
+async def _database(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on an existing, migrated Hindsight database (a plain error otherwise)."""
     _require_sqlite_file(database_url)
     engine = create_engine(database_url)
     try:
@@ -243,11 +313,7 @@ async def export_text(
         if not migrated:
             raise NotFoundError("The database has no Hindsight tables; run `hindsight migrate`.")
         async with create_sessionmaker(engine)() as session:
-            incident = await find_for_export(session=session, ref=ref, team_id=team_id)
-            if fmt == "json":
-                record = await export_record(session=session, incident=incident, now=now)
-                return dump_record(record)
-            return (await export_markdown(session=session, incident=incident)).rstrip("\n")
+            yield session
     finally:
         await engine.dispose()
 
