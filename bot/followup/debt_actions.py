@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit as audit_log
@@ -115,16 +116,19 @@ async def mark_not_needed(
     return Marked(incident, changed=True)
 
 
+def _owed(team_id: str, now: datetime) -> Any:
+    return (Incident.team_id == team_id, *owing(), Incident.debt_due_at <= now)
+
+
 async def owed_postmortems(
     *, session: AsyncSession, team_id: str, now: datetime, limit: int | None = None
 ) -> list[Incident]:
     """The team's incidents whose postmortem is owed now (past its due moment, as the debt
     sweep last computed it), the longest owed first."""
-    query = (
-        select(Incident)
-        .where(Incident.team_id == team_id, *owing(), Incident.debt_due_at <= now)
-        .order_by(Incident.debt_due_at, Incident.number)
-    )
-    if limit is not None:
-        query = query.limit(limit)
+    query = select(Incident).where(*_owed(team_id, now))
+    query = query.order_by(Incident.debt_due_at, Incident.number).limit(limit)
     return list(await session.scalars(query))
+
+
+async def count_owed(*, session: AsyncSession, team_id: str, now: datetime) -> int:
+    return int(await session.scalar(select(func.count()).where(*_owed(team_id, now))) or 0)

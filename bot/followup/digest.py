@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import DigestSchedule, Settings
+from bot.followup.debt_actions import owed_postmortems
 from bot.followup.shapes import TeamDigest
 from bot.insights.stats import HEADLINE_DAYS
 from bot.insights.stats_load import load_stats
@@ -247,6 +248,7 @@ async def load_digest(
             Incident.team_id == team_id,
             Incident.status.in_((IncidentStatus.RESOLVED, IncidentStatus.CLOSED)),
             Incident.postmortem_state != PostmortemState.PUBLISHED,
+            Incident.no_postmortem_at.is_(None),  # decided to need none: nothing is waiting
         )
         .order_by(Incident.started_at, Incident.number)
     )
@@ -265,4 +267,5 @@ async def load_digest(
         unpublished=list(unpublished),
         closed_this_week=int(closed or 0),
         stats=await load_stats(session, team_id=team_id, now=now, days=HEADLINE_DAYS),
+        owed=await owed_postmortems(session=session, team_id=team_id, now=now),
     )

@@ -14,11 +14,12 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.followup.debt_actions import count_owed, owed_postmortems
 from bot.followup.schedule import owner_hours
 from bot.followup.shapes import Home, Participation, TeamCounts
 from bot.insights.stats import HEADLINE_DAYS
 from bot.insights.stats_load import load_stats
-from bot.ui.home import MAX_INCIDENTS, MAX_ITEMS, home_view
+from bot.ui.home import MAX_INCIDENTS, MAX_ITEMS, MAX_OWED, home_view
 from models import (
     ActionItem,
     ActionStatus,
@@ -50,6 +51,8 @@ async def load_home(
         more_incidents=len(incidents) > MAX_INCIDENTS,
         team=await team_counts(session, team_id, today),
         stats=await load_stats(session, team_id=team_id, now=now, days=HEADLINE_DAYS),
+        owed=await owed_postmortems(session=session, team_id=team_id, now=now, limit=MAX_OWED),
+        owed_count=await count_owed(session=session, team_id=team_id, now=now),
     )
 
 
@@ -173,14 +176,17 @@ async def _participation(session: AsyncSession, team_id: str, user_id: str) -> l
 
 
 async def team_counts(session: AsyncSession, team_id: str, today: date) -> TeamCounts:
-    """Open incidents, postmortems not yet published once resolved, and overdue open items."""
+    """Open incidents, postmortems not yet published once resolved (those decided to need none
+    left out), and overdue open items."""
     finished = Incident.status.in_(FINISHED)
     incidents = (
         await session.execute(
             select(
                 func.count().filter(~finished),
                 func.count().filter(
-                    finished, Incident.postmortem_state != PostmortemState.PUBLISHED
+                    finished,
+                    Incident.postmortem_state != PostmortemState.PUBLISHED,
+                    Incident.no_postmortem_at.is_(None),
                 ),
             ).where(Incident.team_id == team_id)
         )

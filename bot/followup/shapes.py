@@ -4,7 +4,7 @@ builder can name them without reaching a service."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.insights.stats import TeamStats
@@ -43,6 +43,9 @@ class Home:
     more_incidents: bool
     team: TeamCounts
     stats: TeamStats | None = None  # the team's numbers over HEADLINE_DAYS
+    # The team's postmortems owed (postmortem debt), longest owed first, and how many in all.
+    owed: list[Incident] = field(default_factory=list)
+    owed_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,8 @@ class TeamDigest:
     unpublished: list[Incident]
     closed_this_week: int
     stats: TeamStats | None = None  # the team's numbers over HEADLINE_DAYS
+    # Of `unpublished`, those owed (past POSTMORTEM_DUE_DAYS), longest owed first.
+    owed: list[Incident] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:

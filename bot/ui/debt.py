@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -40,6 +40,11 @@ STATE_TEXT = {
     PostmortemState.DRAFT: "a draft is started",
     PostmortemState.IN_REVIEW: "it is in review",
 }
+SHORT_STATE = {
+    PostmortemState.NONE: "retrospective not started",
+    PostmortemState.DRAFT: "retrospective in draft",
+    PostmortemState.IN_REVIEW: "retrospective in review",
+}
 
 
 def incident_block_id(incident_id: int) -> str:
@@ -51,12 +56,29 @@ def controls_block_id(incident_id: int) -> str:
 
 
 def resolved_ago(incident: Incident, *, now: datetime, zone: tzinfo) -> str:
-    """ "today", "yesterday" or "N days ago", counted in the reader's zone."""
+    """Today, yesterday or N days ago, counted in the reader's zone."""
     assert incident.resolved_at is not None
-    days = (now.astimezone(zone).date() - incident.resolved_at.astimezone(zone).date()).days
+    return _days_ago(now.astimezone(zone).date(), incident.resolved_at.astimezone(zone).date())
+
+
+def _days_ago(today: date, day: date) -> str:
+    days = (today - day).days
     if days <= 0:
         return "today"
     return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def owed_line(incident: Incident, *, today: date) -> str:
+    """One owed postmortem in a list (App Home, the digest): what, where, since when, who is
+    reminded. `today` is the reader's."""
+    assert incident.resolved_at is not None
+    where = f" · <#{incident.channel_id}>" if incident.channel_id else ""
+    ago = _days_ago(today, incident.resolved_at.date())
+    state = SHORT_STATE.get(incident.postmortem_state, "")
+    return (
+        f"• *{incident.ref}: {_title(incident)}*{where} · resolved {ago} · {state} · "
+        f"<@{owner_of(incident)}> reminded"
+    )
 
 
 def _title(incident: Incident) -> str:

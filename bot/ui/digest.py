@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.followup.shapes import TeamDigest
 from bot.ids import Digest
 from bot.ui.blocks import MAX_TEXT, section
+from bot.ui.debt import owed_line
 from bot.ui.home import retro_state
 from bot.ui.item import due_text
 from bot.ui.stats import headline_line
@@ -45,7 +46,7 @@ def digest_message(report: TeamDigest) -> tuple[str, list[dict[str, Any]]]:
     ]
     if by_incident:
         blocks += [DividerBlock(), *_incidents(report, by_incident), _owners(report)]
-    blocks += [DividerBlock(), _unpublished(report)]
+    blocks += [DividerBlock(), *_postmortems(report)]
     if report.stats is not None:
         blocks.append(section(Digest.STATS, headline_line(report.stats)))
     blocks.append(_footer())
@@ -96,6 +97,8 @@ def _summary(report: TeamDigest, incidents: int) -> str:
     if report.unpublished:
         waiting = _plural(len(report.unpublished), "postmortem")
         line += f"\n{waiting} waiting to be published."
+        if report.owed:
+            line += f" {len(report.owed)} of them past due."
     return line
 
 
@@ -161,16 +164,35 @@ def _owner_line(who: str, open_count: int, overdue: int) -> str:
     return f"{who}: {open_count} open" + (f" ({overdue} past due)" if overdue else "")
 
 
-def _unpublished(report: TeamDigest) -> SectionBlock:
-    if not report.unpublished:
+def _postmortems(report: TeamDigest) -> list[Block]:
+    """The postmortems owed (past POSTMORTEM_DUE_DAYS), then the others not yet published."""
+    owed = {incident.id for incident in report.owed}
+    waiting = [incident for incident in report.unpublished if incident.id not in owed]
+    blocks: list[Block] = [_owed(report)] if report.owed else []
+    if waiting or not report.owed:
+        blocks.append(_unpublished(waiting))
+    return blocks
+
+
+def _owed(report: TeamDigest) -> SectionBlock:
+    lines = [owed_line(incident, today=report.today) for incident in report.owed[:MAX_UNPUBLISHED]]
+    more = len(report.owed) - MAX_UNPUBLISHED
+    if more > 0:
+        lines.append(f"…and {more} more")
+    heading = "*Postmortems owed*: resolved a while ago, still not written"
+    return section(Digest.OWED, heading + "\n" + "\n".join(lines))
+
+
+def _unpublished(unpublished: list[Incident]) -> SectionBlock:
+    if not unpublished:
         text = "*Postmortems*\nEvery resolved incident has its postmortem published. :books:"
         return section(Digest.UNPUBLISHED, text)
     lines = []
-    for incident in report.unpublished[:MAX_UNPUBLISHED]:
+    for incident in unpublished[:MAX_UNPUBLISHED]:
         title = escape(clip(incident.title, MAX_TITLE))
         where = f" · <#{incident.channel_id}>" if incident.channel_id else ""
         lines.append(f"• *{incident.ref}: {title}*{where} · {retro_state(incident)}")
-    more = len(report.unpublished) - MAX_UNPUBLISHED
+    more = len(unpublished) - MAX_UNPUBLISHED
     if more > 0:
         lines.append(f"…and {more} more")
     heading = "*Resolved, postmortem not yet published*"

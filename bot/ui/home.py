@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 from bot.followup.shapes import Home, Participation, TeamCounts
 from bot.ids import Home as HomeIds
 from bot.ui.blocks import context, section
+from bot.ui.debt import owed_line
 from bot.ui.header import status_label
 from bot.ui.item import item_blocks
 from bot.ui.stats import headline_fields, window_label
@@ -31,6 +32,7 @@ FRAME_BLOCKS = 12  # header, headings, "more" lines, dividers, team, stats, foot
 MAX_INCIDENTS = 10
 MAX_ITEMS = (MAX_BLOCKS - FRAME_BLOCKS - MAX_INCIDENTS) // 2  # two blocks each: text, controls
 MAX_TITLE = 150
+MAX_OWED = 5  # owed postmortems listed (one section: a line each)
 
 RETRO_STATE = {
     PostmortemState.DRAFT: ":memo: Retrospective in draft",
@@ -47,6 +49,7 @@ def home_view(home: Home) -> View:
         *_incidents(home),
         DividerBlock(),
         _team(home.team),
+        *_owed(home),
         *_stats(home),
         context(HomeIds.FOOTER, _footer(home)),
     ]
@@ -156,6 +159,18 @@ def _team(team: TeamCounts) -> SectionBlock:
             MarkdownTextObject(text=f"*Action items past due*\n{team.overdue_items}"),
         ],
     )
+
+
+def _owed(home: Home) -> list[Block]:
+    """The team's postmortems owed (resolved, unpublished past POSTMORTEM_DUE_DAYS), if any."""
+    if not home.owed:
+        return []
+    lines = [owed_line(incident, today=home.today) for incident in home.owed]
+    more = home.owed_count - len(home.owed)
+    if more > 0:
+        lines.append(f"…and {more} more")
+    heading = f"*Postmortems owed* · {home.owed_count}"
+    return [section(HomeIds.OWED, heading + "\n" + "\n".join(lines))]
 
 
 def _stats(home: Home) -> list[Block]:

@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings, load_settings, postmortem_due_days
 from bot.db import create_engine, create_sessionmaker
 from bot.errors import ConfigError
+from bot.followup.digest import post_weekly_digests
 from bot.followup.sweep import SweepReport, sweep
-from bot.ids import Debt, Publish
+from bot.ids import Debt, Digest, Home, Publish
 from bot.slack import create_web_client
 from bot.ui.debt import controls_block_id
 from models import AuditEntry, Incident, IncidentStatus, PostmortemState, Severity
@@ -408,6 +409,64 @@ async def test_no_postmortem_needed_asks_a_reason_and_stops_the_chase(
     answers = await fake_slack.wait_for("response_url", 2)
     assert "already marked as needing no postmortem by <@U0KENJI>" in answers[-1].args["text"]
     assert len(fake_slack.calls_to("views.open")) == 1
+
+
+# ---- the digest and App Home -------------------------------------------------------------
+
+
+async def test_the_digest_and_app_home_list_the_owed_postmortems(
+    slack: SlackRequests,
+    served_bot: ServedBot,
+    fake_slack: FakeSlack,
+    database_url: str,
+    client: AsyncWebClient,
+    people: str,
+    clock: FrozenClock,
+) -> None:
+    sessions = served_bot.runtime.sessions
+    digests = fake_slack.add_channel("follow-through", bot_is_member=True)
+    settings = make_settings(fake_slack, database_url, DIGEST_CHANNEL=digests)
+    await seed_resolved(sessions, people, title="Checkout <!here> errors")  # owed from Dec 4
+    await seed_resolved(sessions, number=2, title="Recent", resolved_at=utc(12, 3, 6))
+    decided = await seed_resolved(sessions, number=3, title="False alarm")
+    published = await seed_resolved(sessions, number=4, title="Written up")
+    async with sessions() as session, session.begin():
+        for incident_id in (decided, published):
+            stored = await session.get(Incident, incident_id)
+            assert stored is not None
+            if incident_id == decided:
+                stored.no_postmortem_at, stored.no_postmortem_by = RESOLVED, CARL
+                stored.no_postmortem_reason = "Staging only"
+            else:
+                stored.postmortem_state = PostmortemState.PUBLISHED
+    await run_sweep(sessions, client, settings, DUE_IN_TOKYO)
+
+    clock.set(DUE_IN_TOKYO + timedelta(hours=1))
+    before = len(fake_slack.calls_to("views.publish"))
+    response = await slack.event(slack.app_home_opened_event(CARL))
+    assert response.status_code == 200
+    await fake_slack.wait_for("views.publish", count=before + 1)
+    home = fake_slack.home_views[CARL]
+    [owed] = [b for b in home["blocks"] if b.get("block_id") == Home.OWED]
+    assert owed["text"]["text"] == (  # Carl's Thursday evening in New York: 6 days on
+        "*Postmortems owed* · 1\n"
+        f"• *INC-1: Checkout &lt;!here&gt; errors* · <#{people}> · resolved 6 days ago · "
+        "retrospective not started · <@U0KENJI> reminded"
+    )
+    [team] = [b for b in home["blocks"] if b.get("block_id") == Home.TEAM]
+    fields = [field["text"] for field in team["fields"]]
+    assert "*Postmortems to publish*\n2" in fields  # INC-1 and INC-2; not INC-3
+
+    monday = utc(12, 7, 9)
+    await post_weekly_digests(sessions=sessions, client=client, settings=settings, now=monday)
+    [digest] = posts_to(fake_slack, digests)
+    shown = {b.get("block_id"): json.dumps(b, ensure_ascii=False) for b in blocks_of(digest)}
+    assert "INC-1: Checkout &lt;!here&gt; errors" in shown[Digest.OWED]
+    assert "resolved 10 days ago" in shown[Digest.OWED]
+    assert "INC-2" not in shown[Digest.OWED] and "INC-2: Recent" in shown[Digest.UNPUBLISHED]
+    assert "INC-1" not in shown[Digest.UNPUBLISHED]
+    assert not any("INC-3" in text or "INC-4" in text for text in shown.values())
+    assert "2 postmortems waiting to be published. 1 of them past due." in shown[Digest.SUMMARY]
 
 
 # ---- POSTMORTEM_DUE_DAYS ------------------------------------------------------------------------
