@@ -182,35 +182,22 @@ async def _incidents(session: AsyncSession, scope: Scope) -> list[IncidentFacts]
         )
         .where(scope.incidents)
     )
-    return [_facts(*row) for row in rows]
-
-
-def _facts(
-    incident_id: int,
-    number: int,
-    title: str,
-    channel_id: str | None,
-    severity: str,
-    status: str,
-    state: str,
-    *moments: Any,
-) -> IncidentFacts:
-    started, detected, mitigated, resolved, published, waived = moments
-    return IncidentFacts(
-        incident_id,
-        number,
-        title,
-        channel_id,
-        SEVERITIES[severity],
-        STATUSES[status],
-        STATES[state],
-        started,
-        detected,
-        mitigated,
-        resolved,
-        published,
-        bool(waived),
-    )
+    return [
+        IncidentFacts(
+            incident_id,
+            number,
+            title,
+            channel_id,
+            SEVERITIES[severity],
+            STATUSES[status],
+            STATES[state],
+            *moments,  # started, detected, mitigated, resolved, published
+            bool(waived),
+        )
+        for incident_id, number, title, channel_id, severity, status, state, *moments, waived in (
+            rows.all()
+        )
+    ]
 
 
 # ---- contributing factors ---------------------------------------------------------------------
