@@ -26,6 +26,7 @@ from bot.ui.header import header_blocks, header_text
 from bot.ui.home import home_view
 from bot.ui.reminder import reminder_message
 from bot.ui.retro_steps import step_view
+from bot.ui.stats import stats_message
 from bot.ui.summary import summary_blocks, summary_text
 from models import (
     ActionItem,
@@ -340,6 +341,12 @@ def app_home() -> dict[str, Any]:
     return {"surface": "home", "view": home_view(home).to_dict()}
 
 
+def stats() -> dict[str, Any]:
+    """What `/postmortem stats` posts in #postmortems that morning (the chart follows it)."""
+    text, blocks = stats_message(team_stats(at(1, 9, 30, month=12)))
+    return {"surface": "message", "channel": POSTMORTEM_CHANNEL, "text": text, "blocks": blocks}
+
+
 def team_stats(now: datetime) -> TeamStats:
     """The team's last 90 days as bot/insights/stats_load.py would read them."""
     return TeamStats(
@@ -372,6 +379,7 @@ SURFACES = {
     "published-summary": published_summary,
     "owner-dm": owner_dm,
     "app-home": app_home,
+    "stats-message": stats,
 }
 
 
