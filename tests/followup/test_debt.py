@@ -24,6 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings, load_settings, postmortem_due_days
 from bot.db import create_engine, create_sessionmaker
 from bot.errors import ConfigError
+from bot.followup.cadence import Cadence, WorkingHours
+from bot.followup.claim import LEASE
+from bot.followup.debt import ClaimedDebt, Round, current_round, next_debt_nudge
+from bot.followup.debt_claim import claim_debts
 from bot.followup.digest import post_weekly_digests
 from bot.followup.sweep import SweepReport, sweep
 from bot.ids import Debt, Digest, Home, Publish
@@ -289,6 +293,58 @@ async def test_two_concurrent_sweeps_dm_each_owner_once(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_sweep_that_died_holding_the_claim_delays_the_dm_until_its_lease_ends(
+    sessions: Sessions,
+    fake_slack: FakeSlack,
+    database_url: str,
+    client: AsyncWebClient,
+    people: str,
+) -> None:
+    settings = make_settings(fake_slack, database_url)
+    incident_id = await seed_resolved(sessions, people)
+    [claimed] = await claim_debts(sessions, now=DUE_IN_TOKYO, claim="a-dead-sweep")
+    assert claimed.id == incident_id and claimed.owner_id == KENJI
+    report = await run_sweep(sessions, client, settings, DUE_IN_TOKYO + timedelta(minutes=5))
+    assert report.debts_claimed == 0 and not debt_dms(fake_slack, KENJI)
+    report = await run_sweep(sessions, client, settings, DUE_IN_TOKYO + LEASE)
+    assert report.debts_nudged == 1 and len(debt_dms(fake_slack, KENJI)) == 1
+
+
+def test_a_reopened_and_resolved_again_incident_starts_a_new_round() -> None:
+    """Nudges sent before the latest resolution don't count (nor their escalation)."""
+    hours = WorkingHours(tz="Asia/Tokyo")
+    first = ClaimedDebt(
+        id=1,
+        team_id=TEAM_ID,
+        number=1,
+        title="Checkout errors",
+        severity=Severity.SEV2,
+        status=IncidentStatus.RESOLVED,
+        postmortem_state=PostmortemState.NONE,
+        channel_id="C0INC",
+        declared_by=ALICE,
+        commander_id=CARL,
+        facilitator_id=KENJI,
+        resolved_at=RESOLVED,
+        debt_nudges=4,
+        debt_last_nudged_at=utc(12, 14),
+        debt_escalated_at=utc(12, 14),
+        debt_send_failures=0,
+    )
+    assert current_round(first) == Round(nudges=4, last_sent=utc(12, 14), escalated=True)
+    again = first._replace(resolved_at=utc(12, 15, 6))  # reopened, resolved on Tuesday 15:00
+    assert current_round(again) == Round(nudges=0, last_sent=None, escalated=False)
+    step = next_debt_nudge(
+        resolved_at=again.resolved_at,
+        due_days=5,
+        done=current_round(again),
+        now=utc(12, 15, 6),
+        hours=hours,
+        cadence=Cadence(),
+    )
+    assert (step.at, step.due_at, step.escalate) == (utc(12, 22), utc(12, 22), False)
 
 
 # ---- what stops it ---------------------------------------------------------------------------
