@@ -48,12 +48,14 @@ TEAM = "T0ACME001"
 SIGNING_KEY = "docs-sample-signing-secret"  # seals the declare modal's metadata
 AMARA, LIN, SAM, PRIYA = "U0AMARA01", "U0LINCHEN", "U0SAMKELL", "U0PRIYARA"
 INCIDENT_CHANNEL, POSTMORTEM_CHANNEL, SEARCH_CHANNEL = "C0INC0007", "C0POSTMTS", "C0INC0009"
+WEBHOOK_CHANNEL = "C0INC0005"
 # What the pictures show for ids (Slack shows names; these are not part of the Block Kit).
 NAMES = {AMARA: "Amara Osei", LIN: "Lin Chen", SAM: "Sam Keller", PRIYA: "Priya Raman"}
 CHANNELS = {
     INCIDENT_CHANNEL: "inc-2026-11-23-checkout-errors",
     POSTMORTEM_CHANNEL: "postmortems",
     SEARCH_CHANNEL: "inc-2026-11-27-search-latency",
+    WEBHOOK_CHANNEL: "inc-2026-11-16-payment-webhooks",
 }
 DOCUMENT_LINK = "https://acme.slack.com/docs/T0ACME001/F0CANVAS07"
 
@@ -305,7 +307,8 @@ def owner_dm() -> dict[str, Any]:
 
 
 def app_home() -> dict[str, Any]:
-    """Sam's Home tab the same morning, one item snoozed from the DM."""
+    """Sam's Home tab the same morning, one item snoozed from the DM, and a postmortem the team
+    still owes."""
     inc = incident(status=IncidentStatus.CLOSED, postmortem_state=PostmortemState.PUBLISHED)
     search = incident(
         id=9,
@@ -319,6 +322,20 @@ def app_home() -> dict[str, Any]:
         facilitator_id=None,
         started_at=at(27, 8, 40),
         resolved_at=None,
+    )
+    # Resolved two weeks ago, its retrospective still a draft: a postmortem owed.
+    webhooks = incident(
+        id=5,
+        number=5,
+        title="Payment webhooks delayed",
+        severity=Severity.SEV3,
+        postmortem_state=PostmortemState.DRAFT,
+        channel_id=WEBHOOK_CHANNEL,
+        declared_by=PRIYA,
+        commander_id=PRIYA,
+        facilitator_id=LIN,
+        started_at=at(16, 10, 5),
+        resolved_at=at(16, 12, 40),
     )
     first, second, _ = action_items()
     snoozed = item(24, "Add a canary stage to the checkout deploy", snoozed_until=at(2, 9, 0, 12))
@@ -335,8 +352,10 @@ def app_home() -> dict[str, Any]:
             Participation(incident=inc, owns_items=True, wrote_in_timeline=True),
         ],
         more_incidents=False,
-        team=TeamCounts(open_incidents=1, unpublished_postmortems=0, overdue_items=2),
+        team=TeamCounts(open_incidents=1, unpublished_postmortems=1, overdue_items=2),
         stats=team_stats(now),
+        owed=[webhooks],
+        owed_count=1,
     )
     return {"surface": "home", "view": home_view(home).to_dict()}
 
