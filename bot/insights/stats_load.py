@@ -144,18 +144,19 @@ def _marked_milestones(scope: Scope) -> Subquery:
     )
 
 
+def _milestones(marked: Subquery, dialect: str) -> list[ColumnElement[float]]:
+    """Detection, mitigation, resolution: COALESCE(the pick, the earliest mark, the column)."""
+    columns = (Incident.detected_at, Incident.mitigated_at, Incident.resolved_at)
+    return [
+        _epoch(func.coalesce(marked.c[f"{kind}_pick"], marked.c[f"{kind}_mark"], column), dialect)
+        for kind, column in zip(MILESTONE_KINDS, columns, strict=True)
+    ]
+
+
 async def _incidents(session: AsyncSession, scope: Scope) -> list[IncidentFacts]:
     """Each milestone is COALESCE(the pick, the earliest mark, the incident's column): the
     published document's order (bot/publish/shapes.milestones)."""
     marked, dialect = _marked_milestones(scope), scope.dialect
-    moments = [
-        _epoch(func.coalesce(marked.c[f"{kind}_pick"], marked.c[f"{kind}_mark"], column), dialect)
-        for kind, column in zip(
-            MILESTONE_KINDS,
-            (Incident.detected_at, Incident.mitigated_at, Incident.resolved_at),
-            strict=True,
-        )
-    ]
     plain = String()  # enums as stored: no per-row conversion
     connection = await session.connection()  # Core rows: no ORM layer over 10,000 of them
     rows = await connection.execute(
@@ -168,7 +169,7 @@ async def _incidents(session: AsyncSession, scope: Scope) -> list[IncidentFacts]
             type_coerce(Incident.status, plain),
             type_coerce(Incident.postmortem_state, plain),
             _epoch(Incident.started_at, dialect),
-            *moments,
+            *_milestones(marked, dialect),
             _epoch(Retrospective.published_at, dialect),
             Incident.no_postmortem_at.is_not(None),
         )
