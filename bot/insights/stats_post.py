@@ -18,7 +18,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.insights.chart import draw_chart
 from bot.insights.stats import TeamStats
 from bot.insights.stats_load import load_stats
 from bot.tasks import TaskSet
@@ -42,13 +41,21 @@ async def post_stats(
     try:
         async with sessions() as session:
             stats = await load_stats(session, team_id=team_id, now=now, days=days)
-        png = await asyncio.to_thread(draw_chart, stats)
+        png = await asyncio.to_thread(_draw, stats)
     except Exception:
         logger.exception("stats for %s over %d days not worked out", team_id, days)
         await _tell(respond, text=failed_text())
         return
     if await _post(client, respond, stats, channel_id):
         await _upload(client, respond, png, stats, channel_id)
+
+
+def _draw(stats: TeamStats) -> bytes:
+    """In a worker thread. matplotlib takes most of a second to import: it is imported here,
+    on the first chart, not when the app starts, and never on the event loop."""
+    from bot.insights.chart import draw_chart
+
+    return draw_chart(stats)
 
 
 async def _post(
