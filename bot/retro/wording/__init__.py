@@ -24,8 +24,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.retro.wording.advice import CATEGORY_LABELS, SHALLOW_WHYS, SUGGESTIONS
-from bot.retro.wording.agents import CLOSE, Reading, people_set, read
-from bot.retro.wording.exempt import discusses_blame, edits_quotes, exempt_spans, quoted_spans
+from bot.retro.wording.agents import CLOSE, OPEN, Reading, people_set, read
+from bot.retro.wording.exempt import (
+    discusses_blame,
+    edits_quotes,
+    exempt_spans,
+    planned_work,
+    quoted_spans,
+)
 from bot.retro.wording.rules import RULES
 
 __all__ = [
@@ -49,8 +55,14 @@ CATEGORY_ORDER = (
     "role-or-team",
     "person",
 )
-_BY_KIND = {"Y": "second-person", "R": "role-or-team", "P": "person", "W": "person"}
-_SENTENCE_END = re.compile(r"[.!?…]+(?=[\s\"”')\]]|$)|\n")
+_BY_KIND = {
+    "Y": "second-person",
+    "R": "role-or-team",
+    "H": "role-or-team",
+    "P": "person",
+    "W": "person",
+}
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”'’)\]]*(?=\s|$)|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +111,8 @@ def _check_sentence(
     quoted = quoted_spans(sentence)
     discussing = discusses_blame(sentence)
     editing = bool(quoted) and edits_quotes(sentence)
+    planned = planned_work(sentence)
+    has_agent = OPEN in reading.text
     found = []
     for rule in RULES:
         for match in rule.pattern.finditer(reading.text):
@@ -108,7 +122,9 @@ def _check_sentence(
             inside_quotes = any(a <= lo and hi <= b for a, b in quoted)
             if inside_quotes and (editing or (rule.discussable and rule.category != "human-error")):
                 continue  # quoted to be discussed, or a nickname ("the 'careless janitor' job")
-            if rule.discussable and discussing:
+            if (rule.discussable and discussing) or (rule.needs_agent and not has_agent):
+                continue
+            if planned and rule.category == "cause":
                 continue
             found.append((start + lo, start + hi, _category(rule.category, reading, match)))
     return found

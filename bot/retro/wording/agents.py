@@ -8,7 +8,7 @@ itself ("we", "our") are never agents, which is what keeps "the SDK didn't bothe
 
 Kinds: Y you (second person), P a person we are sure of (a mention, a known or common name, he or
 she), W a person we are not sure of (an unknown capitalised word, "they", "I": only strong blame
-counts), R a role, a function or a team.
+counts), R a role, a function or a team, H someone named by a clause ("whoever owns the cron").
 """
 
 from __future__ import annotations
@@ -53,7 +53,14 @@ _FIXED = (
     ("P", r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>"),
     ("P", r"(?<![\w@.<])@(?!(?:here|channel|everyone)\b)[a-z][\w-]*(?:\.[\w-]+)*"),
     ("Y", r"\byou(?:\s+(?:guys|folks|all|two|people|lot))?\b|\by['’]all\b"),
-    ("R", r"\bwhoever(?:['’]s)?(?:\s+(?:was|is|were)\s+on[- ]?call)?\b"),
+    # Someone named by what they did, whose verb comes after a clause: "whoever owns the cron
+    # turned it on", "the person who approved it didn't read it".
+    (
+        "H",
+        r"\bwhoever(?:['’]s)?(?:\s+(?:was|is|were)\s+on[- ]?call)?\b|\b(?:the|a|any|every)\s+"
+        r"(?:person|one|engineer|guy|dev|developer|folks|people|team|admin)\s+(?:who|that)\b|"
+        r"\b(?:everyone|anyone|somebody|someone)\s+who\b",
+    ),
     (
         "R",
         rf"\b(?:{DETERMINERS})\s+(?:(?!{FUNCTION_WORDS}\b)[\w'’-]+\s+){{0,2}}?(?:{ROLE_NOUNS})"
@@ -80,7 +87,7 @@ _DETERMINER_BEFORE = re.compile(rf"\b(?:{DETERMINERS})\s+$", FLAGS)
 
 @dataclass(frozen=True, slots=True)
 class Agent:
-    kind: str  # Y, P, W or R
+    kind: str  # Y, P, W, R or H
     start: int
     end: int
 

@@ -16,7 +16,7 @@ from bot.retro.wording.lexicon import A
 _BLAME_TARGET = (
     r"careless|negligent|lazy|sloppy|reckless|incompetent|irresponsible|clueless|at\s+fault|"
     r"to\s+blame|responsible|asleep|slow|unprepared|the\s+cause|a\s+cause|the\s+problem|"
-    r"(?:\S+['’]s|my|your|his|her|their|our)\s+(?:fault|mistake|error|doing)|"
+    r"(?:\S+(?:['’]s|s['’])|my|your|his|her|their|our)\s+(?:fault|mistake|error|doing)|"
     r"(?:a|an|the|his|her|their|anyone's|any\s+one\s+person's|someone's)\s+(?:\w+\s+)?"
     r"(?:fault|mistake|failure|error|lapse|oversight)|blamed|blameworthy|negligence|"
     r"human\s+error|operator\s+error|user\s+error|punish\w*|written\s+up|fired|disciplin\w*|"
@@ -50,6 +50,16 @@ _NEGATED = re.compile(
             r"\bnone\s+of\s+(?:this|that|it|these)\s+(?:is|was|are|were)\s+on\s+\S+",
             r"\bneither\b[^.;]*?\bnor\b[^.;]*",
             r"\bby\s+the\s+book\b",
+            rf"\b(?:should|must|will|can|could|would)(?:n{A}?t|\s+not)\s+(?:be\s+)?(?:blamed|punished|"
+            r"held\s+(?:personally\s+)?(?:accountable|responsible)|written\s+up|singled\s+out|fired)\b",
+            r"\b(?:made|was)\s+the\s+(?:right|correct|reasonable|sensible)\s+call\b",
+            r"\b(?:anyone|any\s+of\s+us|any\s+\w+)\s+would\s+have\s+(?:done|made)\s+the\s+same\b",
+            r"\b(?:no|not\s+(?:a|one|any))\s+(?:one\s+|single\s+)?(?:person|individual|human|engineer|"
+            r"one|team)\s+(?:\w+\s+)?(?:caused|broke|is\s+responsible|was\s+responsible|did\s+this|"
+            r"is\s+to\s+blame|was\s+to\s+blame)",
+            r"\bno\s+(?:\w+\s+){0,2}(?:were|was)\s+(?:lost|dropped|affected|harmed|corrupted)\b",
+            r"\b(?:did|does|do|had|has)(?:n['’]?t|\s+not)\s+(?:push|deploy|merge|break|cause|delete|"
+            r"drop|skip|ignore|miss|forget|touch|run|change|disable|apply)\w*\b[^.;]*",
         )
     ),
     FLAGS,
@@ -82,7 +92,14 @@ _DISCUSSING = re.compile(
     r"\b(?:end|ends|ending|stop|stops|stopping)\s+(?:with|at)\b|"
     r"(?:error|PEBKAC)['’\"”]?\s+(?:response|code|status|page|message|class|type|exception|"
     r"field|bucket|category)s?\b|"
-    r"\bmiss(?:es|ed)?\s+the\s+point|\bnot\s+the\s+point",
+    r"\bmiss(?:es|ed)?\s+the\s+point|\bnot\s+the\s+point|\bculprits?\b|"
+    r"\b(?:wrong|unfair|pointless|useless|easy|tempting)\s+to\s+(?:blame|say|call|point)|"
+    r"\b(?:don['’]?t|do\s+not|didn['’]?t|never|won['’]?t)\s+ask\s+who\b|"
+    r"\bnot\s+(?:an?\s+)?(?:explanation|answer|cause|root\s+cause|finding|conclusion|reason)\b|"
+    r"\bjust\s+culture\b|\bpsychological(?:ly)?\s+safe|"
+    r"\bfear\s+of\s+(?:being\s+)?blam|\bblame\s+(?:makes|causes|leads|stops|discourages|kills|"
+    r"breeds|shuts)\b|\bcall(?:ing|ed)?\s+(?:it|this|that)\b|\b(?:suggest|propos)\w*\b|"
+    r"(?:error|pebkac)['’\"”]?\s+(?:appears?|shows?\s+up|is\s+listed|was\s+listed|occurs?)\b",
     FLAGS,
 )
 # Verbs of editing and quoting: a blaming phrase inside quotes in such a sentence is being
@@ -90,10 +107,25 @@ _DISCUSSING = re.compile(
 _EDITING = re.compile(
     r"\b(?:replac|rewr|rewor|remov|chang|flagg|struck|strik|edit|phras|wording|language|like|"
     r"such\s+as|instead|rather|avoid|term|sentence|draft|template|field|section|heading|"
-    r"column|checkbox|quot|cross|delet|ban|retir)\w*",
+    r"column|checkbox|quot|cross|delet|ban|retir|trim|cut|strip|comment|label|tracker|migrat|"
+    r"categor|joke|talk|ask|interview|question|say|said|saying|writ|call)\w*",
     FLAGS,
 )
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<![\w])'[^']*'(?![\w])|`[^`]*`")
+
+
+# Work done as planned: the person did what the change or the runbook said.
+_PLANNED = re.compile(
+    r"\b(?:per|following|according\s+to)\s+(?:the\s+)?(?:change|plan|runbook|ticket|schedule|"
+    r"procedure|playbook|process)\b|\bas\s+(?:planned|scheduled|agreed|documented|intended)\b|"
+    r"\bin\s+the\s+(?:agreed\s+|scheduled\s+|planned\s+)?maintenance\s+window\b|"
+    r"\bone\s+by\s+one\b",
+    FLAGS,
+)
+
+
+def planned_work(sentence: str) -> bool:
+    return bool(_PLANNED.search(sentence))
 
 
 def exempt_spans(sentence: str) -> list[tuple[int, int]]:

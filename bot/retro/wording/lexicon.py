@@ -45,13 +45,15 @@ ROLE_NOUNS = (
     r"system|pr|change|feature|product)\s+owners?|owners?|(?:pr|change|patch|commit)\s+authors?|"
     r"authors?|(?:qa|support|ops|infra|devops|security|sec|netops|secops|dev)(?![\w-])|"
     r"operations|helpdesk|help\s+desk|guy|gal|person|folks|people|noc|l[123](?:\s+support)?|"
-    r"tier[- ]?[123](?:\s+support)?|night\s+shift|day\s+shift|first\s+responders?|deployers?|"
+    r"tier[- ]?[123](?:\s+support)?|night\s+shift|"
+    r"(?:build|release|deploy)\s+(?:cop|captain|sheriff|marshal)|cops?|day\s+shift|first\s+responders?|deployers?|"
     r"marketing|sales|legal|finance|the\s+business|analysts?|designers?|data\s+scientists?|"
     rf"(?:(?!{FUNCTION_WORDS}\b)[\w'’-]+\s+){{0,2}}(?:team|squad|crew|department|dept|org|group)s?"
 )
 # Role words that stand alone without a determiner ("QA signed off", "ops missed it").
 BARE_ROLES = (
-    r"noc|marketing|legal|networking|qa|ops|devops|infra|sre|sres|dbas?|pms?|management|leadership|security|support|"
+    r"customer\s+success|l[123]\s+support|tier[- ]?[123]|product|noc|marketing|legal|networking|"
+    r"qa|ops|devops|infra|sre|sres|dbas?|pms?|management|leadership|security|support|"
     r"netops|secops|dev|devs|engineering|product|on[- ]?call"
 )
 DETERMINERS = r"the|a|an|our|their|its|his|her|your|my|one|some|every|each|whose"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.retro.wording.lexicon import A
 
-NT = rf"(?:n{A}t|\s+not)"  # a negation glued or apart
+NT = rf"(?:n{A}?t|\s+not)"  # a negation glued or apart
 POSS = rf"(?:{A}s|s{A}|{A})"  # a possessive after an agent
 ADV = (
     rf"(?:\s+(?:just|simply|clearly|obviously|also|then|again|accidentally|apparently|somehow|"
@@ -20,14 +20,15 @@ NEGATIVE = (
     r"\b(?:broke|break|breaks|broken|down|outage|forgot|forget|missed|miss|skipped|skip|"
     r"ignored|ignore|late|failed|fail|mess|messed|screwed|wrong|never|didn['’]t|did\s+not|"
     r"doesn['’]t|won['’]t|can['’]t|nothing|without|again|paged|woke|took\s+down|another|"
-    r"incident|sev\s*\d|prod|lost|cost|nobody|no\s+one|take\s+down|way\s+to)\b"
+    r"incident|sev\s*\d|prod|lost|cost|nobody|no\s+one|take\s+down|way\s+to|logged\s+out|blank|"
+    r"errors?|wrong|friday|weekend|\d+\s*(?:am|pm)|hours?|brace|record)\b"
 )
 PAST = (
     r"(?:(?!(?:need|feed|seed|speed|bleed|breed|proceed|exceed|succeed|embed|shed|bed|red|wed|"
     r"bred|indeed|agreed)\b)\w+ed|ran|let|left|put|set|took|made|did|wrote|sent|broke|forgot|went|got|told|gave|"
     r"saw|hit|cut|shut|brought|built|chose|drove|held|kept|lost|meant|paid|said|spent|threw|"
     r"overrode|overwrote|undid|began|shook|tore|wore|swore|blew|drew|flew|threw|rewrote|"
-    r"reran|upset|stuck|struck|spun)"
+    r"reran|upset|stuck|struck|spun|misread|mis\w+)"
 )
 BAD = (
     r"(?:went\s+down|was\s+down|were\s+down|fell\s+over|broke|outage|blocked\s+all|"
@@ -35,7 +36,9 @@ BAD = (
     r"timed?\s*out|timeouts|failing|failed|stopped\s+working|took\s+down|"
     r"customers\s+(?:saw|were|got|could)|errors?\s+(?:spiked|started)|started\s+(?:failing|"
     r"returning|throwing|erroring|timing)|down\s+for|for\s+(?:\d+|two|three|four|several|six)\s+"
-    r"(?:hours|days)|data\s+loss|every\s+minute|all\s+traffic|everything|the\s+whole)\b"
+    r"(?:hours|days)|data\s+loss|every\s+minute|all\s+traffic|everything|the\s+whole|"
+    r"went\s+un\w+|unreported|unnoticed|undetected|paying\s+for\s+it|behind|lagging|stale|"
+    r"logged\s+out|blank|burned|burning|on\s+fire|exposed|leaked|expired)\b"
 )
 ACTIVITY = (
     r"(?:review|reviews|reviewing|work|job|handling|change|changes|push|merge|commit|deploy|"
@@ -53,9 +56,30 @@ HARM = (
     rf"flag|loop|consult|coordinate|monitor|watch|confirm|validate|roll|revert|open|file|"
     rf"page|hand|renew|rotate|look|do\s+(?:the|their|his|her|your)|add|write|set|lock|pin|"
     rf"tag|back|restart|stage|merge\s+the|call)\w*|"
-    rf"broke\b|took\s+(?:\w+\s+)?down|brought\s+(?:\w+\s+)?down|knocked\s+(?:\w+\s+)?(?:over|out)|"
+    rf"broke\b(?!\s+(?:the\s+)?(?:news|silence|ground|even)\b|(?:\s+\S+){{0,3}}?\s+down\s+into)|"
+    rf"took\s+(?:\S+\s+){{0,5}}?down\b|dropped\s+the\s+ball|got\s+(?:\S+\s+){{1,3}}?wrong\b|"
+    rf"hard-?coded|insisted\b|overruled|vetoed|brushed\s+off|waved\s+off|shrugged\s+off|"
+    rf"dismissed\s+(?:the|our|my|their|every|all)|refused\s+to|"
+    rf"(?:never|rarely|seldom)\s+(?:even\s+)?(?:tests?|checks?|reads?|reviews?|looks?|follows?|"
+    rf"updates?|documents?|answers?|responds?|listens?|bothers?)\b|"
+    rf"\w+\s+(?:\S+\s+){{0,8}}?during\s+(?:peak|business\s+hours|the\s+(?:\w+\s+)?(?:freeze|sale|"
+    rf"launch|incident|outage|peak))|"
+    rf"\w+\s+(?:\S+\s+){{0,8}}?with\s+(?:no|zero|little|barely\s+any)\s+(?:\w+\s+)?(?:testing|review|"
+    rf"warning|notice|tests|canary|heads-?up|communication|coordination|rollback\s+plan)|mis(?:read|typed|configured|labell?ed|routed|judged|handled)\b|"
+    rf"\w+\s+(?:\S+\s+){{0,6}}?(?:thinking|assuming|believing)\s+(?:it|that|they|this|he|she)\s+"
+    rf"(?:was|were|had)\b|"
+    rf"\w+\s+(?:\S+\s+){{0,6}}?(?:public\s+(?:gist|repo|repository|bucket|channel|paste|link)|"
+    rf"pastebin)\b|"
+    rf"(?:pushed|deployed|applied|copied|ran|promoted|synced|pointed|shipped)\s+(?:\S+\s+){{0,5}}?"
+    rf"(?:to|into|on|against|at)\s+(?:prod|production|the\s+(?:prod|production|live|primary)\w*)\b|"
+    rf"\w+\s+(?:\S+\s+){{0,8}}?on\s+a\s+friday\b|"
+    rf"\w+\s+(?:\S+\s+){{0,8}}?(?:(?:all\s+)?at\s+once|in\s+one\s+go|to\s+every\s+(?:cluster|region|"
+    rf"host|node|server|customer|pod|shard))\b|"
+    rf"\w+\s+(?:\S+\s+){{0,8}}?in\s+the\s+middle\s+of\s+(?:the\s+|a\s+)?(?:\w+\s+)?(?:migration|"
+    rf"deploy|incident|failover|upgrade|rollout|outage|peak|sale|launch)|brought\s+(?:\w+\s+)?down|knocked\s+(?:\w+\s+)?(?:over|out)|"
     rf"blew\s+(?:\w+\s+)?(?:up|away)|nuked|trashed|clobbered|corrupted|"
-    rf"wiped\s+(?:out\s+)?(?:the|prod|production|all)|"
+    rf"wiped\s+(?:out\s+)?(?:prod|production|all|every|the\s+(?:prod|production|wrong|entire|whole|"
+    rf"primary|live|customer))|"
     rf"deleted\s+(?:prod|production|the\s+(?:prod|production|wrong|entire|whole)|all|every)|"
     rf"dropped\s+(?:the|a|prod|production)\s+(?:\w+\s+)?(?:table|database|db|index|column)|"
     rf"caus(?:ed|es)\b|(?:screw|mess|fuck|bork|foul)(?:ed)?\s+(?:\w+\s+){{0,2}}?up|"
@@ -76,7 +100,7 @@ HARM = (
     rf"went\s+ahead\s+(?:and|anyway|without)|"
     rf"(?:decided|chose)\s+to\s+(?:skip|ignore|bypass|push|deploy|yolo|disable|override)|"
     rf"(?:was|were)\s+supposed\s+to|had\s+one\s+job|"
-    rf"let\s+(?:it|this|that|the\s+\w+)\s+(?:slip|through|expire|lapse|rot|fail)|"
+    rf"let\s+(?:\S+\s+){{1,5}}?(?:slip|through|expire|lapse|rot|fail|sit|linger|languish|fill|run\s+out)|"
     rf"left\s+(?:\w+\s+){{0,3}}(?:open|running|enabled|disabled|unlocked|behind|half)|"
     rf"never\s+(?:\w+\s+)?(?:followed|read|checked|tested|looked|updated|renewed|rotated|set\s+up|"
     rf"configured|added|wrote|documented|enabled|turned\s+on|bothered|told|mentioned|"
@@ -97,9 +121,8 @@ HARM = (
     rf"\w+\s+(?:\S+\s+){{0,5}}?with\s+(?:the\s+|a\s+)?(?:staging|test|dev|debug|wrong|"
     rf"hard-?coded|expired)\s+(?:\w+\s+){{0,2}}(?:key|credentials?|config|url|host|flag|secret|"
     rf"token|password)s?\b|"
-    rf"\w+\s+(?:\S+\s+){{0,6}}?before\s+(?:the\s+)?(?:\w+\s+)?(?:tests?|checks?|ci|review|"
-    rf"load\s+test|smoke\s+tests?|canary|migration)\s+(?:had\s+)?(?:finished|passed|completed|"
-    rf"was\s+done|were\s+done|ran|had\s+run)|"
+    rf"\w+\s+(?:\S+\s+){{0,6}}?before\s+(?:\S+\s+){{1,5}}?(?:had\s+)?(?:finished|passed|completed|"
+    rf"was\s+done|were\s+done|ran|had\s+run|caught\s+up|synced|drained|ended|landed|been\s+\w+ed)|"
     rf"\w+\s+(?:\S+\s+){{0,7}}?without\s+(?:\w+\s+)?(?:testing|tests|review|reviewing|"
     rf"a\s+review|checking|approval|waiting|telling|asking|coordinating|running|looking|"
     rf"reading|a\s+canary|ci|a\s+second|consulting|notice|warning|letting|a\s+single|any|"
@@ -134,7 +157,10 @@ CONDUCT = (
     rf"(?:never|did{NT})\s+(?:even\s+)?(?:showed?|bothered|answered|responded|acked)|"
     rf"(?:was|were)\s+(?:\w+\s+)?nowhere\s+to\s+be\s+(?:found|seen)|"
     rf"(?:has|have)\s+(?:no|zero)\s+(?:business|clue|idea)|winged\s+it|guessed|"
-    rf"(?:played|playing)\s+(?:hero|cowboy)|skimmed|glossed\s+over|eyeballed|"
+    rf"(?:got|was|were|seemed)\s+(?:\w+\s+)?(?:flustered|rattled|defensive|sloppy|careless|lazy)|"
+    rf"over-?reacted|under-?reacted|does(?:n{A}?t|\s+not)\s+(?:\w+\s+)?care|did(?:n{A}?t|\s+not)\s+care|"
+    rf"asleep\s+on\s+the\s+job|showed\s+(?:a\s+)?(?:\w+\s+)?lack\s+of|had\s+(?:a\s+)?(?:\w+\s+)?"
+    rf"lack\s+of|(?:played|playing)\s+(?:hero|cowboy)|skimmed|glossed\s+over|eyeballed|"
     rf"treats?\s+(?:prod|production|\w+)\s+like|clicked\s+(?:approve|merge)\s+without|"
     rf"(?:acked|acknowledged)\s+(?:it|the\s+\w+)\s+and\s+(?:did\s+nothing|went\s+back|ignored)"
 )
@@ -145,4 +171,38 @@ CHARACTER_WORDS = (
     r"\s*[=(])|stupid(?:ly|ity)?|sloppy|sloppily|sloppiness|reckless(?:ly|ness)?|"
     r"irresponsib(?:le|ly|ility)|idiot(?:ic|s)?|clueless|rookie\s+(?:mistakes?|errors?|move)|"
     r"amateur(?:ish)?|bone-?headed|half-?assed|lazily|cowboy|dumb\s+(?:mistake|move|error|idea)"
+)
+
+# What a person did that helped: not blame, whatever else the sentence says.
+POSITIVE_AFTER = (
+    r"(?!\s*(?:{POSS}\s+)?(?:quick|fast|rapid|prompt|swift|careful|great|good|excellent|"
+    r"timely|early|sharp|heads[- ]up|fix|rollback|roll[- ]back|revert|work|help|effort|catch|"
+    r"patch|investigation|runbook|dashboard|alert|script|tool|suggestion|idea|call|"
+    r"diligence|experience|knowledge|persistence|for\s+(?:staying|jumping|helping|catching|spotting|"
+    r"fixing|rolling|working|being|the\s+(?:quick|fast|help|fix|save)))\b)"
+).replace("{POSS}", POSS)
+REMEDY = (
+    r"(?:rolled|roll|fixed|caught|noticed|spotted|paged|escalated|restarted|reverted|mitigated|"
+    r"acted|responded|jumped|stepped|found|flagged|saw|knew|remembered|kept|stayed|was\s+(?:quick|"
+    r"fast|on\s+call|around|online|available|there|able|awake)|had\s+(?:already|just\s+)?"
+    r"(?:added|written|built|set|rolled|fixed|documented|tested|left|noticed))"
+)
+
+GOOD_DEEDS = (
+    r"(?!(?:rolled|fixed|saved|caught|spotted|noticed|found|helped|jumped|handled|nailed|"
+    r"flagged|escalated|paged|reverted|mitigated|stepped|stayed|worked|pulled|kept|did\s+(?:great|"
+    r"well|everything|a\s+great|an\s+amazing)|were\s+(?:right|great|on\s+call)|"
+    r"got\s+it|said|asked|mentioned|wrote\s+(?:up|the\s+(?:runbook|doc|postmortem)))\b)"
+)
+
+# Mock praise, rhetorical questions and eye-roll emoji: sarcasm when someone is in the sentence.
+SARCASM_MARKERS = (
+    rf"\b(?:(?:another|a\s+true|a\s+real)\s+masterpiece|what\s+could\s+(?:possibly\s+)?go\s+wrong|"
+    rf"cool\s+cool|gold\s+star|any\s+day\s+now|surely|naturally|back\s+at\s+it|oh\s+good|"
+    rf"oh\s+great|very\s+thoughtful|truly\s+inspiring|new\s+record|legendary|as\s+expected|"
+    rf"real\s+quick|quick\s+turnaround|you\s+had\s+one\s+job|brilliant|genius|stellar|"
+    rf"impressive|incredible|fantastic|bang-?up|top\s+notch|10/10|chef{A}?s\s+kiss|smh|ffs|"
+    rf"lmao|brace|did\s+{{AG}}\s+(?:really\s+)?think|thank\s+you,?\s+{{AG}}(?=.*(?:{NEGATIVE}|"
+    rf"['‘’\"“])))(?!\w)|(?<!\w):(?:tada|trophy|star|popcorn|upside_down_face|clown_face|eyeroll|"
+    rf"roll_eyes|rolling_eyes|facepalm|clap|slow_clap|unamused|skull|sweat_smile|grimacing):"
 )

@@ -19,14 +19,18 @@ from bot.retro.wording.predicates import (
     BAD,
     CHARACTER_WORDS,
     CONDUCT,
+    GOOD_DEEDS,
     HARM,
     NEGATIVE,
     PAST,
+    POSITIVE_AFTER,
     POSS,
+    REMEDY,
+    SARCASM_MARKERS,
 )
 
-AG = f"{OPEN}[YPWR]{CLOSE}"
-SURE = f"{OPEN}[YPR]{CLOSE}"
+AG = f"{OPEN}[YPWRH]{CLOSE}"
+SURE = f"{OPEN}[YPRH]{CLOSE}"
 
 
 # Words that may sit between an agent and its verb: "Derek just", "the reviewer had apparently".
@@ -37,39 +41,37 @@ class Rule:
     # Words that name blame without an agent ("human error", "careless", "blame"): a sentence
     # that quotes or rejects them ("'human error' is not a root cause") discusses, not blames.
     discussable: bool = False
+    # Words that blame only when someone is in the sentence ("gold star", "on probation").
+    needs_agent: bool = False
 
 
-def _rule(category: str, pattern: str, *, discussable: bool = False) -> Rule:
+def _rule(
+    category: str, pattern: str, *, discussable: bool = False, needs_agent: bool = False
+) -> Rule:
     compiled = re.compile(pattern.replace("{AG}", AG).replace("{SURE}", SURE), FLAGS)
-    return Rule(category, compiled, discussable)
+    return Rule(category, compiled, discussable or category == "punitive", needs_agent)
 
-
-_POSITIVE_AFTER = (
-    r"(?!\s*(?:{POSS}\s+)?(?:quick|fast|rapid|prompt|swift|careful|great|good|excellent|"
-    r"timely|early|sharp|heads[- ]up|fix|rollback|roll[- ]back|revert|work|help|effort|catch|"
-    r"patch|investigation|runbook|dashboard|alert|script|tool|suggestion|idea|call|"
-    r"diligence|experience|knowledge|persistence)\b)"
-).replace("{POSS}", POSS)
-_REMEDY = (
-    r"(?:rolled|roll|fixed|caught|noticed|spotted|paged|escalated|restarted|reverted|mitigated|"
-    r"acted|responded|jumped|stepped|found|flagged|saw|knew|remembered|kept|stayed|was\s+(?:quick|"
-    r"fast|on\s+call|around|online|available|there|able|awake)|had\s+(?:already|just\s+)?"
-    r"(?:added|written|built|set|rolled|fixed|documented|tested|left|noticed))"
-)
-
-_GOOD_DEEDS = (
-    r"(?!(?:rolled|fixed|saved|caught|spotted|noticed|found|helped|jumped|handled|nailed|"
-    r"flagged|escalated|paged|reverted|mitigated|stepped|stayed|worked|pulled|kept|did\s+(?:great|"
-    r"well|everything|a\s+great|an\s+amazing)|were\s+(?:right|great|on\s+call)|"
-    r"got\s+it|said|asked|mentioned|wrote\s+(?:up|the\s+(?:runbook|doc|postmortem)))\b)"
-)
 
 RULES: tuple[Rule, ...] = (
     # a person, role, team or "you" did the harm
     _rule("cause", rf"{{AG}}{ADV}\s+(?:{HARM})"),
+    _rule("cause", rf"{OPEN}H{CLOSE}(?:\s+[^\s.;]+){{1,6}}?\s+(?:{HARM}|{CONDUCT})"),
     _rule(
         "cause",
-        rf"{OPEN}Y{CLOSE}{ADV}\s+{_GOOD_DEEDS}{PAST}\b|{OPEN}Y{CLOSE}\s+"
+        rf"{{AG}}{ADV}\s+{GOOD_DEEDS}(?!(?:restarted|replaced|removed|cleaned|cleared|wiped|purged|"
+        rf"drained|isolated|quarantined|disabled|killed|investigated|identified|diagnosed|debugged|"
+        rf"traced|reported|rebuilt|recreated|rotated|repaired|patched|upgraded)\b){PAST}\s+"
+        rf"(?:\S+\s+){{0,8}}?(?:broken|buggy|faulty|bad|wrong|corrupt(?:ed)?|untested|unreviewed)\b",
+    ),
+    _rule(
+        "cause",
+        rf"{{AG}}.{{0,60}}?\b(?:is|was)\s+what\s+(?:took|broke|caused|brought|knocked|killed|wiped)|"
+        rf"\bwhy\s+(?:would|did|didn{A}?t|do|were|are)\s+{OPEN}Y{CLOSE}|{OPEN}Y{CLOSE}\s+"
+        rf"(?:\s+(?:were|are)|{A}re)\s+the\s+(?:one|reason|cause|person)\b",
+    ),
+    _rule(
+        "cause",
+        rf"{OPEN}Y{CLOSE}{ADV}\s+{GOOD_DEEDS}{PAST}\b|{OPEN}Y{CLOSE}\s+"
         rf"(?:need|have|has|gotta)\s+to\s+stop\b|{OPEN}Y{CLOSE}\s+(?:can{A}t|cannot)\s+"
         rf"keep\b|{OPEN}Y{CLOSE}\s+keep\s+\w+ing\b",
     ),
@@ -82,7 +84,7 @@ RULES: tuple[Rule, ...] = (
         "cause",
         rf"(?:^\s*|(?<=[,;:(] )|(?<=\band )|(?<=\bbut )|(?<=\bthen )|(?<=\bwhen )|"
         rf"(?<=\bbecause ))"
-        rf"{{SURE}}{ADV}\s+{_GOOD_DEEDS}{PAST}\b[^.;]{{0,80}}?(?:\b(?:and|which|so|causing|"
+        rf"{{AG}}{ADV}\s+{GOOD_DEEDS}{PAST}\b[^.;]{{0,80}}?(?:\b(?:and|which|so|causing|"
         rf"leading|that|when)\b|,)[^.;]{{0,60}}?\b{BAD}",
     ),
     _rule(
@@ -90,11 +92,14 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:it\s+was|it{A}s|that\s+was|that{A}s)\s+{{AG}}\s+(?:who|that)\b|"
         rf"\broot\s+cause\s*(?:is|was|:|=|-)\s*{{AG}}",
     ),
-    _rule("cause", rf"\b(?:thanks\s+to|courtesy\s+of)\s+{{AG}}{_POSITIVE_AFTER}(?=.*{NEGATIVE})"),
+    _rule(
+        "cause",
+        rf"(?<!huge\s)(?<!big\s)(?<!many\s)(?<!special\s)\b(?:thanks\s+to|courtesy\s+of)\s+{{AG}}{POSITIVE_AFTER}(?=.*{NEGATIVE})",
+    ),
     _rule(
         "cause",
         rf"\b(?:because(?:\s+of)?|due\s+to|caused\s+by|down\s+to|all\s+because\s+of|owing\s+to|"
-        rf"result\s+of)\s+{{SURE}}{_POSITIVE_AFTER}(?!\s+{_REMEDY})",
+        rf"result\s+of)\s+{{AG}}{POSITIVE_AFTER}(?!\s+{REMEDY})",
     ),
     _rule(
         "cause",
@@ -111,7 +116,7 @@ RULES: tuple[Rule, ...] = (
         "fault",
         r"\b(?:mistakes?|errors?|negligence|carelessness|sloppiness|oversights?|failures?|"
         r"incompetence|lapses?|laziness|recklessness|inattention|misjudge?ments?|screw-?ups?|"
-        r"blunders?|(?:lack|absence)\s+of\s+(?:\w+\s+)?(?:diligence|care|attention|rigou?r|"
+        r"blunders?|slip-?ups?|slips?|missteps?|goofs?|gaffes?|(?:lack|absence)\s+of\s+(?:\w+\s+)?(?:diligence|care|attention|rigou?r|"
         r"discipline|ownership|competence|professionalism|judge?ment|effort|thoroughness|caution|"
         r"responsibility|accountability|focus|preparation|awareness|skill|experience|"
         r"understanding|knowledge|follow[- ]through)|poor\s+(?:judge?ment|decisions?|choices?|"
@@ -122,7 +127,8 @@ RULES: tuple[Rule, ...] = (
         "fault",
         rf"(?:{{AG}}{POSS}|\b(?:your|his|her|their|my))\s+(?:\w+\s+)?(?:mistakes?|fault|"
         rf"oversights?|negligence|carelessness|sloppiness|incompetence|screw-?ups?|blunders?|"
-        rf"bad\s+calls?|misjudge?ments?|laziness|recklessness|fuck-?ups?|f\*+k-?ups?)\b"
+        rf"bad\s+calls?|misjudge?ments?|laziness|recklessness|fuck-?ups?|f\*+k-?ups?|slip(?:-?ups?)?|"
+        rf"missteps?|doing|goofs?|gaffes?|bungle|botch(?:-up)?)\b"
         rf"(?![\s-]+(?:budget|toleran|inject|domain|detect|isolat|handl|code|log|rate)\w*)",
     ),
     _rule(
@@ -136,7 +142,9 @@ RULES: tuple[Rule, ...] = (
         rf"fully|partly|100%|directly|squarely|clearly)\s+)?(?:to\s+blame|at\s+fault|"
         rf"responsible\s+for\s+(?:the|this|that|our|today{A}s|yesterday{A}s|last\s+\w+{A}s)\s+"
         rf"(?:\w+\s+)?(?:outage|incident|breakage|mess|downtime|failure|disaster|meltdown|fiasco|"
-        rf"issue|problem|page|sev|data\s+loss))",
+        rf"issue|problem|page|sev|data\s+loss|loss|lost|damage|errors?|downtime))|{{AG}}{ADV}\s+(?:is|was)\s+"
+        rf"responsible\s+for\s+(?:the|this|that|our)\s+(?:\w+\s+){{0,2}}?(?:outage|incident|breakage|mess|"
+        rf"downtime|failure|loss|lost|damage|errors?|problem|issue)",
     ),
     _rule(
         "fault",
@@ -144,6 +152,11 @@ RULES: tuple[Rule, ...] = (
         rf"(?:{A}s|\s+one{A}s|\s+one\s+is|\s+(?:is|was|lies|rests|falls|sits))\s+"
         rf"(?:all\s+|entirely\s+|squarely\s+|solely\s+|100%\s+|fully\s+|clearly\s+)?"
         rf"(?:with|on)\s+{{AG}}",
+    ),
+    _rule(
+        "fault",
+        r"\b(?:failure|fault|blame|mistake|responsibility|outage|incident|error)\s+(?:\w+\s+)?"
+        r"(?:belongs|falls|goes|is\s+down)\s+to\s+{AG}",
     ),
     _rule(
         "fault",
@@ -163,7 +176,7 @@ RULES: tuple[Rule, ...] = (
         rf"responsible\s+for\s+(?:this|that|the\s+(?:outage|incident)))\b|"
         rf"\bwho\s+(?:the\s+hell\s+)?(?:did|pushed|merged|broke|deployed|approved|wrote|shipped)\s+"
         rf"(?:this|that|it)\b|\bfault\s+lies\s+with\b|\bfind(?:s|ing)?\s+fault\b|"
-        rf"\bfault[- ]finding\b|\bmy\s+bad\b|\bblam(?:e|ed|es|ing)\b",
+        rf"\bfault[- ]finding\b|\bmy\s+bad\b",
         discussable=True,
     ),
     # judgements of conduct and character
@@ -202,7 +215,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "counterfactual",
-        rf"{{AG}}{ADV}\s+(?:should|could|ought\s+to)(?:\s+(?:really\s+|easily\s+|"
+        rf"{{AG}}{ADV}\s+(?:should|could|ought\s+to)(?:\s+(?:really\s+|easily\s+|never\s+|not\s+|"
         rf"just\s+|simply\s+)?(?:have|of)|{A}ve)\s+(?!been\s+(?:paged|told|given|notified|"
         rf"alerted|shown|sent|warned|woken|informed|asked|trained|included|looped|involved|"
         rf"consulted|able|allowed|on)\b|(?:a|an|the|some|more|no|any|access|had|two|enough)\b)",
@@ -229,7 +242,9 @@ RULES: tuple[Rule, ...] = (
         rf"responsibility|duty)\s+to\b|{{AG}}{ADV}\s+had\s+(?:every|plenty\s+of|multiple|several|"
         rf"ample|two|three)\s+(?:\w+\s+)?(?:chances?|opportunit\w+|warnings?)|"
         rf"\bno\s+excuse\s+for\s+{{AG}}|{{AG}}{ADV}\s+(?:had|has)\s+no\s+excuse|"
-        rf"{{AG}}{ADV}\s+needed\s+to\s+(?:\w+\s+)?(?:check|verify|read|test|wait|look|ask|follow)",
+        rf"{{AG}}{ADV}\s+needed\s+(?:only\s+|just\s+)?to\s+(?:\w+\s+)?(?:check|verify|read|test|wait|look|"
+        rf"ask|follow|glance|run|open|click|scroll|type)|\ball\s+it\s+(?:took|would\s+have\s+taken|"
+        rf"needed)\s+was\b(?=.*{{AG}})",
     ),
     # sarcasm and passive aggression
     _rule(
@@ -270,12 +285,17 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:love|loved|gotta\s+love)\s+(?:that|how|it\s+when)\s+{{AG}}|"
         rf"\b(?:so\s+)?glad\s+(?:to\s+see|that)\s+{{AG}}(?=.*{NEGATIVE})|"
         rf"\bgift\s+that\s+keeps\s+on\s+giving\b|{{AG}}\s+knows?\s+best\b|"
-        rf"\bbecause\s+(?:clearly|obviously|apparently)\s+{{AG}}|\bwho\s+needs\s+\w+\s+when\b|"
+        rf"\bbecause\s+(?:clearly|obviously|apparently)\s+{{AG}}|\bwho\s+needs\s+(?:\S+\s+){{1,4}}?when\b|"
         rf"\bresident\s+(?:expert|genius|cowboy|rockstar|wizard)\b|\bnothing\s+says\b|"
         rf"\b(?:totally|completely)\s+unexpected\b|\bnever\s+saw\s+that\s+coming\b|"
         rf"\b(?:hats\s+off|kudos|props|shout-?out)\s+to\s+{{AG}}(?=.*{NEGATIVE})|"
         rf"\b(?:bravo|slow\s+clap|round\s+of\s+applause|standing\s+ovation)\b(?=.*{{AG}})|"
         rf"\bI\s+wonder\s+who\b",
+    ),
+    _rule(
+        "sarcasm",
+        SARCASM_MARKERS,
+        needs_agent=True,
     ),
     _rule(
         "sarcasm",
@@ -348,6 +368,22 @@ RULES: tuple[Rule, ...] = (
         rf"{{AG}}{POSS}\s+manager\s+(?:has\s+been|was|will\s+be)\s+(?:informed|told|notified|"
         rf"looped\s+in)|\b(?:noted|recorded|goes)\s+(?:in|on)\s+{{AG}}{POSS}\s+(?:file|record)|{{AG}}\s+learned\s+(?:a|the|"
         rf"(?:his|her|their|your))\s+(?:hard\s+)?lesson",
+    ),
+    _rule(
+        "punitive",
+        rf"\b(?:performance\s+(?:improvement\s+plan|review)|pip|hr|human\s+resources|"
+        rf"(?:formal|written|final|verbal)\s+warning|bonus(?:es)?\s+(?:\w+\s+)?(?:docked|cut|"
+        rf"withheld)|docked|on\s+probation|off\s+the\s+(?:team|rotation|project|on-?call)|pay\s+for\s+"
+        rf"(?:this|that|it)|being\s+watched|goes\s+through\s+me|learns?\s+from\s+(?:his|her|their|"
+        rf"{{AG}}{POSS})\s+(?:example|mistake)|(?:explain|explaining)\s+(?:himself|herself|themselves|"
+        rf"yourself)|(?:access|rights|permissions|privileges|keys|sudo|superuser|root|admin)\s+"
+        rf"(?:\w+\s+)?(?:is|are|was|were|should\s+be|will\s+be|has\s+been|have\s+been|gets?)\s+"
+        rf"(?:\w+\s+)?(?:cut|revoked|removed|pulled|suspended|gone|taken\s+away|frozen)|"
+        rf"(?:lose|loses|lost|losing)\s+(?:\w+\s+)?(?:superuser|sudo|admin|root|access|rights|"
+        rf"privileges|permissions|merge|deploy|commit)|(?:merge|deploy|commit|admin|prod)\s+rights\s+"
+        rf"(?:are|were|have\s+been)\s+(?:suspended|revoked|removed)|lessons?\s+(?:for|to)\s+{{AG}}|"
+        rf"(?:note|notes|mark|flag)\s+(?:in|on)\s+{{AG}}{POSS}\s+(?:file|record|review))",
+        needs_agent=True,
     ),
     # "human error" as the cause
     _rule(
