@@ -1,13 +1,13 @@
 """Blameless-wording benchmark: precision and recall of `check_wording` on the labelled corpus.
 
-Reads tests/data/wording/{dev,dev-*,heldout}.jsonl (one {"text", "label", "category"} per line)
+Reads tests/data/wording/{dev,dev-*,heldout,fresh}.jsonl (one {"text", "label", "category"} a line)
 and runs the detector on every sentence with no people list, as `hindsight wording` runs without
 `--person`: names must be caught from the sentence alone. For each part it prints precision and
 recall overall, recall per blaming category, the share of each systemic category that passes
 untouched, the median and p99 time per sentence (the fastest of three runs each), and (with
 --misses) every sentence it got wrong.
 
-    .venv/bin/python bench/wording.py               # both parts
+    .venv/bin/python bench/wording.py               # every part
     .venv/bin/python bench/wording.py --part dev --misses
 """
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bot.retro.wording import check_wording  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "wording"
-PARTS = ("dev", "heldout")
+PARTS = ("dev", "heldout", "fresh")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +97,14 @@ def report(part: str, outcomes: list[Outcome], *, misses: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=PARTS, action="append", help="default: both")
+    parser.add_argument("--part", choices=PARTS, action="append", help="default: every part")
     parser.add_argument("--misses", action="store_true", help="print each sentence it got wrong")
     args = parser.parse_args()
     check_wording("warm the compiled patterns up")
     for part in args.part or PARTS:
-        report(part, run(load(part)), misses=args.misses)
+        samples = load(part)
+        if samples:
+            report(part, run(samples), misses=args.misses)
 
 
 if __name__ == "__main__":
