@@ -48,13 +48,14 @@ ROLE_NOUNS = (
     r"tier[- ]?[123](?:\s+support)?|night\s+shift|"
     r"(?:build|release|deploy)\s+(?:cop|captain|sheriff|marshal)|cops?|day\s+shift|first\s+responders?|deployers?|"
     r"marketing|sales|legal|finance|the\s+business|analysts?|designers?|data\s+scientists?|"
-    rf"(?:(?!{FUNCTION_WORDS}\b)[\w'’-]+\s+){{0,2}}(?:team|squad|crew|department|dept|org|group)s?"
+    r"directors?|vps?|cto|ceo|cio|ciso|head\s+of\s+\w+|architects?|scrum\s+masters?|"
+    rf"(?:(?!{FUNCTION_WORDS}\b)[\w'’-]+\s+){{0,2}}(?:team|squad|crew|department|dept|org|group|shift|unit|desk)s?"
 )
 # Role words that stand alone without a determiner ("QA signed off", "ops missed it").
 BARE_ROLES = (
     r"customer\s+success|l[123]\s+support|tier[- ]?[123]|product|noc|marketing|legal|networking|"
     r"qa|ops|devops|infra|sre|sres|dbas?|pms?|management|leadership|security|support|"
-    r"netops|secops|dev|devs|engineering|product|on[- ]?call"
+    r"netops|secops|dev|devs|eng|engineering|product|on[- ]?call|oncall"
 )
 DETERMINERS = r"the|a|an|our|their|its|his|her|your|my|one|some|every|each|whose"
 

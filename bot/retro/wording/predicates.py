@@ -206,3 +206,14 @@ SARCASM_MARKERS = (
     rf"['‘’\"“])))(?!\w)|(?<!\w):(?:tada|trophy|star|popcorn|upside_down_face|clown_face|eyeroll|"
     rf"roll_eyes|rolling_eyes|facepalm|clap|slow_clap|unamused|skull|sweat_smile|grimacing):"
 )
+
+# The harm in the passive, its agent after "by": "the config was pushed by the release engineer
+# without review", "introduced by Derek".
+PASSIVE_HARM = (
+    rf"\b(?:was|were|got|been|being)\s+(?:\w+\s+)?(?:triggered|caused|introduced|broken|"
+    rf"started|taken\s+down|brought\s+down|deleted|dropped|wiped|corrupted|disabled|"
+    rf"misconfigured|skipped|ignored|missed|overlooked|forgotten|botched|rushed|pushed|merged|"
+    rf"deployed|shipped|approved|applied|run|ran|made|done)\s+(?:\S+\s+){{0,6}}?by\s+{{AG}}"
+    rf"(?=.*(?:{NEGATIVE}|without|before|anyway|wrong|bad|broken))|\b(?:triggered|caused|"
+    rf"introduced|broken|taken\s+down|brought\s+down|wiped|corrupted|botched)\s+by\s+{{AG}}"
+)

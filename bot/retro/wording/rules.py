@@ -1,10 +1,8 @@
 """The blame rules, as data: a category and a pattern over a sentence read by `agents.read`.
 
-`{AG}` stands for any agent marker and `{SURE}` for one we are sure is a person, a role or "you"
-(not an unknown capitalised word, "they" or "I"). A rule whose category is "cause" takes its
-category from the agent it found: you → second-person, a role or team → role-or-team, anyone
-else → person.
-"""
+`{AG}` is any agent marker, `{SURE}` one that is surely someone (not an unknown capitalised word,
+"they" or "I"). A "cause" rule takes its category from its agent: you → second-person, a role or
+team → role-or-team, anyone else → person."""
 
 from __future__ import annotations
 
@@ -22,6 +20,7 @@ from bot.retro.wording.predicates import (
     GOOD_DEEDS,
     HARM,
     NEGATIVE,
+    PASSIVE_HARM,
     PAST,
     POSITIVE_AFTER,
     POSS,
@@ -33,7 +32,6 @@ AG = f"{OPEN}[YPWRH]{CLOSE}"
 SURE = f"{OPEN}[YPRH]{CLOSE}"
 
 
-# Words that may sit between an agent and its verb: "Derek just", "the reviewer had apparently".
 @dataclass(frozen=True, slots=True)
 class Rule:
     category: str  # or "cause": the category follows the agent's kind
@@ -110,6 +108,11 @@ RULES: tuple[Rule, ...] = (
         rf"(?:{{AG}}{POSS}|\b(?:your|their|his|her))\s+(?:\w+\s+)?(?:change|pr|commit|deploy|push|"
         rf"config|script|code|migration|query|command|merge|patch|typo)\s+(?:\w+\s+)?"
         rf"(?:broke|caused|took\s+down|brought\s+down|wiped|deleted|corrupted|killed)",
+    ),
+    # the harm in the passive, its agent after "by": "the config was pushed by the release engineer"
+    _rule(
+        "cause",
+        PASSIVE_HARM,
     ),
     # fault, mistakes, negligence pinned on someone
     _rule(
