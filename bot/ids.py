@@ -218,3 +218,16 @@ class Debt(enum.StrEnum):
     SETTLED = "debt.settled"  # the line that replaces the buttons once marked or published
     NOT_NEEDED_CALLBACK = "debt.not_needed.submit"
     NOT_NEEDED_REASON = "debt.not_needed.reason"
+
+
+class Search(enum.StrEnum):
+    """The ephemeral answer to `/postmortem search`: a header, one section per result
+    (`search.hit.<incident id>`, its links in `….links`), and the paging buttons, whose value
+    carries the query as typed and where the page starts."""
+
+    HEADER = "search.header"
+    HIT = "search.hit"  # + ".<incident id>"
+    PAGES = "search.pages"
+    MORE = "search.more"
+    PREVIOUS = "search.previous"
+    EMPTY = "search.empty"
