@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import literal, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import UserInputError
@@ -271,10 +273,15 @@ async def ask(slack: SlackRequests, bot: ServedBot, channel: str, text: str = "s
     return response
 
 
+def posts_in(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    """What was posted in that channel (the reminder sweep may DM people meanwhile)."""
+    return [c.args for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel]
+
+
 def posted(fake: FakeSlack, channel: str) -> dict[str, str]:
     """The stats message posted in the channel: block id → its text."""
-    (call,) = [c for c in fake.calls_to("chat.postMessage") if c.args.get("channel") == channel]
-    return block_texts(call.args["blocks"])
+    (message,) = posts_in(fake, channel)
+    return block_texts(message["blocks"])
 
 
 def block_texts(blocks: Any) -> dict[str, str]:
@@ -391,7 +398,7 @@ async def test_any_other_window_is_refused_in_the_ack_naming_the_allowed_ones(
     answer = response.json()
     assert answer["response_type"] == "ephemeral"
     assert "`30d`, `90d`, `365d`" in answer["text"] and "default `90d`" in answer["text"]
-    assert fake_slack.calls_to("chat.postMessage") == [] and not fake_slack.files
+    assert posts_in(fake_slack, channel) == [] and not fake_slack.files
 
 
 async def test_another_teams_incidents_are_never_counted(
@@ -438,6 +445,29 @@ async def test_a_chart_slack_refuses_is_told_to_the_asker(
     assert Stats.INCIDENTS in posted(fake_slack, channel)
     (answer,) = ephemerals(fake_slack)
     assert "couldn't upload the chart" in answer["text"] and "missing_scope" in answer["text"]
+
+
+async def test_numbers_that_cannot_be_worked_out_are_told_to_the_asker_alone(
+    slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot, sessions: Sessions,
+    channel: str, caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """A row no version of Hindsight wrote (a severity it doesn't know) fails the load."""
+    await seed(sessions)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Incident).where(Incident.number == 2).values(severity=literal("SEV9"))
+        )
+
+    with caplog.at_level(logging.ERROR, logger="bot.insights.stats_post"):
+        await ask(slack, served_bot, channel)
+
+    (answer,) = ephemerals(fake_slack)
+    assert answer["response_type"] == "ephemeral"
+    assert (
+        "couldn't work out the numbers" in answer["text"] and "nothing was posted" in answer["text"]
+    )
+    assert posts_in(fake_slack, channel) == [] and not fake_slack.files
+    assert "stats for T0TEAM1 over 90 days not worked out" in caplog.text
 
 
 async def test_the_digest_gains_a_line_and_app_home_the_headline_numbers(
