@@ -27,7 +27,6 @@ Definitions (exact, so a test can compute them by hand):
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +68,7 @@ def middle_ranks(count: int) -> tuple[int, int]:
 
 def nearest_rank(count: int, percentile: int = PERCENTILE) -> int:
     """0-based position of the nearest-rank percentile: the ⌈p/100 · n⌉-th smallest value."""
-    return max(math.ceil(percentile * count / 100), 1) - 1
+    return max(-(-percentile * count // 100), 1) - 1  # ceiling in integers: no float rounding
 
 
 @dataclass(frozen=True, slots=True)
