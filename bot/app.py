@@ -44,7 +44,8 @@ class Runtime:
     capture: CaptureWriter
     clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
     running_jobs: TaskSet = field(default_factory=TaskSet)  # scheduled runs, see bot.jobs.tracked
-    backfills: TaskSet = field(default_factory=TaskSet)  # reviewed channels being read
+    # Work started after an ack: reviewed channels being read, similar incidents, stats posts.
+    backfills: TaskSet = field(default_factory=TaskSet)
     publish_locks: PublishLocks = field(default_factory=KeyedLocks)  # one press per incident
     rosters: Rosters = field(default_factory=Rosters)  # users.list fills, one per team
 
