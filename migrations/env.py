@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from bot.config import load_settings
 from bot.db import create_engine
+from bot.search.schema import include_name
 from models import Base
 
 config = context.config
@@ -24,6 +25,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
+        include_name=include_name,  # the search index lives beside the models (0007)
     )
     with context.begin_transaction():
         context.run_migrations()
