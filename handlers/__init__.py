@@ -14,6 +14,7 @@ from handlers import (
     home,
     item_buttons,
     retro,
+    search_commands,
     shortcuts,
     views,
 )
@@ -31,3 +32,4 @@ def register(app: AsyncApp) -> None:
     home.register(app)
     item_buttons.register(app)
     debt_buttons.register(app)
+    search_commands.register(app)

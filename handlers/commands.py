@@ -10,13 +10,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.commands import ParsedCommand, parse_command
 from bot.ids import COMMAND
 from bot.ui.help import help_blocks, help_text
-from handlers import incident_commands, stats_commands, timeline_commands
+from handlers import incident_commands, search_commands, stats_commands, timeline_commands
 from handlers.context import CommandHandler, CommandRequest
 
 ROUTES: dict[str, CommandHandler] = {
     **incident_commands.ROUTES,
     **timeline_commands.ROUTES,
     **stats_commands.ROUTES,
+    **search_commands.ROUTES,
 }
 
 
