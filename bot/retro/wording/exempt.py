@@ -33,8 +33,9 @@ _NEGATED = re.compile(
             rf"(?:{A}s|\s+(?:is|was|were|are|should\s+be|will\s+be|gets?|got|being))?\s+"
             r"(?:\w+\s+)?(?:to\s+blame|at\s+fault|fault|blamed|punished|written\s+up|fired|"
             r"disciplined|in\s+trouble|responsible|held\s+(?:personally\s+)?(?:accountable|responsible))\b",
-            rf"(?:\bnot|n{A}t|\bnever|\bno\s+longer)\s+(?!just\b|only\b|all\b|entirely\b|solely\b|"
-            rf"merely\b|simply\b)(?:\w+\s+)?(?:{_BLAME_TARGET})",
+            rf"(?:\bnot|n{A}?t|\bnever|\bno\s+longer)\s+(?!just\b|only\b|all\b|entirely\b|solely\b|"
+            rf"merely\b|simply\b)(?:[\w'’]+\s+){{0,3}}?(?:{_BLAME_TARGET})",
+            r"\b(?:nobody|no\s+one|none\s+of\s+(?:us|them))\b[^.;]*?\bdid\s+anything\s+wrong\b",
             r"\bnot\s+(?:to\s+|about\s+|on\s+|into\s+)?(?:blam\w*|fault|punish\w*|"
             r"find(?:ing)?\s+(?:fault|a\s+culprit|someone))",
             rf"\b(?:do|does|did|will|would|should|must|can)(?:n{A}t|\s+not)\s+(?:\w+\s+)?"
@@ -96,7 +97,9 @@ _DISCUSSING = re.compile(
     r"\b(?:wrong|unfair|pointless|useless|easy|tempting)\s+to\s+(?:blame|say|call|point)|"
     r"\b(?:don['’]?t|do\s+not|didn['’]?t|never|won['’]?t)\s+ask\s+who\b|"
     r"\bnot\s+(?:an?\s+)?(?:explanation|answer|cause|root\s+cause|finding|conclusion|reason)\b|"
-    r"\bjust\s+culture\b|\bpsychological(?:ly)?\s+safe|"
+    r"\bjust\s+culture\b|\bpsychological(?:ly)?\s+safe|\b(?:hide|hiding|report|reporting|admit|"
+    r"admitting|owning|share|sharing|surface|surfacing)\s+(?:up\s+to\s+)?(?:their|his|her|our|your|my)\s+"
+    r"(?:own\s+)?(?:mistakes?|slips?|errors?)|"
     r"\bfear\s+of\s+(?:being\s+)?blam|\bblame\s+(?:makes|causes|leads|stops|discourages|kills|"
     r"breeds|shuts)\b|\bcall(?:ing|ed)?\s+(?:it|this|that)\b|\b(?:suggest|propos)\w*\b|"
     r"(?:error|pebkac)['’\"”]?\s+(?:appears?|shows?\s+up|is\s+listed|was\s+listed|occurs?)\b",
@@ -108,7 +111,7 @@ _EDITING = re.compile(
     r"\b(?:replac|rewr|rewor|remov|chang|flagg|struck|strik|edit|phras|wording|language|like|"
     r"such\s+as|instead|rather|avoid|term|sentence|draft|template|field|section|heading|"
     r"column|checkbox|quot|cross|delet|ban|retir|trim|cut|strip|comment|label|tracker|migrat|"
-    r"categor|joke|talk|ask|interview|question|say|said|saying|writ|call)\w*",
+    r"categor|joke|talk|ask|interview|question|say|said|saying|writ|call|point|describ|outcome)\w*",
     FLAGS,
 )
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<![\w])'[^']*'(?![\w])|`[^`]*`")

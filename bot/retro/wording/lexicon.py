@@ -30,7 +30,7 @@ FUNCTION_WORDS = (
 # Roles and functions; each may follow a determiner ("the", "our", "its", "whoever's"...).
 ROLE_NOUNS = (
     r"on[- ]?call(?:\s+(?:engineer|person|responder|dev|developer|sre|human|folks?))?|"
-    r"on[- ]?callers?|primary(?:\s+on[- ]?call)?|secondary(?:\s+on[- ]?call)?|"
+    r"on[- ]?callers?|primary\s+on[- ]?call|secondary\s+on[- ]?call|"
     r"(?:site\s+)?reliability\s+engineers?|sres?|dbas?|pms?|ems?|tpms?|ics?|"
     r"(?:product|project|program|engineering|release|delivery|account)\s+managers?|managers?|"
     r"management|leadership|execs?|(?:tech(?:nical)?\s+)?leads?|"
@@ -44,7 +44,8 @@ ROLE_NOUNS = (
     r"approvers?|(?:incident\s+)?commanders?|responders?|(?:service|code|component|team|"
     r"system|pr|change|feature|product)\s+owners?|owners?|(?:pr|change|patch|commit)\s+authors?|"
     r"authors?|(?:qa|support|ops|infra|devops|security|sec|netops|secops|dev)(?![\w-])|"
-    r"operations|helpdesk|help\s+desk|guy|gal|person|folks|people|noc|l[123](?:\s+support)?|"
+    r"operations|helpdesk|help\s+desk|guy|gal|person|folks|people|agency|agencies|vendors?(?!\s+(?:feed|api|sdk|library|lib|code|data|software|tool|"
+    r"package|image|firmware|driver|portal|status|docs?)\b)|noc|l[123](?:\s+support)?|"
     r"tier[- ]?[123](?:\s+support)?|night\s+shift|"
     r"(?:build|release|deploy)\s+(?:cop|captain|sheriff|marshal)|cops?|day\s+shift|first\s+responders?|deployers?|"
     r"marketing|sales|legal|finance|the\s+business|analysts?|designers?|data\s+scientists?|"

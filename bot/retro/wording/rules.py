@@ -24,7 +24,9 @@ from bot.retro.wording.predicates import (
     PAST,
     POSITIVE_AFTER,
     POSS,
+    PUNITIVE_MARKERS,
     REMEDY,
+    REMEDY_CONTEXT,
     SARCASM_MARKERS,
 )
 
@@ -59,7 +61,7 @@ RULES: tuple[Rule, ...] = (
         rf"{{AG}}{ADV}\s+{GOOD_DEEDS}(?!(?:restarted|replaced|removed|cleaned|cleared|wiped|purged|"
         rf"drained|isolated|quarantined|disabled|killed|investigated|identified|diagnosed|debugged|"
         rf"traced|reported|rebuilt|recreated|rotated|repaired|patched|upgraded)\b){PAST}\s+"
-        rf"(?:\S+\s+){{0,8}}?(?:broken|buggy|faulty|bad|wrong|corrupt(?:ed)?|untested|unreviewed)\b",
+        rf"(?:(?!['\"‘“])\S+\s+){{0,8}}?(?:broken|buggy|faulty|bad|wrong|corrupt(?:ed)?|untested|unreviewed)\b",
     ),
     _rule(
         "cause",
@@ -82,8 +84,9 @@ RULES: tuple[Rule, ...] = (
         "cause",
         rf"(?:^\s*|(?<=[,;:(] )|(?<=\band )|(?<=\bbut )|(?<=\bthen )|(?<=\bwhen )|"
         rf"(?<=\bbecause ))"
-        rf"{{AG}}{ADV}\s+{GOOD_DEEDS}{PAST}\b[^.;]{{0,80}}?(?:\b(?:and|which|so|causing|"
-        rf"leading|that|when)\b|,)[^.;]{{0,60}}?\b{BAD}",
+        rf"{{AG}}(?!.*{REMEDY_CONTEXT})(?:{POSS}\s+(?:\S+\s+){{0,3}}?)?{ADV}\s+{GOOD_DEEDS}{PAST}\b(?:[^.;'\"‘“]|(?<=\w)')(?:[^.;'\"‘“]|(?<=\w)'){{0,99}}?"
+        rf"(?:\b(?:and|which|so|causing|leading|that|when|until|while)\b|,)(?:[^.;'\"‘“]|(?<=\w)'){{0,80}}?\b{BAD}"
+        rf"",
     ),
     _rule(
         "cause",
@@ -133,6 +136,7 @@ RULES: tuple[Rule, ...] = (
         rf"bad\s+calls?|misjudge?ments?|laziness|recklessness|fuck-?ups?|f\*+k-?ups?|slip(?:-?ups?)?|"
         rf"missteps?|doing|goofs?|gaffes?|bungle|botch(?:-up)?)\b"
         rf"(?![\s-]+(?:budget|toleran|inject|domain|detect|isolat|handl|code|log|rate)\w*)",
+        discussable=True,
     ),
     _rule(
         "fault",
@@ -257,10 +261,10 @@ RULES: tuple[Rule, ...] = (
         rf"who\s+(?:could|would){A}?(?:\s+have|{A}ve)?\s+(?:guessed|thought|known)|who\s+knew|"
         rf"imagine\s+that|what\s+a\s+surprise|everyone\s+knows|maybe\s+next\s+time|"
         rf"next\s+time\s+(?:maybe|perhaps)|thanks\s+(?:a\s+lot|for\s+nothing)|heaven\s+forbid|"
-        rf"god\s+forbid|bless\s+(?:him|her|them|their|his)|/s\b|in\s+(?:true|classic)\s+\w+\s+"
+        rf"god\s+forbid|bless\s+(?:him|her|them|their|his)|(?<!\S)/s\b|in\s+(?:true|classic)\s+\w+\s+"
         rf"fashion|(?:famous|legendary)\s+(?:last\s+words|attention|diligence)|"
         rf"again\?*!+)(?=.*{{AG}})|{{AG}}.*\b(?:as\s+usual|as\s+always|once\s+again|yet\s+again|"
-        rf"predictably|heaven\s+forbid|/s|again\s*[.!?]*\s*(?::\w+:\s*)*$)",
+        rf"predictably|heaven\s+forbid|(?<!\S)/s\b|again\s*[.!?]*\s*(?::\w+:\s*)*$)",
     ),
     _rule(
         "sarcasm",
@@ -326,11 +330,13 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "punitive",
         rf"{{AG}}{ADV}\s+(?:should|must|will|needs?\s+to|has\s+to|have\s+to|is\s+going\s+"
-        rf"to|gonna|ought\s+to|deserves?\s+to|is|was|got|has\s+been|have\s+been)\s+(?:be\s+|get\s+)?"
+        rf"to|gonna|ought\s+to|deserves?\s+to|is|was|got|has\s+been|have\s+been)\s+(?:be\s+|get\s+|"
+        rf"getting\s+|being\s+)?"
         rf"(?:held\s+(?:personally\s+)?accountable|written\s+up|disciplined|fired|let\s+go|"
         rf"reprimanded|punished|sanctioned|demoted|benched|banned|barred|suspended|"
         rf"put\s+on\s+(?:a\s+)?pip|pip{A}?d|named\s+and\s+shamed|docked|formally\s+warned|"
-        rf"taken\s+off|removed\s+from|kept\s+away|answer\s+for|face\s+(?:the\s+)?consequences)",
+        rf"taken\s+off|removed\s+(?:from|as)|moved\s+off|kept\s+away|answer\s+for|face\s+(?:the\s+)?"
+        rf"consequences)",
     ),
     _rule(
         "punitive",
@@ -374,18 +380,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "punitive",
-        rf"\b(?:performance\s+(?:improvement\s+plan|review)|pip|hr|human\s+resources|"
-        rf"(?:formal|written|final|verbal)\s+warning|bonus(?:es)?\s+(?:\w+\s+)?(?:docked|cut|"
-        rf"withheld)|docked|on\s+probation|off\s+the\s+(?:team|rotation|project|on-?call)|pay\s+for\s+"
-        rf"(?:this|that|it)|being\s+watched|goes\s+through\s+me|learns?\s+from\s+(?:his|her|their|"
-        rf"{{AG}}{POSS})\s+(?:example|mistake)|(?:explain|explaining)\s+(?:himself|herself|themselves|"
-        rf"yourself)|(?:access|rights|permissions|privileges|keys|sudo|superuser|root|admin)\s+"
-        rf"(?:\w+\s+)?(?:is|are|was|were|should\s+be|will\s+be|has\s+been|have\s+been|gets?)\s+"
-        rf"(?:\w+\s+)?(?:cut|revoked|removed|pulled|suspended|gone|taken\s+away|frozen)|"
-        rf"(?:lose|loses|lost|losing)\s+(?:\w+\s+)?(?:superuser|sudo|admin|root|access|rights|"
-        rf"privileges|permissions|merge|deploy|commit)|(?:merge|deploy|commit|admin|prod)\s+rights\s+"
-        rf"(?:are|were|have\s+been)\s+(?:suspended|revoked|removed)|lessons?\s+(?:for|to)\s+{{AG}}|"
-        rf"(?:note|notes|mark|flag)\s+(?:in|on)\s+{{AG}}{POSS}\s+(?:file|record|review))",
+        PUNITIVE_MARKERS,
         needs_agent=True,
     ),
     # "human error" as the cause
