@@ -120,8 +120,10 @@ def _check_sentence(
             if hi <= lo or any(lo < b and a < hi for a, b in exempt):
                 continue
             inside_quotes = any(a <= lo and hi <= b for a, b in quoted)
-            if inside_quotes and (editing or (rule.discussable and rule.category != "human-error")):
-                continue  # quoted to be discussed, or a nickname ("the 'careless janitor' job")
+            if editing and any(lo < b and a < hi for a, b in quoted):
+                continue  # quoted to be discussed: "we replaced 'the engineer failed to notice'"
+            if inside_quotes and rule.discussable and rule.category != "human-error":
+                continue  # a nickname ("the 'careless janitor' job")
             if (rule.discussable and discussing) or (rule.needs_agent and not has_agent):
                 continue
             if planned and rule.category == "cause":

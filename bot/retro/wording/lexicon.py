@@ -44,7 +44,7 @@ ROLE_NOUNS = (
     r"approvers?|(?:incident\s+)?commanders?|responders?|(?:service|code|component|team|"
     r"system|pr|change|feature|product)\s+owners?|owners?|(?:pr|change|patch|commit)\s+authors?|"
     r"authors?|(?:qa|support|ops|infra|devops|security|sec|netops|secops|dev)(?![\w-])|"
-    r"operations|helpdesk|help\s+desk|guy|gal|person|folks|people|agency|agencies|vendors?(?!\s+(?:feed|api|sdk|library|lib|code|data|software|tool|"
+    r"operations|helpdesk|help\s+desk|guy|gal|person|folks|people|agency|agencies|soc|noc|iam|vendors?(?!\s+(?:feed|api|sdk|library|lib|code|data|software|tool|"
     r"package|image|firmware|driver|portal|status|docs?)\b)|noc|l[123](?:\s+support)?|"
     r"tier[- ]?[123](?:\s+support)?|night\s+shift|"
     r"(?:build|release|deploy)\s+(?:cop|captain|sheriff|marshal)|cops?|day\s+shift|first\s+responders?|deployers?|"
@@ -54,7 +54,8 @@ ROLE_NOUNS = (
 )
 # Role words that stand alone without a determiner ("QA signed off", "ops missed it").
 BARE_ROLES = (
-    r"customer\s+success|l[123]\s+support|tier[- ]?[123]|product|noc|marketing|legal|networking|"
+    r"customer\s+success|l[123]\s+support|tier[- ]?[123]|product|noc|soc|marketing|legal|"
+    r"networking|"
     r"qa|ops|devops|infra|sre|sres|dbas?|pms?|management|leadership|security|support|"
     r"netops|secops|dev|devs|eng|engineering|product|on[- ]?call|oncall"
 )

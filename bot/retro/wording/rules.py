@@ -54,14 +54,14 @@ def _rule(
 
 RULES: tuple[Rule, ...] = (
     # a person, role, team or "you" did the harm
-    _rule("cause", rf"{{AG}}{ADV}\s+(?:{HARM})"),
+    _rule("cause", rf"{{AG}}(?:{POSS}\s+(?:\S+\s+){{0,3}}?)?{ADV}\s+(?:{HARM})"),
     _rule("cause", rf"{OPEN}H{CLOSE}(?:\s+[^\s.;]+){{1,6}}?\s+(?:{HARM}|{CONDUCT})"),
     _rule(
         "cause",
         rf"{{AG}}{ADV}\s+{GOOD_DEEDS}(?!(?:restarted|replaced|removed|cleaned|cleared|wiped|purged|"
         rf"drained|isolated|quarantined|disabled|killed|investigated|identified|diagnosed|debugged|"
         rf"traced|reported|rebuilt|recreated|rotated|repaired|patched|upgraded)\b){PAST}\s+"
-        rf"(?:(?!['\"‘“])\S+\s+){{0,8}}?(?:broken|buggy|faulty|bad|wrong|corrupt(?:ed)?|untested|unreviewed)\b",
+        rf"(?:\S+\s+){{0,8}}?(?:broken|buggy|faulty|bad|wrong|corrupt(?:ed)?|untested|unreviewed)\b",
     ),
     _rule(
         "cause",
@@ -84,8 +84,8 @@ RULES: tuple[Rule, ...] = (
         "cause",
         rf"(?:^\s*|(?<=[,;:(] )|(?<=\band )|(?<=\bbut )|(?<=\bthen )|(?<=\bwhen )|"
         rf"(?<=\bbecause ))"
-        rf"{{AG}}(?!.*{REMEDY_CONTEXT})(?:{POSS}\s+(?:\S+\s+){{0,3}}?)?{ADV}\s+{GOOD_DEEDS}{PAST}\b(?:[^.;'\"‘“]|(?<=\w)')(?:[^.;'\"‘“]|(?<=\w)'){{0,99}}?"
-        rf"(?:\b(?:and|which|so|causing|leading|that|when|until|while)\b|,)(?:[^.;'\"‘“]|(?<=\w)'){{0,80}}?\b{BAD}"
+        rf"{{AG}}(?!.*{REMEDY_CONTEXT})(?:{POSS}\s+(?:\S+\s+){{0,3}}?)?{ADV}\s+{GOOD_DEEDS}{PAST}\b(?:[^.;]|\.(?=\w)){{0,100}}?"
+        rf"(?:\b(?:and|which|so|causing|leading|that|when|until|while)\b|,)(?:[^.;]|\.(?=\w)){{0,80}}?\b{BAD}"
         rf"",
     ),
     _rule(
