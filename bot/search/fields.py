@@ -4,8 +4,8 @@ Each incident has one search document: its fields below, each weighted (SQLite's
 weights; PostgreSQL's ts_rank weights for the A/B/C class migration 0007 gave the field). A
 document's relevance is folded into [0, 1) and its score is DOCUMENT_TIER × (1 + relevance).
 Timeline messages are indexed apart: an incident found only by its messages scores
-TIMELINE_TIER × (1 + its best message's relevance), so any hit in the document (a title, a
-contributing factor, an action item…) outranks a timeline message.
+TIMELINE_TIER × (1 + n / (n + 1)) for n matching messages, so any hit in the document (a title,
+a contributing factor, an action item…) outranks timeline messages, however many.
 """
 
 from __future__ import annotations

@@ -11,13 +11,15 @@ from typing import Any
 
 from sqlalchemy import TextClause, text
 
-from bot.search.fields import DOCUMENT_FIELDS, DOCUMENT_TIER, TIMELINE_TIER, rank_weights
+from bot.search.fields import DOCUMENT_FIELDS, DOCUMENT_TIER, rank_weights
 from bot.search.query import SearchQuery, websearch_text
 
 CONFIG = "'english'::regconfig"
 # Written out where used (not a CTE), so the planner sees the query's words when it plans.
 QUERY = f"websearch_to_tsquery({CONFIG}, :words)"
 JOIN = "JOIN"
+# Scores first: otherwise each matched document (KBs) is carried to the sort, past work_mem.
+MATERIALIZED = "MATERIALIZED "
 SERVICE_FILTER = (
     "EXISTS (SELECT 1 FROM json_array_elements_text(i.services) AS s(value)"
     " WHERE lower(s.value) IN :services)"
@@ -29,9 +31,7 @@ DOCUMENTS = f"""
         'document' AS best
     FROM search_documents AS d WHERE d.team_id = :team_id AND d.document @@ {QUERY}"""
 TIMELINE = f"""
-    SELECT event.incident_id AS incident_id,
-        {TIMELINE_TIER} * (1 + ts_rank(event.search_vector, {QUERY}, 32)) AS score
-    FROM timeline_events AS event
+    SELECT event.incident_id AS incident_id FROM timeline_events AS event
     WHERE event.team_id = :team_id AND event.deleted_at IS NULL
         AND event.search_vector @@ {QUERY}"""
 HEADLINE_OPTIONS = "MaxWords=30, MinWords=12, MaxFragments=2"

@@ -1,11 +1,11 @@
 """The ranking SQL both databases share: pages of incidents from a dialect's hits, filtered.
 
 A dialect module (sqlite.py, postgres.py) writes DOCUMENTS (`incident_id, score, best` for each
-incident document matching) and TIMELINE (`incident_id, score` for each matching message).
-Incidents found by their document rank first, best first, then the newest; incidents found only
-in their timeline follow, by their best message. The timeline, by far the biggest index, is read
-only for a page that reaches past every document found (a rare word's, mostly), so a common
-word costs what 10,000 documents cost, not what a million messages would.
+incident document matching) and TIMELINE (`incident_id` of each matching message). Incidents
+found by their document rank first, best first, then the newest; incidents found only in their
+timeline follow, those with more matching messages first. The timeline, by far the biggest
+index, is read only for a page that reaches past every document found (a rare word's, mostly),
+so a common word costs what 10,000 documents cost, not what a million messages would.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import TextClause, bindparam, text
 
+from bot.search.fields import TIMELINE_TIER
 from bot.search.query import Filters, SearchQuery
 from models.base import UTCDateTime
 
@@ -23,6 +24,7 @@ class Dialect(Protocol):
     """What a database's module (sqlite.py, postgres.py) provides."""
 
     JOIN: str  # the join that keeps the matches the outer loop
+    MATERIALIZED: str  # how `found` is computed first, so only scores flow past it
     SERVICE_FILTER: str  # `i.services` holds one of :services
     DOCUMENTS: str
     TIMELINE: str
@@ -49,7 +51,7 @@ def _page(ranked: str, dialect: Dialect, filters: Filters, *, counted: bool = Fa
 def found_page(dialect: Dialect, filters: Filters) -> TextClause:
     """A page of the incidents whose document matches, each row with how many there are in
     all (`total`). Params: team_id, limit, offset, the query's and the filters'."""
-    found = f"found AS ({dialect.DOCUMENTS})"
+    found = f"found AS {dialect.MATERIALIZED}({dialect.DOCUMENTS})"
     return _statement(f"WITH {found} {_page('found', dialect, filters, counted=True)}")
 
 
@@ -60,11 +62,14 @@ def found_count(dialect: Dialect, filters: Filters) -> TextClause:
 
 
 def timeline_page(dialect: Dialect, filters: Filters) -> TextClause:
-    """A page of the incidents found only in their timeline, by their best message."""
+    """A page of the incidents found only in their timeline, those with the most matching
+    messages first (ranking each of thousands of messages would double the cost of a word
+    that is common in channels)."""
     ranked = f"""
         found AS ({dialect.DOCUMENTS}),
         timeline AS (
-            SELECT incident_id, max(score) AS score, 'timeline' AS best
+            SELECT incident_id, {TIMELINE_TIER} * (1 + count(*) / (count(*) + 1.0)) AS score,
+                'timeline' AS best
             FROM ({dialect.TIMELINE}) AS messages GROUP BY incident_id
         ),
         only_timeline AS (

@@ -11,13 +11,14 @@ from typing import Any
 
 from sqlalchemy import TextClause, text
 
-from bot.search.fields import BM25_WEIGHTS, DOCUMENT_FIELDS, DOCUMENT_TIER, TIMELINE_TIER
+from bot.search.fields import BM25_WEIGHTS, DOCUMENT_FIELDS, DOCUMENT_TIER
 from bot.search.query import SearchQuery, fts5_match
 
 SNIPPET_TOKENS = 24
 # CROSS JOIN keeps the left side the outer loop: SQLite's planner would otherwise walk the
 # team's rows and run the MATCH once for each.
 JOIN = "CROSS JOIN"
+MATERIALIZED = ""  # the documents' text stays in the index: nothing wide flows
 SERVICE_FILTER = (
     "EXISTS (SELECT 1 FROM json_each(i.services) AS s WHERE lower(s.value) IN :services)"
 )
@@ -29,11 +30,10 @@ DOCUMENTS = f"""
         SELECT rowid AS id, -bm25(search_documents, {BM25_WEIGHTS}) AS r
         FROM search_documents WHERE search_documents MATCH :match LIMIT -1
     ) AS h"""
-TIMELINE = f"""
-    SELECT event.incident_id AS incident_id, {TIMELINE_TIER} * (1 + h.r / (1 + h.r)) AS score
+TIMELINE = """
+    SELECT event.incident_id AS incident_id
     FROM (
-        SELECT rowid AS id, -bm25(search_timeline) AS r
-        FROM search_timeline WHERE search_timeline MATCH :match LIMIT -1
+        SELECT rowid AS id FROM search_timeline WHERE search_timeline MATCH :match LIMIT -1
     ) AS h CROSS JOIN timeline_events AS event ON event.id = h.id
     WHERE event.team_id = :team_id AND event.deleted_at IS NULL"""
 
@@ -59,11 +59,17 @@ def document_snippets() -> TextClause:
 
 def timeline_snippet() -> TextClause:
     """Incident :incident_id's best matching message, whole (an excerpt could cut a Slack token
-    in two; the UI shows the part around the first match)."""
+    in two; the UI shows the part around the first match). The MATCH is bounded by the range
+    of the incident's message ids, which FTS5 seeks to; checking each id instead would read a
+    common word's whole list once per id."""
+    ids = "(SELECT {}(id) FROM timeline_events WHERE incident_id = :incident_id)"
     return text(
         "SELECT highlight(search_timeline, 0, :start, :end) AS excerpt"
-        " FROM search_timeline WHERE search_timeline MATCH :match AND search_timeline.rowid IN"
-        " (SELECT id FROM timeline_events"
-        "  WHERE incident_id = :incident_id AND deleted_at IS NULL)"
+        " FROM search_timeline CROSS JOIN timeline_events AS event"
+        " ON event.id = search_timeline.rowid"
+        " WHERE search_timeline MATCH :match"
+        f" AND search_timeline.rowid >= {ids.format('min')}"
+        f" AND search_timeline.rowid <= {ids.format('max')}"
+        " AND event.incident_id = :incident_id AND event.deleted_at IS NULL"
         " ORDER BY bm25(search_timeline) LIMIT 1"
     )
