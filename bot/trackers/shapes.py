@@ -116,3 +116,25 @@ class Tracker(Protocol):
     ) -> RemoteIssue: ...
 
     async def user_for_email(self, email: str) -> str | None: ...
+
+
+class Filing(enum.StrEnum):
+    """Where an action item stands in being filed, as its Slack surfaces show it."""
+
+    NONE = "none"  # not asked for yet: the Create button
+    QUEUED = "queued"  # asked for, the tracker not answered yet
+    RETRYING = "retrying"  # the last attempt failed; another one is coming
+    FAILED = "failed"  # given up after MAX_ATTEMPTS: the Retry button
+    FILED = "filed"  # the issue exists: its key and link
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTracker:
+    """One action item in the team's tracker, in plain values for bot/ui."""
+
+    kind: TrackerKind
+    filing: Filing
+    key: str | None = None
+    url: str | None = None
+    state: RemoteState | None = None
+    error: str | None = None  # the tracker's last refusal (RETRYING, FAILED)
