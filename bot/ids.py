@@ -231,3 +231,10 @@ class Search(enum.StrEnum):
     MORE = "search.more"
     PREVIOUS = "search.previous"
     EMPTY = "search.empty"
+
+
+class Trackers(enum.StrEnum):
+    """The tracker buttons among an action item's controls (their value is the item id)."""
+
+    CREATE = "trackers.create"  # "Create GitHub issue" / "Create Jira issue"
+    RETRY = "trackers.retry"  # after filing failed
