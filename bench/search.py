@@ -12,8 +12,9 @@ timeline messages, and what indexing costs the capture path.
    "chat word" the words found only in messages (so the timeline index is read).
 3. Capture: bench/ingest.py's load (signed message events over HTTP to `hindsight serve`, each
    acknowledged once committed) against a fresh database, in rounds that take turns with the
-   search index (migration 0007) and without it (downgraded, then stamped back at head so the
-   server's start-up migration leaves it out); prints the p99 of each and their ratio.
+   search index and without it (migration 0007's downgrade run alone, the recorded version
+   left at head so the server's start-up migration leaves it out); prints the p99 of each and
+   their ratio.
 
     .venv/bin/python bench/search.py --messages 100000       # try smaller first
     .venv/bin/python bench/search.py                         # SQLite file in a temp directory
@@ -42,7 +43,10 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alembic import command  # noqa: E402
+from alembic.migration import MigrationContext  # noqa: E402
+from alembic.operations import Operations  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
 
 from bench.ingest import (  # noqa: E402
     SECRET,
@@ -68,7 +72,7 @@ from models import Incident  # noqa: E402
 from tests.fakeslack import FakeSlack  # noqa: E402
 
 SEARCH_TEAM, OTHER_TEAM = "T0SEARCH", "T0OTHER"
-BEFORE_SEARCH = "0006"  # the revision 0007_search builds on
+SEARCH_REVISION = "0007"  # the migration that makes the search index
 
 
 # ---- search ------------------------------------------------------------------------------------
@@ -151,18 +155,19 @@ async def report(sessions: object, name: str, texts: list[str]) -> None:
 
 
 async def set_index(url: str, present: bool) -> None:
-    """Add or remove the search index, leaving the database stamped at head either way."""
-    config = alembic_config(url)
+    """Add or remove the search index by running migration 0007's own upgrade or downgrade
+    alone (the recorded version stays: `serve` then migrates nothing at start)."""
+    revision = ScriptDirectory.from_config(alembic_config(url)).get_revision(SEARCH_REVISION)
+    assert revision is not None
 
-    def run() -> None:
-        if present:
-            command.stamp(config, BEFORE_SEARCH)
-            command.upgrade(config, "head")
-        else:
-            command.downgrade(config, BEFORE_SEARCH)
-            command.stamp(config, "head")
+    def run(connection: Connection) -> None:
+        with Operations.context(MigrationContext.configure(connection)):
+            (revision.module.upgrade if present else revision.module.downgrade)()
 
-    await asyncio.to_thread(run)
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+    await engine.dispose()
 
 
 async def capture_round(
