@@ -16,7 +16,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.ids import FollowUp, parse_row_id
+from bot.trackers.shapes import ItemTracker, RemoteState
 from bot.ui.text import clip, escape, slack_date
+from bot.ui.tracker import tracker_button, tracker_line
 from models import ActionItem, ActionStatus, Incident
 
 MAX_TITLE_SHOWN = 300
@@ -57,8 +59,21 @@ def due_text(due: date | None, today: date) -> str:
     return f"due {shown} (in {days} days)"
 
 
-def state_text(item: ActionItem, *, viewer_id: str | None, now: datetime) -> str | None:
+def state_text(
+    item: ActionItem,
+    *,
+    viewer_id: str | None,
+    now: datetime,
+    tracker: ItemTracker | None = None,
+) -> str | None:
     """What became of the item, when it is no longer simply open and the viewer's."""
+    if (
+        item.status is ActionStatus.DONE
+        and item.closed_by is None  # closed by its issue, not by anyone here
+        and tracker is not None
+        and tracker.state is RemoteState.CLOSED
+    ):
+        return f":white_check_mark: Closed in {tracker.kind.label}. Thank you!"
     if item.status is ActionStatus.DONE:
         by = f" by <@{item.closed_by}>" if item.closed_by and item.closed_by != viewer_id else ""
         return f":white_check_mark: Done{by}. Thank you!"
@@ -81,9 +96,10 @@ def item_text(
     today: date,
     now: datetime,
     viewer_id: str | None = None,
+    tracker: ItemTracker | None = None,
 ) -> str:
     """Title, where it comes from, owner (when not the viewer), due date and priority; then
-    its state once it is closed, reassigned or snoozed."""
+    its state once it is closed, reassigned or snoozed; then its issue in the tracker."""
     title = escape(clip(item.title, MAX_TITLE_SHOWN))
     source = f"<#{incident.channel_id}>" if incident.channel_id else incident.ref
     facts = [f"{incident.ref} {source}"]
@@ -93,26 +109,30 @@ def item_text(
         facts.append(due_text(item.due_date, today))
     facts.append(f"{item.priority.value} priority")
     lines = [f"*{title}*", " · ".join(facts)]
-    state = state_text(item, viewer_id=viewer_id, now=now)
+    state = state_text(item, viewer_id=viewer_id, now=now, tracker=tracker)
     if state is not None:
         lines.append(state)
+    issue = tracker_line(tracker)
+    if issue is not None:
+        lines.append(issue)
     return "\n".join(lines)
 
 
-def item_controls(item: ActionItem) -> ActionsBlock:
+def item_controls(item: ActionItem, tracker: ItemTracker | None = None) -> ActionsBlock:
     """Done, Snooze 1 day, Snooze 1 week, Reassign, Won't do: one click each (the last two open
-    a small modal)."""
+    a small modal); then the tracker's Create issue (or Retry) when a tracker is configured."""
     value = str(item.id)
-    return ActionsBlock(
-        block_id=controls_block_id(item.id),
-        elements=[
-            ButtonElement(text="Done", action_id=FollowUp.DONE, value=value, style="primary"),
-            ButtonElement(text="Snooze 1 day", action_id=FollowUp.SNOOZE_DAY, value=value),
-            ButtonElement(text="Snooze 1 week", action_id=FollowUp.SNOOZE_WEEK, value=value),
-            ButtonElement(text="Reassign…", action_id=FollowUp.REASSIGN, value=value),
-            ButtonElement(text="Won't do…", action_id=FollowUp.WONT_DO, value=value),
-        ],
-    )
+    elements = [
+        ButtonElement(text="Done", action_id=FollowUp.DONE, value=value, style="primary"),
+        ButtonElement(text="Snooze 1 day", action_id=FollowUp.SNOOZE_DAY, value=value),
+        ButtonElement(text="Snooze 1 week", action_id=FollowUp.SNOOZE_WEEK, value=value),
+        ButtonElement(text="Reassign…", action_id=FollowUp.REASSIGN, value=value),
+        ButtonElement(text="Won't do…", action_id=FollowUp.WONT_DO, value=value),
+    ]
+    button = tracker_button(item.id, tracker)
+    if button is not None:
+        elements.append(button)
+    return ActionsBlock(block_id=controls_block_id(item.id), elements=elements)
 
 
 def item_blocks(
@@ -123,18 +143,15 @@ def item_blocks(
     now: datetime,
     viewer_id: str | None,
     controls: bool,
+    tracker: ItemTracker | None = None,
 ) -> list[Block]:
     """The item's section, and its controls while it is open (and `controls` is asked for)."""
+    text = item_text(item, incident, today=today, now=now, viewer_id=viewer_id, tracker=tracker)
     blocks: list[Block] = [
-        SectionBlock(
-            block_id=item_block_id(item.id),
-            text=MarkdownTextObject(
-                text=item_text(item, incident, today=today, now=now, viewer_id=viewer_id)
-            ),
-        )
+        SectionBlock(block_id=item_block_id(item.id), text=MarkdownTextObject(text=text))
     ]
     if controls and item.status is ActionStatus.OPEN:
-        blocks.append(item_controls(item))
+        blocks.append(item_controls(item, tracker))
     return blocks
 
 
@@ -146,18 +163,22 @@ def redraw_item(
     today: date,
     now: datetime,
     viewer_id: str | None,
+    tracker: ItemTracker | None = None,
 ) -> list[dict[str, Any]]:
     """A message's blocks (as Slack sends them back) with this item shown as it now stands:
     its section rewritten, its controls dropped once it is closed or no longer the viewer's
-    (kept after a snooze, so it can still be closed). The rest of the message is untouched, so
+    (kept after a snooze, so it can still be closed; drawn again when a tracker is given, so
+    Create issue gives way to the issue's link). The rest of the message is untouched, so
     this works for any message that lists items, whichever builder made it."""
     section_id, controls_id = item_block_id(item.id), controls_block_id(item.id)
     keep_controls = item.status is ActionStatus.OPEN and viewer_id in (None, item.owner_id)
-    text = item_text(item, incident, today=today, now=now, viewer_id=viewer_id)
+    text = item_text(item, incident, today=today, now=now, viewer_id=viewer_id, tracker=tracker)
     redrawn: list[dict[str, Any]] = []
     for block in blocks:
         if block.get("block_id") == controls_id and not keep_controls:
             continue
+        if block.get("block_id") == controls_id and tracker is not None:
+            block = item_controls(item, tracker).to_dict()
         if block.get("block_id") == section_id:
             block = {**block, "text": {"type": "mrkdwn", "text": text}}
         redrawn.append(block)
