@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.followup.cadence import Cadence, WorkingHours
+from bot.trackers.config import TrackerSettings, tracker_settings
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
@@ -67,6 +68,7 @@ class Settings:
     postmortem_due_days: Mapping[str, int] = field(
         default_factory=lambda: postmortem_due_days(None)
     )
+    trackers: TrackerSettings = field(default_factory=TrackerSettings)  # GitHub Issues or Jira
 
     @property
     def socket_mode(self) -> bool:
@@ -131,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         digest_schedule=digest_schedule(get("DIGEST_SCHEDULE") or DEFAULT_DIGEST_SCHEDULE),
         digest_channel=get("DIGEST_CHANNEL") or get("POSTMORTEM_CHANNEL"),
         postmortem_due_days=postmortem_due_days(get("POSTMORTEM_DUE_DAYS")),
+        trackers=tracker_settings(get),
     )
 
 

@@ -81,7 +81,16 @@ async def store_users(
     await session.execute(statement)
 
 
-_USER_FIELDS = ("name", "real_name", "display_name", "tz", "tz_offset", "is_bot", "deleted")
+_USER_FIELDS = (
+    "name",
+    "real_name",
+    "display_name",
+    "email",
+    "tz",
+    "tz_offset",
+    "is_bot",
+    "deleted",
+)
 
 
 def _cached(team_id: str, user: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -93,6 +102,8 @@ def _cached(team_id: str, user: Mapping[str, Any], now: datetime) -> dict[str, A
         "name": str(user.get("name") or ""),
         "real_name": str(user.get("real_name") or profile.get("real_name") or ""),
         "display_name": str(profile.get("display_name") or ""),
+        # Only with users:read.email; how an owner is found in GitHub or Jira.
+        "email": profile.get("email") or None,
         "tz": user.get("tz"),
         "tz_offset": user.get("tz_offset"),
         "is_bot": bool(user.get("is_bot")),

@@ -22,6 +22,7 @@ from models.incident import (
 )
 from models.retro import ContributingFactor, FactorCategory, Retrospective
 from models.slack import ProcessedEvent, SlackRoster, SlackUser
+from models.tracker import TrackerIntent
 
 __all__ = [
     "ActionItem",
@@ -46,5 +47,6 @@ __all__ = [
     "SlackUser",
     "TimelineEvent",
     "TimelineMark",
+    "TrackerIntent",
     "utcnow",
 ]

@@ -51,6 +51,10 @@ class ActionItem(TeamScoped, Timestamps, Base):
         UniqueConstraint("incident_id", "form_key"),
         # The outbox of "this is yours now" DMs still to send.
         Index("ix_action_items_notice_due", "notice_due_at"),
+        # One tracker issue belongs to one item: a webhook finds its item by the issue's key.
+        # A unique index, not a constraint: SQLite adds an index without rebuilding the table
+        # (a rebuild would drop the search index's triggers on it).
+        Index("ix_action_items_tracker_key", "tracker_kind", "tracker_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +93,15 @@ class ActionItem(TeamScoped, Timestamps, Base):
     notice_due_at: Mapped[datetime | None]
     notice_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     notice_from: Mapped[str | None] = mapped_column(String(32))  # who gave it: the DM names them
+    # The item's issue in the team's tracker (bot/trackers): its kind ("github", "jira"), key
+    # ("owner/name#12", "OPS-12"), page, last known state ("open", "closed"), the tracker's
+    # message when filing it failed, and when the tracker last agreed with us.
+    tracker_kind: Mapped[str | None] = mapped_column(String(16))
+    tracker_key: Mapped[str | None] = mapped_column(String(200))
+    tracker_url: Mapped[str | None] = mapped_column(String(1000))
+    tracker_state: Mapped[str | None] = mapped_column(String(16))
+    tracker_error: Mapped[str | None] = mapped_column(Text)
+    tracker_synced_at: Mapped[datetime | None]
 
     incident: Mapped[Incident] = relationship(back_populates="action_items", lazy="raise")
 

@@ -21,6 +21,7 @@ class SlackUser(TeamScoped, Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     real_name: Mapped[str] = mapped_column(String(200), default="")
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))  # profile.email: a tracker's user
     tz: Mapped[str | None] = mapped_column(String(64))
     tz_offset: Mapped[int | None] = mapped_column(Integer)
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)

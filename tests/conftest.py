@@ -46,9 +46,12 @@ BACKENDS = [
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real SLACK_* or DATABASE_URL values on the machine must never leak into a test."""
+    """Real SLACK_*, tracker or DATABASE_URL values on the machine must never leak into a test."""
     for name in list(os.environ):
-        if name.startswith("SLACK_") or name in ("DATABASE_URL", "POSTMORTEM_CHANNEL"):
+        if name.startswith(("SLACK_", "GITHUB_", "JIRA_", "TRACKER_")) or name in (
+            "DATABASE_URL",
+            "POSTMORTEM_CHANNEL",
+        ):
             monkeypatch.delenv(name)
 
 

@@ -53,8 +53,9 @@ SCOPES_FOR_METHOD: dict[str, frozenset[str]] = {
     "views.push": frozenset(),
     "views.update": frozenset(),
 }
-# Scopes that are not for a Web API method or an event: the slash command and the shortcuts.
-SCOPES_FOR_FEATURES = frozenset({"commands"})
+# Scopes that are not for a Web API method or an event: the slash command and the shortcuts;
+# users:read.email adds profile.email to users.info and users.list (a tracker's user by e-mail).
+SCOPES_FOR_FEATURES = frozenset({"commands", "users:read.email"})
 # Calls Bolt makes by itself: auth.test, for the bot's own ids on the first request.
 IMPLICIT_METHODS = frozenset({"auth.test"})
 # An SDK method that is several Web API methods.
