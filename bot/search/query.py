@@ -20,7 +20,7 @@ from bot.errors import UserInputError
 from models import PostmortemState, Severity
 
 MAX_QUERY_CHARS = 300  # and so a page's button value (query and offset) stays far below 2000
-MAX_OFFSET = 1000
+MAX_OFFSET = 10_000  # a page's button goes no further (a thousand pages)
 STATES = {
     "published": (PostmortemState.PUBLISHED,),
     "draft": (PostmortemState.DRAFT, PostmortemState.IN_REVIEW),  # written, not yet published

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from bot.ids import COMMAND, Search
-from bot.search.query import SearchQuery, page_value
+from bot.search.query import MAX_OFFSET, SearchQuery, page_value
 from bot.search.shapes import HIT_END, HIT_START, PAGE_SIZE, Hit, SearchPage, Snippet
 from bot.ui.blocks import context, section
 from bot.ui.text import clip, escape, inert, slack_date
@@ -153,7 +153,7 @@ def _paging(page: SearchPage) -> list[ButtonElement]:
                 value=page_value(page.query, previous),
             )
         )
-    if page.more:
+    if page.more and page.offset + len(page.hits) <= MAX_OFFSET:
         buttons.append(
             ButtonElement(
                 text="More results",
