@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -39,6 +40,7 @@ DONE_CATEGORY = "done"
 # Where a reopened issue goes, best first: Jira's "To Do" category, else "In Progress".
 OPEN_CATEGORIES = ("new", "indeterminate")
 SUMMARY_LIMIT = 255  # Jira refuses a longer summary
+BULLETS = ("- ", "* ", "• ")  # a line starting so is a list item
 _URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]]")
 
 
@@ -212,18 +214,32 @@ def labels(wanted: tuple[str, ...], *, marker: str) -> list[str]:
 
 
 def document(body: str, *, marker: str) -> dict[str, Any]:
-    """Plain text as an Atlassian Document: a paragraph per blank-line-separated block, a hard
-    break per line, links made clickable; the marker closes it as code."""
-    blocks = [block for block in re.split(r"\n\s*\n", body.strip()) if block.strip()]
-    paragraphs = [_paragraph(block) for block in blocks]
-    closing = [{"type": "text", "text": "Filed by Hindsight · "}, _code(marker)]
-    paragraphs.append({"type": "paragraph", "content": closing})
-    return {"type": "doc", "version": 1, "content": paragraphs}
+    """Plain text as an Atlassian Document: a paragraph per run of lines (a hard break between
+    them), a bullet list per run of "- " lines, links made clickable; the marker closes it."""
+    nodes: list[dict[str, Any]] = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        nodes += _blocks([line.strip() for line in block.splitlines() if line.strip()])
+    closing = [{"type": "text", "text": "Hindsight reference: "}, _code(marker)]
+    nodes.append({"type": "paragraph", "content": closing})
+    return {"type": "doc", "version": 1, "content": nodes}
 
 
-def _paragraph(block: str) -> dict[str, Any]:
+def _blocks(lines: list[str]) -> list[dict[str, Any]]:
+    """Consecutive lines as one paragraph or one bullet list, in their order."""
+    nodes: list[dict[str, Any]] = []
+    for bulleted, run in itertools.groupby(lines, key=lambda line: line.startswith(BULLETS)):
+        texts = [line[2:].strip() if bulleted else line for line in run]
+        if bulleted:
+            items = [{"type": "listItem", "content": [_paragraph([text])]} for text in texts]
+            nodes.append({"type": "bulletList", "content": items})
+        else:
+            nodes.append(_paragraph(texts))
+    return nodes
+
+
+def _paragraph(lines: list[str]) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
-    for number, line in enumerate(block.strip().splitlines()):
+    for number, line in enumerate(lines):
         if number:
             content.append({"type": "hardBreak"})
         content.extend(_inline(line))

@@ -96,7 +96,7 @@ class JiraIssue:
         return STATUSES[self.status][1]
 
     def description_text(self) -> str:
-        """Every text node of the description, joined (what a person reads, near enough)."""
+        """The description's text, a line per line or paragraph, "- " before a list item."""
         found: list[str] = []
 
         def walk(node: Any) -> None:
@@ -105,10 +105,12 @@ class JiraIssue:
                     found.append(str(node.get("text", "")))
                 elif node.get("type") == "hardBreak":
                     found.append("\n")
+                elif node.get("type") == "listItem":
+                    found.append("- ")
                 for child in node.get("content", []) or []:
                     walk(child)
                 if node.get("type") == "paragraph":
-                    found.append("\n\n")
+                    found.append("\n")
 
         walk(self.description)
         return "".join(found).strip()
@@ -486,9 +488,22 @@ def _is_adf(value: Any) -> bool:
 
 
 def _is_block(node: Any) -> bool:
-    if not isinstance(node, dict) or node.get("type") != "paragraph":
+    """A paragraph of inline nodes, or a bullet list of items that each hold paragraphs."""
+    if not isinstance(node, dict):
         return False
-    return all(_is_inline(child) for child in node.get("content") or [])
+    content = node.get("content") or []
+    if node.get("type") == "paragraph":
+        return all(_is_inline(child) for child in content)
+    if node.get("type") == "bulletList" and content:
+        return all(_is_list_item(item) for item in content)
+    return False
+
+
+def _is_list_item(node: Any) -> bool:
+    if not isinstance(node, dict) or node.get("type") != "listItem":
+        return False
+    content = node.get("content") or []
+    return bool(content) and all(_is_block(child) for child in content)
 
 
 def _is_inline(node: Any) -> bool:

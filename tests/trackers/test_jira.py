@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.trackers.config import JiraSettings
+from bot.trackers.filing import DraftFacts, compose_draft
 from bot.trackers.http import tracker_client
 from bot.trackers.jira import (
     JiraTracker,
@@ -61,9 +62,11 @@ def tracker(jira: FakeJira, client: httpx.AsyncClient) -> JiraTracker:
 
 def draft(*, assignee: str | None = None, due: date | None = DUE) -> IssueDraft:
     body = (
-        "INC-7 · Checkout latency · SEV2\n"
-        "Addresses: connection pool exhausted under retry storm\n\n"
-        "Incident channel: https://hindsight-test.slack.com/archives/C0INC7\n"
+        "Action item from INC-7: Checkout latency (severity SEV2).\n\n"
+        "Contributing factors this follows up:\n"
+        "- connection pool exhausted under retry storm\n"
+        "- no backoff on the client\n\n"
+        "Incident channel: https://app.slack.com/client/T0TEAM1/C0INC7\n"
         "Postmortem: https://hindsight-test.slack.com/archives/C0PM/p1700000000000100.\n\n"
         f"Due {DUE.isoformat()}"
     )
@@ -96,14 +99,21 @@ async def test_create_files_one_issue_with_every_field(
     assert issue.summary == "Cap retries on the checkout client"
     assert issue.labels == ["postmortem", "prevent", MARKER]
     assert (issue.duedate, issue.assignee) == ("2026-12-18", ann)
-    text = issue.description_text()
-    assert "INC-7 · Checkout latency · SEV2\nAddresses: connection pool exhausted" in text
-    assert text.endswith(f"Filed by Hindsight · {MARKER}")
+    assert issue.description_text().splitlines() == [
+        "Action item from INC-7: Checkout latency (severity SEV2).",
+        "Contributing factors this follows up:",
+        "- connection pool exhausted under retry storm",
+        "- no backoff on the client",
+        "Incident channel: https://app.slack.com/client/T0TEAM1/C0INC7",
+        "Postmortem: https://hindsight-test.slack.com/archives/C0PM/p1700000000000100.",
+        "Due 2026-12-18",
+        f"Hindsight reference: {MARKER}",
+    ]
     [create] = [call for call in jira.calls if call.method == "POST"]
     assert create.path == "/rest/api/3/issue"
     hrefs = _link_targets(create.body["fields"]["description"])
     assert hrefs == [
-        "https://hindsight-test.slack.com/archives/C0INC7",
+        "https://app.slack.com/client/T0TEAM1/C0INC7",
         "https://hindsight-test.slack.com/archives/C0PM/p1700000000000100",  # no final dot
     ]
 
@@ -126,6 +136,33 @@ async def test_create_uses_the_configured_issue_type(
     assert jira.issues["OPS-1"].issue_type == "Bug"
 
 
+async def test_an_items_composed_draft_is_accepted_as_it_is(
+    jira: FakeJira, tracker: JiraTracker
+) -> None:
+    facts = DraftFacts(
+        team_id="T0TEAM1",
+        item_id=42,
+        title="Add backoff to the checkout client " * 10,  # longer than a summary holds
+        kind="prevent",
+        priority="high",
+        due=DUE,
+        incident_ref="INC-7",
+        incident_title="Checkout latency",
+        severity="sev2",
+        channel_url="https://app.slack.com/client/T0TEAM1/C0INC7",
+        postmortem_url=None,
+        factors=("connection pool exhausted", "no backoff"),
+    )
+    filed = await tracker.create(compose_draft(facts))
+    issue = jira.issues[filed.key]
+    assert issue.labels == ["postmortem", "prevent", MARKER]
+    assert len(issue.summary) <= 255
+    text = issue.description_text()
+    assert "- connection pool exhausted\n- no backoff" in text
+    found = await tracker.find_by_marker(MARKER)
+    assert found is not None and (found.key, found.url, found.due) == (filed.key, filed.url, DUE)
+
+
 def test_summary_is_one_line_within_jiras_limit() -> None:
     assert summary("Cap retries\non the   client ") == "Cap retries on the client"
     long = summary("word " * 80)
@@ -141,16 +178,22 @@ def test_labels_hold_no_spaces_and_end_with_the_marker() -> None:
     ]
 
 
-def test_document_is_an_atlassian_document_of_paragraphs() -> None:
-    doc = document("one\ntwo\n\n\nthree", marker=MARKER)
+def test_document_is_an_atlassian_document_of_paragraphs_and_lists() -> None:
+    doc = document("one\ntwo\n- first\n- second\nafter\n\n\nthree", marker=MARKER)
     assert doc["type"] == "doc" and doc["version"] == 1
-    first, second, closing = doc["content"]
-    assert first["content"] == [
+    lines, bullets, after, three, closing = doc["content"]
+    assert lines["content"] == [
         {"type": "text", "text": "one"},
         {"type": "hardBreak"},
         {"type": "text", "text": "two"},
     ]
-    assert second["content"] == [{"type": "text", "text": "three"}]
+    assert bullets["type"] == "bulletList"
+    assert [item["content"][0]["content"] for item in bullets["content"]] == [
+        [{"type": "text", "text": "first"}],
+        [{"type": "text", "text": "second"}],
+    ]
+    assert after["content"] == [{"type": "text", "text": "after"}]
+    assert three["content"] == [{"type": "text", "text": "three"}]
     assert closing["content"][-1] == {"type": "text", "text": MARKER, "marks": [{"type": "code"}]}
 
 
