@@ -73,6 +73,9 @@ class RemoteChange:
     assignee_changed: bool
     due: date | None
     due_changed: bool
+    # The new assignee's e-mail when the tracker tells it (Jira's webhook body does, unless the
+    # person hides it): how a Jira accountId maps back to a Slack user.
+    assignee_email: str | None = None
 
 
 class TrackerError(Exception):
