@@ -338,17 +338,19 @@ def jira_change(payload: dict[str, Any]) -> RemoteChange | None:
     assignee_changed, due_changed = "assignee" in items, "duedate" in items
     if not isinstance(key, str) or not key or not (state or assignee_changed or due_changed):
         return None  # not ours to read; a status whose category is missing is left to polling
-    assignee = _after(fields, items, "assignee")
-    if isinstance(assignee, dict):
-        assignee = assignee.get("accountId")
+    # the assignee is a user object (its e-mail there unless hidden); the changelog's
+    # `to` an accountId alone
+    assignee = _after(fields, items, "assignee") if assignee_changed else None
+    person = assignee if isinstance(assignee, dict) else {"accountId": assignee}
     return RemoteChange(
         kind=TrackerKind.JIRA,
         key=key,
         state=state,
-        assignee=str(assignee) if assignee_changed and assignee else None,
+        assignee=str(person["accountId"]) if person.get("accountId") else None,
         assignee_changed=assignee_changed,
         due=parse_due(_after(fields, items, "duedate")) if due_changed else None,
         due_changed=due_changed,
+        assignee_email=str(person["emailAddress"]).lower() if person.get("emailAddress") else None,
     )
 
 

@@ -416,11 +416,25 @@ async def test_assignee_change_says_who(jira: FakeJira, tracker: JiraTracker) ->
     assigned = jira_change(_delivered(jira.assign("OPS-1", bo)))
     assert assigned is not None
     assert (assigned.state, assigned.assignee, assigned.assignee_changed) == (None, bo, True)
-    assert assigned.due_changed is False
+    assert (assigned.assignee_email, assigned.due_changed) == ("bo@example.com", False)
 
     unassigned = jira_change(_delivered(jira.assign("OPS-1", None)))
     assert unassigned is not None
     assert (unassigned.assignee, unassigned.assignee_changed) == (None, True)
+    assert unassigned.assignee_email is None
+
+
+async def test_assignee_who_hides_their_email_is_told_by_account_alone(
+    jira: FakeJira, tracker: JiraTracker
+) -> None:
+    await tracker.create(draft())
+    cy = jira.add_user("cy@example.com", email_visible=False)
+    payload = _delivered(jira.assign("OPS-1", cy))
+    change = jira_change(payload)
+    assert change is not None and (change.assignee, change.assignee_email) == (cy, None)
+    del payload["issue"]["fields"]["assignee"]  # then the changelog's `to` says who
+    from_changelog = jira_change(payload)
+    assert from_changelog is not None and from_changelog.assignee == cy
 
 
 async def test_due_date_change_says_when(jira: FakeJira, tracker: JiraTracker) -> None:
