@@ -19,6 +19,9 @@ from bot.followup.schedule import owner_hours
 from bot.followup.shapes import Home, Participation, TeamCounts
 from bot.insights.stats import HEADLINE_DAYS
 from bot.insights.stats_load import load_stats
+from bot.trackers.config import active_tracker
+from bot.trackers.shapes import TrackerKind
+from bot.trackers.shown import tracker_views
 from bot.ui.home import MAX_INCIDENTS, MAX_ITEMS, MAX_OWED, home_view
 from models import (
     ActionItem,
@@ -35,9 +38,16 @@ FINISHED = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
 
 
 async def load_home(
-    *, session: AsyncSession, team_id: str, user_id: str, today: date, now: datetime
+    *,
+    session: AsyncSession,
+    team_id: str,
+    user_id: str,
+    today: date,
+    now: datetime,
+    tracker: TrackerKind | None = None,
 ) -> Home:
     items = await _open_items(session, team_id, user_id)
+    listed = [item for item, _ in items]
     open_count, overdue_count = await _item_counts(session, team_id, user_id, today)
     incidents = await _participation(session, team_id, user_id)
     return Home(
@@ -53,6 +63,7 @@ async def load_home(
         stats=await load_stats(session, team_id=team_id, now=now, days=HEADLINE_DAYS),
         owed=await owed_postmortems(session=session, team_id=team_id, now=now, limit=MAX_OWED),
         owed_count=await count_owed(session=session, team_id=team_id, now=now),
+        trackers=await tracker_views(session, team_id=team_id, items=listed, configured=tracker),
     )
 
 
@@ -75,7 +86,14 @@ async def publish_home(
         now=now,
     )
     today = now.astimezone(hours.zone).date()
-    home = await load_home(session=session, team_id=team_id, user_id=user_id, today=today, now=now)
+    home = await load_home(
+        session=session,
+        team_id=team_id,
+        user_id=user_id,
+        today=today,
+        now=now,
+        tracker=active_tracker(settings),
+    )
     await client.views_publish(user_id=user_id, view=home_view(home).to_dict())
 
 

@@ -4,10 +4,12 @@ builder can name them without reaching a service."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.insights.stats import TeamStats
+from bot.trackers.shapes import ItemTracker
 from models import ActionItem, Incident
 
 MAX_REASON = 1000  # a Won't do reason, once trimmed (the modal's max_length too)
@@ -46,6 +48,8 @@ class Home:
     # The team's postmortems owed (postmortem debt), longest owed first, and how many in all.
     owed: list[Incident] = field(default_factory=list)
     owed_count: int = 0
+    # The items' issues in the team's tracker, by item id (none when no tracker is configured).
+    trackers: Mapping[int, ItemTracker] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,10 +25,12 @@ from bot.followup.buttons import Outcome, items_by_id
 from bot.followup.home import refresh_home
 from bot.followup.items import today_for
 from bot.ids import FollowUp
+from bot.trackers.config import active_tracker
+from bot.trackers.shown import tracker_views
 from bot.ui.follow_up import ItemPlace
 from bot.ui.item import item_ids_in, redraw_item
 from bot.ui.reminder import redraw_intro
-from models import ActionItem
+from models import ActionItem, Incident
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ async def show_change(
     transaction (users.info answers are cached); then a new owner's notice."""
     async with sessions() as session:
         if place.in_message:
-            await _redraw_message(session, client, outcome, actor_id, place, message, now)
+            await _redraw_message(session, client, outcome, actor_id, place, message, now, settings)
         # After every button and submission, from a DM or from Home: the one place for it.
         for viewer in sorted(home_viewers(outcome, actor_id)):
             await refresh_home(
@@ -127,6 +129,7 @@ async def _redraw_message(
     place: ItemPlace,
     message: ShownMessage | None,
     now: datetime,
+    settings: Settings,
 ) -> None:
     """chat.update the message with this item redrawn. The item is saved already, so a message
     Slack won't give back or let us edit (deleted meanwhile) is logged and left as it is."""
@@ -136,7 +139,21 @@ async def _redraw_message(
         if shown is None:
             log.warning("no message %s in %s to redraw", place.ts, place.channel_id)
             return
-        blocks = await _redrawn(session, client, outcome, actor_id, shown, now)
+        item = outcome.item
+        # In a DM the presser is its recipient; an owner sees "Reassigned to …" once it isn't
+        # theirs, anyone else (an escalation to the facilitator) sees the owner named.
+        was_owner = actor_id in (outcome.previous_owner, item.owner_id)
+        blocks = await redrawn_blocks(
+            session,
+            client,
+            item,
+            outcome.incident,
+            shown=shown,
+            reader_id=actor_id,
+            viewer_id=actor_id if was_owner else None,
+            now=now,
+            settings=settings,
+        )
         await session.commit()  # no write lock held over the Slack call
         await client.chat_update(
             channel=place.channel_id, ts=place.ts, text=shown.text, blocks=blocks
@@ -145,29 +162,34 @@ async def _redraw_message(
         log.warning("couldn't redraw message %s in %s: %s", place.ts, place.channel_id, error)
 
 
-async def _redrawn(
+async def redrawn_blocks(
     session: AsyncSession,
     client: AsyncWebClient,
-    outcome: Outcome,
-    actor_id: str,
+    item: ActionItem,
+    incident: Incident,
+    *,
     shown: ShownMessage,
+    reader_id: str,
+    viewer_id: str | None,
     now: datetime,
+    settings: Settings,
 ) -> list[dict[str, Any]]:
-    """The message's blocks with the item as it now stands, as the actor sees it."""
-    item = outcome.item
+    """The message's blocks with the item as it now stands (its tracker issue too), dated
+    in the zone of `reader_id`, who reads the message."""
     today: date = await today_for(
-        session=session, client=client, team_id=item.team_id, user_id=actor_id, now=now
+        session=session, client=client, team_id=item.team_id, user_id=reader_id, now=now
     )
-    # In a DM the presser is its recipient; an owner sees "Reassigned to …" once it isn't
-    # theirs, anyone else (an escalation to the facilitator) sees the owner named.
-    was_owner = actor_id in (outcome.previous_owner, item.owner_id)
+    views = await tracker_views(
+        session, team_id=item.team_id, items=[item], configured=active_tracker(settings)
+    )
     blocks = redraw_item(
         shown.blocks,
         item,
-        outcome.incident,
+        incident,
         today=today,
         now=now,
-        viewer_id=actor_id if was_owner else None,
+        viewer_id=viewer_id,
+        tracker=views.get(item.id),
     )
     if not any(block.get("block_id") == FollowUp.REMINDER_INTRO for block in blocks):
         return blocks
@@ -177,7 +199,7 @@ async def _redrawn(
     )
     if not listed:
         return blocks
-    return redraw_intro(blocks, recipient_id=actor_id, items=listed, today=today)
+    return redraw_intro(blocks, recipient_id=reader_id, items=listed, today=today)
 
 
 async def read_message(client: AsyncWebClient, channel_id: str, ts: str) -> ShownMessage | None:

@@ -80,6 +80,7 @@ def _items(home: Home) -> list[Block]:
             now=home.now,
             viewer_id=home.user_id,
             controls=True,
+            tracker=home.trackers.get(item.id),
         )
     more = home.open_count - len(home.items)
     if more > 0:
