@@ -7,28 +7,29 @@ every call with its body, and injects faults: a status for the next N calls (500
 Retry-After, any other), and answers slower than the client waits (before the call takes
 effect, or after: the issue exists but its answer is lost, as in a crash after Jira's 201).
 
-People's changes in Jira (`move`, `assign`, `set_due`) return the `jira:issue_updated` webhook
-body Jira would send, with its changelog; `signature` signs a body as a Jira admin webhook with
-a secret does (X-Hub-Signature: sha256=<hex>).
+People's changes in Jira (`move`, `close`, `reopen`, `assign`, `set_due`) return the
+`jira:issue_updated` body Jira would send, with its changelog; `delivery(body)` is that body as
+delivered: JSON bytes and X-Hub-Signature: sha256=<hex> with the fake's webhook secret (as a
+Jira admin webhook registered with a secret is signed).
+The HTTP side, the recorded calls and the faults are the shared loopback's (FakeGitHub's too),
+with the same names: `fail`, `limit`, `stall`.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import re
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-Answer = tuple[int, dict[str, str], bytes]
+from .loopback import Call, FakeTracker, Fault, Response, json_response
 
 # Status name → (id, status category key). Jira's categories: new, indeterminate, done.
 STATUSES: dict[str, tuple[str, str]] = {
@@ -47,13 +48,16 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@dataclass
-class JiraCall:
-    method: str
-    path: str
-    query: dict[str, str]
-    body: Any  # the parsed JSON body, or None
-    status: int = 0  # what the fake answered
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery as Jira sends it: the exact bytes and the headers."""
+
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.body)
 
 
 @dataclass
@@ -116,63 +120,42 @@ class JiraIssue:
         return "".join(found).strip()
 
 
-@dataclass
-class _Fault:
-    status: int | None  # None: answer normally (a delay only)
-    headers: dict[str, str]
-    body: dict[str, Any]
-    delay: float
-    after: bool  # the call takes effect, then its answer is delayed
-    remaining: int
-    method: str | None
-    path: str | None  # a path prefix
-
-
-class FakeJira:
+class FakeJira(FakeTracker):
     """Jira Cloud's REST v3 as Hindsight uses it. `url` is the JIRA_URL to configure."""
 
     def __init__(
-        self, *, project: str = "OPS", email: str = "bot@example.com", token: str = "t0k3n"
-    ):
+        self,
+        *,
+        project: str = "OPS",
+        email: str = "bot@example.com",
+        token: str = "t0k3n",
+        webhook_secret: str = "jira-webhook-secret",
+    ) -> None:
+        super().__init__()
         self.project = project
         self.issue_types = {"Task", "Bug"}
         self.email = email
         self.token = token
+        self.webhook_secret = webhook_secret
         self.issues: dict[str, JiraIssue] = {}
         self.users: dict[str, JiraUser] = {}
-        self.calls: list[JiraCall] = []
-        self._faults: list[_Fault] = []
-        self._lock = threading.Lock()
-        self._released = threading.Event()  # set on stop: slow answers stop waiting
-        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.RLock()  # the server answers in threads
         self._next_id = 10000
 
-    # ---- running ----------------------------------------------------------------------------
     def start(self) -> FakeJira:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.fake = self  # type: ignore[attr-defined]
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        self._released.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def __enter__(self) -> FakeJira:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        """What JIRA_URL points at."""
+        return self.root_url
+
+    def assert_no_crashes(self) -> None:
+        assert self.recorder.crashes == [], self.recorder.crashes
 
     # ---- what tests arrange -----------------------------------------------------------------
     def add_user(
@@ -181,65 +164,95 @@ class FakeJira:
         """A Jira user; returns the accountId."""
         account_id = "712020:" + hashlib.sha1(email.encode()).hexdigest()[:24]
         name = display_name or email.split("@")[0].title()
-        self.users[account_id] = JiraUser(account_id, email, name, email_visible)
+        with self._lock:
+            self.users[account_id] = JiraUser(account_id, email, name, email_visible)
         return account_id
 
+    # ---- faults (the names FakeGitHub uses) ----------------------------------------------------
     def fail(
         self,
         status: int = 500,
         *,
         times: int = 1,
-        retry_after: int | None = None,
-        headers: dict[str, str] | None = None,
-        message: str | None = None,
-        method: str | None = None,
+        verb: str | None = None,
         path: str | None = None,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """Answer the next `times` matching calls with `status` (429: with Retry-After)."""
-        extra = dict(headers or {})
-        if retry_after is not None:
-            extra["Retry-After"] = str(retry_after)
+        """The next `times` matching calls get `status` with Jira's error body."""
         body = {"errorMessages": [message or f"injected {status}"], "errors": {}}
-        self._add_fault(_Fault(status, extra, body, 0.0, False, times, method, path))
+        answer = json_response(body, status, **(headers or {}))
+        self.recorder.inject(Fault(answer, remaining=times, verb=verb, path=path))
 
-    def slow(
+    def limit(self, *, retry_after: int = 1, times: int = 1) -> None:
+        """Jira Cloud's rate limit: 429 with Retry-After (seconds)."""
+        self.fail(
+            429,
+            times=times,
+            message="Rate limit exceeded.",
+            headers={
+                "Retry-After": str(retry_after),
+                "X-RateLimit-Reset": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"),
+            },
+        )
+
+    def stall(
         self,
         seconds: float,
         *,
         times: int = 1,
-        after: bool = False,
-        method: str | None = None,
+        after_work: bool = False,
+        verb: str | None = None,
         path: str | None = None,
     ) -> None:
-        """Hold the next `times` matching answers for `seconds`. `after`: the call takes effect
-        first, so a client that gives up has changed Jira without knowing it."""
-        self._add_fault(_Fault(None, {}, {}, seconds, after, times, method, path))
-
-    def _add_fault(self, fault: _Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
+        """The next `times` matching calls are answered `seconds` late; with `after_work` the
+        call takes effect first (an issue is made) and only its answer is late: the client that
+        gave up never learns of it."""
+        self.recorder.inject(
+            Fault(None, seconds, after_work, remaining=times, verb=verb, path=path)
+        )
 
     # ---- people's changes in Jira, each returning the webhook body Jira sends -----------------
     def move(self, key: str, status: str) -> dict[str, Any]:
-        issue = self.issues[key]
-        item = _change("status", STATUSES[issue.status][0], issue.status, None, None)
-        item.update(to=STATUSES[status][0], toString=status)
-        issue.status = status
-        return self._updated(issue, item)
+        with self._lock:
+            issue = self.issues[key]
+            before = (STATUSES[issue.status][0], issue.status)
+            item = _change("status", *before, STATUSES[status][0], status)
+            issue.status = status
+            return self._updated(issue, item)
+
+    def close(self, key: str) -> dict[str, Any]:
+        return self.move(key, "Done")
+
+    def reopen(self, key: str) -> dict[str, Any]:
+        return self.move(key, "To Do")
 
     def assign(self, key: str, account_id: str | None) -> dict[str, Any]:
-        issue = self.issues[key]
-        before, issue.assignee = issue.assignee, account_id
-        item = _change("assignee", before, self._name(before), account_id, self._name(account_id))
-        return self._updated(issue, item)
+        with self._lock:
+            issue = self.issues[key]
+            before, issue.assignee = issue.assignee, account_id
+            names = self._name(before), self._name(account_id)
+            item = _change("assignee", before, names[0], account_id, names[1])
+            return self._updated(issue, item)
 
     def set_due(self, key: str, due: date | None) -> dict[str, Any]:
-        issue = self.issues[key]
-        before, issue.duedate = issue.duedate, due.isoformat() if due else None
-        item = _change(
-            "duedate", before, _due_string(before), issue.duedate, _due_string(issue.duedate)
-        )
-        return self._updated(issue, item)
+        with self._lock:
+            issue = self.issues[key]
+            before, issue.duedate = issue.duedate, due.isoformat() if due else None
+            after = issue.duedate
+            item = _change("duedate", before, _due_string(before), after, _due_string(after))
+            return self._updated(issue, item)
+
+    def delivery(self, payload: dict[str, Any]) -> Delivery:
+        """A webhook body as Jira delivers it: JSON bytes, signed with the webhook secret."""
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json; charset=UTF-8",
+            "User-Agent": "Atlassian Webhook HTTP Client",
+            "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
+            "X-Hub-Signature": signature(self.webhook_secret, body),
+        }
+        return Delivery(body, headers)
 
     def _updated(self, issue: JiraIssue, item: dict[str, Any]) -> dict[str, Any]:
         issue.updated = datetime.now(UTC)
@@ -261,48 +274,20 @@ class FakeJira:
             self._next_id += 1
             return self._next_id
 
-    # ---- the HTTP side ------------------------------------------------------------------------
-    def answer(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> Answer:
-        parts = urlsplit(raw_path)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        body = _json_or_none(raw)
-        call = JiraCall(method, parts.path, query, body)
+    # ---- the API -----------------------------------------------------------------------------
+    def serve(self, call: Call) -> Response:
+        if not self._authorized(call.headers):
+            return _json(401, {"errorMessages": ["Client must be authenticated"], "errors": {}})
+        body = call.body if not isinstance(call.body, bytes) else None
         with self._lock:
-            self.calls.append(call)
-        fault = self._take_fault(method, parts.path)
-        if fault is not None and not fault.after and fault.delay:
-            self._released.wait(fault.delay)
-        if fault is not None and fault.status is not None:
-            answer = _json(fault.status, fault.body, fault.headers)
-        elif not self._authorized(headers):
-            answer = _json(401, {"errorMessages": ["Client must be authenticated"], "errors": {}})
-        else:
-            answer = self._route(method, parts.path, query, body)
-        if fault is not None and fault.after and fault.delay:
-            self._released.wait(fault.delay)
-        call.status = answer[0]
-        return answer
-
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.remaining <= 0:
-                    continue
-                if fault.method not in (None, method):
-                    continue
-                if fault.path is not None and not path.startswith(fault.path):
-                    continue
-                fault.remaining -= 1
-                return fault
-        return None
+            return self._route(call.verb, call.path, call.query, body)
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         expected = base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
-        given = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
-        return hmac.compare_digest(given, f"Basic {expected}")
+        return hmac.compare_digest(headers.get("authorization", ""), f"Basic {expected}")
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
-        routes: dict[tuple[str, str], Callable[[], Answer]] = {
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> Response:
+        routes: dict[tuple[str, str], Callable[[], Response]] = {
             ("POST", "/rest/api/3/issue"): lambda: self._create(body),
             ("POST", "/rest/api/3/search/jql"): lambda: self._search(body),
             ("GET", "/rest/api/3/user/search"): lambda: self._user_search(query),
@@ -320,7 +305,7 @@ class FakeJira:
 
     def _on_issue(
         self, method: str, issue: JiraIssue, transitions: bool, query: dict[str, str], body: Any
-    ) -> Answer:
+    ) -> Response:
         if transitions and method == "GET":
             return _json(200, {"transitions": self._transitions_json(issue)})
         if transitions and method == "POST":
@@ -332,7 +317,7 @@ class FakeJira:
         return _json(405, {"errorMessages": [f"{method} not allowed"], "errors": {}})
 
     # ---- issues -------------------------------------------------------------------------------
-    def _create(self, body: Any) -> Answer:
+    def _create(self, body: Any) -> Response:
         fields = body.get("fields") if isinstance(body, dict) else None
         if not isinstance(fields, dict):
             return _json(400, {"errorMessages": ["fields is required"], "errors": {}})
@@ -355,7 +340,7 @@ class FakeJira:
         self.issues[key] = issue
         return _json(201, {"id": issue.id, "key": key, "self": self._self(issue)})
 
-    def _edit(self, issue: JiraIssue, body: Any) -> Answer:
+    def _edit(self, issue: JiraIssue, body: Any) -> Response:
         fields = body.get("fields") if isinstance(body, dict) else None
         if not isinstance(fields, dict) or not fields:
             return _json(400, {"errorMessages": ["fields is required"], "errors": {}})
@@ -401,7 +386,7 @@ class FakeJira:
             if name != issue.status
         ]
 
-    def _transition(self, issue: JiraIssue, body: Any) -> Answer:
+    def _transition(self, issue: JiraIssue, body: Any) -> Response:
         tid = ((body or {}).get("transition") or {}).get("id") if isinstance(body, dict) else None
         if tid not in TRANSITIONS or TRANSITIONS[tid] == issue.status:
             message = f"Transition id '{tid}' is not valid for this issue."
@@ -432,7 +417,7 @@ class FakeJira:
         return f"{self.url}/rest/api/3/issue/{issue.id}"
 
     # ---- search -------------------------------------------------------------------------------
-    def _search(self, body: Any) -> Answer:
+    def _search(self, body: Any) -> Response:
         if not isinstance(body, dict) or not isinstance(body.get("jql"), str):
             return _json(400, {"errorMessages": ["jql is required"], "errors": {}})
         clauses = _parse_jql(body["jql"])
@@ -449,7 +434,7 @@ class FakeJira:
             issues = [{"id": issue["id"]} for issue in issues]
         return _json(200, {"issues": issues, "isLast": True})
 
-    def _user_search(self, query: dict[str, str]) -> Answer:
+    def _user_search(self, query: dict[str, str]) -> Response:
         text = query.get("query", "").lower()
         if not text:
             return _json(400, {"errorMessages": ["query is required"], "errors": {}})
@@ -562,47 +547,9 @@ def _jira_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
-def _json_or_none(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return (
         status,
         {"Content-Type": "application/json;charset=UTF-8", **(headers or {})},
         (json.dumps(body).encode()),
     )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
-    def _serve(self, method: str) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        fake: FakeJira = self.server.fake  # type: ignore[attr-defined]
-        status, headers, data = fake.answer(method, self.path, dict(self.headers), raw)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        # the client may have given up waiting (a timeout, in tests)
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(data)
