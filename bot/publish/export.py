@@ -187,6 +187,20 @@ def _action_item(item: ActionItem, names: dict[str, str]) -> dict[str, Any]:
         "created_at": _time(item.created_at),
         "closed_at": _time(item.closed_at),
         "closed_by": _person(item.closed_by, names),
+        "tracker": _tracker(item),
+    }
+
+
+def _tracker(item: ActionItem) -> dict[str, str | None] | None:
+    """The item's issue in GitHub or Jira, as last heard from the tracker; None if not filed."""
+    if not item.tracker_key:
+        return None
+    return {
+        "kind": item.tracker_kind,
+        "key": item.tracker_key,
+        "url": item.tracker_url,
+        "state": item.tracker_state,
+        "synced_at": _time(item.tracker_synced_at),
     }
 
 

@@ -265,13 +265,29 @@ def _action_items(pm: Postmortem) -> str:
     if not pm.action_items:
         lines.append("No action items yet.")
         return "\n".join(lines)
+    # The Issue column only once an item is filed in a tracker (GitHub Issues, Jira).
+    filed = any(item.tracker_key for item in pm.action_items)
     lines += [
-        "| # | Action | Owner | Due | Priority | Kind | Status |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| # | Action | Owner | Due | Priority | Kind | Status |" + (" Issue |" if filed else ""),
+        "| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if filed else ""),
     ]
     for number, item in enumerate(pm.action_items, start=1):
-        lines.append(_item_row(pm, number, item))
+        row = _item_row(pm, number, item)
+        lines.append(f"{row} {_issue_cell(item)} |" if filed else row)
     return "\n".join(lines)
+
+
+def _issue_cell(item: ActionItem) -> str:
+    """`[OPS-12](<url>) (open)`, or a dash for an item not filed."""
+    if not item.tracker_key:
+        return "—"
+    key = cell(item.tracker_key).replace("[", "\\[").replace("]", "\\]")
+    shown = f"[{key}](<{_safe_url(item.tracker_url)}>)" if item.tracker_url else key
+    return f"{shown} ({cell(item.tracker_state)})" if item.tracker_state else shown
+
+
+def _safe_url(url: str | None) -> str:
+    return (url or "").replace("|", "%7C").replace(">", "%3E").replace(" ", "%20")
 
 
 def _item_row(pm: Postmortem, number: int, item: ActionItem) -> str:
