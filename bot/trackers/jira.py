@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -73,7 +74,7 @@ class JiraTracker:
 
     async def get(self, key: str) -> RemoteIssue:
         params = {"fields": ",".join(ISSUE_FIELDS)}
-        return self._remote(await self._call("GET", f"{API}/issue/{key}", params=params))
+        return self._remote(await self._call("GET", _issue_path(key), params=params))
 
     async def update(
         self,
@@ -91,7 +92,7 @@ class JiraTracker:
         if due is not None and due != issue.due:
             fields["duedate"] = due.isoformat()
         if fields:
-            await self._call("PUT", f"{API}/issue/{key}", json={"fields": fields})
+            await self._call("PUT", _issue_path(key), json={"fields": fields})
         if state is not None and state is not issue.state:
             await self._transition(key, state)
         return RemoteIssue(
@@ -106,7 +107,9 @@ class JiraTracker:
     async def user_for_email(self, email: str) -> str | None:
         """The accountId of the active person with this e-mail. People may hide their e-mail
         from the API; then a search that finds one person alone is taken as the match."""
-        params = {"query": email, "maxResults": "10"}
+        if not email.strip():
+            return None
+        params = {"query": email.strip(), "maxResults": "10"}
         users = await self._call("GET", f"{API}/user/search", params=params)
         people = [
             user
@@ -128,16 +131,18 @@ class JiraTracker:
         return self._settings.issue_type
 
     async def _transition(self, key: str, state: RemoteState) -> None:
-        answer = await self._call("GET", f"{API}/issue/{key}/transitions")
+        answer = await self._call("GET", _issue_path(key, "/transitions"))
         chosen = pick_transition(answer.get("transitions") or [], state)
         if chosen is None:
             target = "done" if state is RemoteState.CLOSED else "open"
             raise TrackerError(f"Jira's workflow offers no transition to {target} for {key}")
         body = {"transition": {"id": chosen}}
-        await self._call("POST", f"{API}/issue/{key}/transitions", json=body)
+        await self._call("POST", _issue_path(key, "/transitions"), json=body)
 
     def _remote(self, issue: Mapping[str, Any]) -> RemoteIssue:
         key = str(issue.get("key") or "")
+        if not key:
+            raise TrackerError("Jira's answer named no issue key", retryable=True)
         fields = issue.get("fields") or {}
         return RemoteIssue(
             key=key,
@@ -262,6 +267,11 @@ def _inline(line: str) -> list[dict[str, Any]]:
 
 def _code(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text, "marks": [{"type": "code"}]}
+
+
+def _issue_path(key: str, rest: str = "") -> str:
+    """An issue's path; the key quoted whole, so no key can reach another endpoint."""
+    return f"{API}/issue/{quote(key, safe='')}{rest}"
 
 
 def _jql_string(value: str) -> str:

@@ -244,6 +244,9 @@ async def test_unknown_issue_is_a_refusal_not_retried(tracker: JiraTracker) -> N
         await tracker.get("OPS-404")
     assert (refused.value.status, refused.value.retryable) == (404, False)
     assert "does not exist" in refused.value.message
+    with pytest.raises(TrackerError) as elsewhere:
+        await tracker.get("OPS-1/transitions")  # a key can't reach another endpoint
+    assert elsewhere.value.status == 404
 
 
 # ---- closing, reopening, editing -----------------------------------------------------------------
@@ -311,6 +314,8 @@ async def test_user_for_email_unknown_or_ambiguous_is_none(
     jira: FakeJira, tracker: JiraTracker
 ) -> None:
     assert await tracker.user_for_email("nobody@example.com") is None
+    assert await tracker.user_for_email("  ") is None
+    assert len(jira.recorder.seen(path="/rest/api/3/user/search")) == 1  # blank: not asked
     jira.add_user("dee@example.com", email_visible=False)
     jira.add_user("dee@example.com.au", email_visible=False)
     assert await tracker.user_for_email("dee@example.com") is None
