@@ -1,4 +1,5 @@
-"""The ASGI application uvicorn serves: Slack on POST /slack/events, health on GET /healthz."""
+"""The ASGI application uvicorn serves: Slack on POST /slack/events, health on GET /healthz, the
+trackers' webhooks on POST /webhooks/github and /webhooks/jira (bot/trackers/webhooks)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.app import Runtime
 from bot.db import write_problem
 from bot.jobs import schedule_jobs
+from bot.trackers.webhooks import WEBHOOK_PATHS, serve_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def content_type(headers: dict[str, Any]) -> str | None:
 
 
 class HindsightASGI:
-    """Routes HTTP to Slack or health, and ties the runtime's life to the server's."""
+    """Routes HTTP to Slack, health or a tracker's webhook; the runtime lives as the server does."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -89,6 +91,8 @@ class HindsightASGI:
             await self._lifespan(receive, send)
         elif scope["type"] == "http" and scope["path"] == HEALTH_PATH:
             await self._health(send)
+        elif scope["type"] == "http" and scope["path"] in WEBHOOK_PATHS:
+            await serve_webhook(self.runtime, scope, receive, send)
         elif scope["type"] == "http":
             await self.slack(scope, receive, send)
 
