@@ -324,7 +324,7 @@ class FakeJira(FakeTracker):
         errors = self._field_errors(fields, creating=True)
         if errors:
             return _json(400, {"errorMessages": [], "errors": errors})
-        number = sum(1 for issue in self.issues.values() if issue.project == self.project) + 1
+        number = len(self.issues) + 1  # one project: keys count up from OPS-1
         key = f"{self.project}-{number}"
         issue = JiraIssue(
             id=str(self._take_id()),

@@ -157,6 +157,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms a call on keep-alive), which would swamp any timing of the outbox.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
