@@ -71,6 +71,7 @@ class GitHubTracker:
         items = found.get("items") if isinstance(found, dict) else None
         issue = with_marker(items if isinstance(items, list) else [], marker)
         if issue is None:
+            # A create whose answer was lost is minutes old: among the latest hundred.
             params = {"state": "all", "sort": "created", "direction": "desc", "per_page": 100}
             latest = await self._json("GET", f"/repos/{self.repository}/issues", params=params)
             issue = with_marker(latest if isinstance(latest, list) else [], marker)

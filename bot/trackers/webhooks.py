@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from bot.tasks import TaskSet
 from bot.trackers.config import TrackerSettings
@@ -109,15 +110,20 @@ def read_change(
         secret = trackers.github.webhook_secret or ""
         if not verify_github_signature(secret, body, headers.get("x-hub-signature-256")):
             raise Refused(401, "bad or missing X-Hub-Signature-256")
-        return github_change(headers, json_object(body))
+        return github_change(headers, json_object(body, headers))
     if trackers.jira is None:
         raise Refused(404, "Jira is not configured")
     if not verify_jira_signature(trackers.jira.webhook_secret or "", body, headers):
         raise Refused(401, "bad or missing X-Hub-Signature")
-    return jira_change(json_object(body))
+    return jira_change(json_object(body, headers))
 
 
-def json_object(body: bytes) -> dict[str, Any]:
+def json_object(body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    """The delivery's JSON: the body, or its `payload` field when the webhook was set up with
+    GitHub's other content type, application/x-www-form-urlencoded."""
+    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(body.decode("utf-8", "replace"))
+        body = (form.get("payload") or [""])[-1].encode()
     try:
         payload = json.loads(body)
     except ValueError as error:

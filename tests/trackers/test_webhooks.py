@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -190,6 +191,24 @@ async def test_a_signed_closed_delivery_closes_the_item_and_reopened_brings_it_b
     item = await item_of(sessions, item_id)
     assert (item.status, item.tracker_state) == (ActionStatus.OPEN, "open")
     assert item.next_reminder_at is not None
+    await github_bot.settled()
+
+
+async def test_a_form_encoded_delivery_is_read_from_its_payload_field(
+    github_bot: Bot, github: FakeGitHub
+) -> None:
+    [key] = await filed_on(github)
+    sessions = github_bot.served.runtime.sessions
+    item_id = await seed_linked_item(sessions, kind="github", key=key)
+    closed = github.close(1)
+    form = urlencode({"payload": closed.body.decode()}).encode()
+    headers = resigned(closed, sign(github.webhook_secret, form))
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+
+    answer = await github_bot.deliver("/webhooks/github", form, headers)
+
+    assert (answer.status_code, answer.json()) == (200, {"item": item_id})
+    assert (await item_of(sessions, item_id)).status is ActionStatus.DONE
     await github_bot.settled()
 
 
