@@ -1,8 +1,8 @@
 """The outbox carrying intents out against the fake Jira with the real JiraTracker and httpx
 client, on both databases: a press files one issue with the owner assigned; 500, 429 with
 Retry-After, a timeout and an answer lost after Jira made the issue end in that one issue;
-close and reopen move it through the workflow; a refusal no retry mends fails with Jira's
-words on the item."""
+close and reopen move it through the workflow; polling closes an item done in Jira without a
+webhook; a refusal no retry mends fails with Jira's words on the item."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from bot.trackers.http import tracker_client
 from bot.trackers.jira import JiraTracker
 from bot.trackers.outbox import DrainReport, drain, enqueue
 from bot.trackers.shapes import IntentKind, TrackerKind
-from models import ActionItem, Incident, Severity, SlackUser, TrackerIntent
+from bot.trackers.sync import poll
+from models import ActionItem, ActionStatus, Incident, Severity, SlackUser, TrackerIntent
 from tests.clock import FrozenClock
 from tests.faketrackers.jira import FakeJira
 
@@ -195,6 +196,26 @@ async def test_close_and_reopen_move_the_issue_through_the_workflow(
     assert (await run_drain(sessions, tracker, clock, settings)).done == 1
     assert jira.issues["OPS-1"].status == "To Do"
     assert (await the_item(sessions, item_id)).tracker_state == "open"
+
+
+async def test_polling_closes_an_item_whose_issue_was_done_without_a_webhook(
+    sessions: Sessions, jira: FakeJira, client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    settings = settings_for(jira)
+    tracker = JiraTracker(client, settings.trackers.jira)
+    item_id = await seed_item(sessions)
+    await ask_for(sessions, item_id, IntentKind.CREATE, clock())
+    await run_drain(sessions, tracker, clock, settings)
+    trackers = {TrackerKind.JIRA: tracker}
+    assert await poll(sessionmaker=sessions, trackers=trackers, clock=clock) == []
+
+    jira.close("OPS-1")  # done in Jira; the webhook never arrives
+    clock.advance(timedelta(minutes=15))
+
+    assert await poll(sessionmaker=sessions, trackers=trackers, clock=clock) == [item_id]
+    closed = await the_item(sessions, item_id)
+    assert (closed.status, closed.tracker_state) == (ActionStatus.DONE, "closed")
+    assert await poll(sessionmaker=sessions, trackers=trackers, clock=clock) == []
 
 
 async def test_a_refusal_no_retry_mends_fails_with_jiras_words(
