@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Clock, build_runtime
+from bot.followup.deliver import SweepReport
+from bot.followup.sweep import sweep
 from bot.trackers.config import GitHubSettings, JiraSettings
 from bot.trackers.github import GitHubTracker
 from bot.trackers.http import tracker_client
@@ -35,6 +37,7 @@ from tests.faketrackers.jira import FakeJira, signature
 
 Sessions = async_sessionmaker[AsyncSession]
 JIRA_SECRET = "test-jira-secret"
+OVERDUE_DAY = datetime(2026, 12, 21, 14, 0, tzinfo=UTC)  # a Monday, three days past the due date
 DRAFT = IssueDraft(
     title="Alert on replica lag",
     body="Action item from INC-7.",
@@ -157,6 +160,13 @@ async def filed_on(github: FakeGitHub, count: int = 1) -> list[str]:
         return [(await tracker.create(DRAFT)).key for _ in range(count)]
 
 
+async def reminder_sweep(bot: Bot, now: datetime) -> SweepReport:
+    runtime = bot.served.runtime
+    return await sweep(
+        sessions=runtime.sessions, client=runtime.client, settings=runtime.settings, now=now
+    )
+
+
 def resigned(delivery: Delivery, header: str | None) -> dict[str, str]:
     headers = {k: v for k, v in delivery.headers.items() if k != "X-Hub-Signature-256"}
     return headers | ({"X-Hub-Signature-256": header} if header is not None else {})
@@ -166,8 +176,9 @@ def resigned(delivery: Delivery, header: str | None) -> dict[str, str]:
 
 
 async def test_a_signed_closed_delivery_closes_the_item_and_reopened_brings_it_back(
-    github_bot: Bot, github: FakeGitHub
+    github_bot: Bot, github: FakeGitHub, fake_slack: FakeSlack
 ) -> None:
+    fake_slack.add_user("U0ALICE", name="alice", tz="Europe/Paris")
     [key] = await filed_on(github)
     sessions = github_bot.served.runtime.sessions
     item_id = await seed_linked_item(sessions, kind="github", key=key)
@@ -183,6 +194,11 @@ async def test_a_signed_closed_delivery_closes_the_item_and_reopened_brings_it_b
         None,
     )
     await github_bot.settled()
+    [home] = [c.args for c in fake_slack.calls_to("views.publish")]
+    assert home["user_id"] == "U0ALICE"  # the owner's App Home drawn again, after the answer
+
+    quiet = await reminder_sweep(github_bot, OVERDUE_DAY)
+    assert (quiet.claimed, quiet.dms_sent) == (0, 0)  # closed: nothing about it, overdue or not
 
     reopened = github.reopen(1)
     answer = await github_bot.deliver("/webhooks/github", reopened.body, reopened.headers)
@@ -192,6 +208,8 @@ async def test_a_signed_closed_delivery_closes_the_item_and_reopened_brings_it_b
     assert (item.status, item.tracker_state) == (ActionStatus.OPEN, "open")
     assert item.next_reminder_at is not None
     await github_bot.settled()
+    reminded = await reminder_sweep(github_bot, OVERDUE_DAY)
+    assert (reminded.claimed, reminded.dms_sent) == (1, 1)  # open again: reminded once more
 
 
 async def test_a_form_encoded_delivery_is_read_from_its_payload_field(
