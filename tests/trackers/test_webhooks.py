@@ -29,6 +29,7 @@ from models import (
     IncidentStatus,
     PostmortemState,
     Severity,
+    SlackUser,
 )
 from tests.conftest import TEAM_ID, ServedBot, make_settings, serve_app
 from tests.fakeslack import FakeSlack
@@ -228,6 +229,32 @@ async def test_a_form_encoded_delivery_is_read_from_its_payload_field(
     assert (answer.status_code, answer.json()) == (200, {"item": item_id})
     assert (await item_of(sessions, item_id)).status is ActionStatus.DONE
     await github_bot.settled()
+
+
+async def test_an_assignee_mapped_by_the_user_map_and_an_edited_due_line_follow(
+    fake_slack: FakeSlack, database_url: str, clock: Clock, github: FakeGitHub
+) -> None:
+    [key] = await filed_on(github)
+    env = github_env(github) | {"GITHUB_USER_MAP": "Bo@Example.com=bo-gh"}
+    async for bot in serve_with(fake_slack, database_url, clock, env):
+        sessions = bot.served.runtime.sessions
+        item_id = await seed_linked_item(sessions, kind="github", key=key)
+        async with sessions() as session, session.begin():
+            session.add(SlackUser(team_id=TEAM_ID, user_id="U0BOB", email="bo@example.com"))
+
+        for delivery in (github.assign(1, "bo-gh"), github.set_due(1, date(2027, 1, 15))):
+            answer = await bot.deliver("/webhooks/github", delivery.body, delivery.headers)
+            assert (answer.status_code, answer.json()) == (200, {"item": item_id})
+        item = await item_of(sessions, item_id)
+        assert (item.owner_id, item.due_date) == ("U0BOB", date(2027, 1, 15))
+
+        # Unassigned, then given to a login no Slack user maps to: the owner stays.
+        for delivery in (github.unassign(1, "bo-gh"), github.assign(1, "someone-else")):
+            assert delivery.payload["issue"]["assignee"] in (None, {**delivery.payload["assignee"]})
+            answer = await bot.deliver("/webhooks/github", delivery.body, delivery.headers)
+            assert answer.status_code == 200 and "ignored" in answer.json()
+        assert (await item_of(sessions, item_id)).owner_id == "U0BOB"
+        await bot.settled()
 
 
 @pytest.mark.parametrize(
