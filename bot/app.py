@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
@@ -20,9 +21,13 @@ from bot.db import create_engine, create_sessionmaker
 from bot.installation import Identity, Installation, RefuseOtherWorkspaces
 from bot.locks import KeyedLocks
 from bot.slack import create_web_client
-from bot.tasks import TaskSet
+from bot.tasks import Rerun, TaskSet
 from bot.text_clean import clean_strings
 from bot.timeline.writer import CaptureWriter
+from bot.trackers.adapters import build_trackers
+from bot.trackers.http import tracker_client
+from bot.trackers.runs import drain_outbox
+from bot.trackers.shapes import Tracker, TrackerKind
 from bot.users import Rosters
 from models import utcnow
 
@@ -48,6 +53,20 @@ class Runtime:
     backfills: TaskSet = field(default_factory=TaskSet)
     publish_locks: PublishLocks = field(default_factory=KeyedLocks)  # one press per incident
     rosters: Rosters = field(default_factory=Rosters)  # users.list fills, one per team
+    # The configured tracker (GitHub or Jira; none when neither is), on the one httpx client.
+    trackers: Mapping[TrackerKind, Tracker] = field(default_factory=dict)
+    tracker_client: httpx.AsyncClient | None = None
+    tracker_kick: Rerun | None = None  # the outbox drained right after a press
+
+    def kick_trackers(self) -> None:
+        """Drain the tracker outbox now (a press just wrote an intent), not at the next job."""
+        if not self.trackers:
+            return
+        if self.tracker_kick is None:
+            self.tracker_kick = Rerun(
+                self.running_jobs, lambda: drain_outbox(self), name="trackers.kick"
+            )
+        self.tracker_kick.request()
 
     @property
     def client(self) -> AsyncWebClient:
@@ -62,6 +81,8 @@ class Runtime:
         await self.backfills.cancel_all()  # a backfill stopped halfway keeps what it stored
         await self.rosters.tasks.cancel_all()  # so does a roster fill
         await self.capture.stop()  # what was queued is committed before the engine goes
+        if self.tracker_client is not None:
+            await self.tracker_client.aclose()
         await self.engine.dispose()
         logger.info("stopped: scheduler shut down, database connections closed")
 
@@ -73,6 +94,13 @@ def build_runtime(
     sessions = create_sessionmaker(engine)
     capture = CaptureWriter(sessions)
     backfills, publish_locks, rosters = TaskSet(), PublishLocks(), Rosters()
+    http = tracker_client() if settings.trackers.github or settings.trackers.jira else None
+    runtime: Runtime | None = None
+
+    def kick_trackers() -> None:  # the handlers' way to the runtime built below
+        if runtime is not None:
+            runtime.kick_trackers()
+
     app = create_app(
         settings,
         sessions,
@@ -82,8 +110,9 @@ def build_runtime(
         backfills=backfills,
         publish_locks=publish_locks,
         rosters=rosters,
+        kick_trackers=kick_trackers,
     )
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -94,7 +123,10 @@ def build_runtime(
         backfills=backfills,
         publish_locks=publish_locks,
         rosters=rosters,
+        trackers=build_trackers(settings.trackers, http) if http is not None else {},
+        tracker_client=http,
     )
+    return runtime
 
 
 def create_app(
@@ -107,10 +139,11 @@ def create_app(
     backfills: TaskSet | None = None,
     publish_locks: PublishLocks | None = None,
     rosters: Rosters | None = None,
+    kick_trackers: Callable[[], None] | None = None,
 ) -> AsyncApp:
     """`identity`: what auth.test said at start, if it could be asked (else the first request
     asks). `backfills`, `publish_locks` and `rosters`: the runtime's (made here when there is
-    none)."""
+    none). `kick_trackers`: drains the tracker outbox after a press (nothing without one)."""
     settings.require_slack()
     writer = capture or CaptureWriter(sessions)
     client = create_web_client(base_url=settings.slack_api_url)
@@ -137,6 +170,7 @@ def create_app(
             backfills=TaskSet() if backfills is None else backfills,
             publish_locks=PublishLocks() if publish_locks is None else publish_locks,
             rosters=Rosters() if rosters is None else rosters,
+            kick_trackers=kick_trackers or (lambda: None),
         )
     )
     handlers.register(app)
@@ -145,7 +179,8 @@ def create_app(
 
 class Provide(AsyncMiddleware):
     """Puts the runtime's parts in every listener's context: context["sessions"], ["settings"],
-    ["capture"], ["clock"], ["backfills"], ["publish_locks"], ["rosters"]. A middleware class, not a
+    ["capture"], ["clock"], ["backfills"], ["publish_locks"], ["rosters"], ["kick_trackers"]. A
+    middleware class, not a
     function, so Bolt builds no kwargs for it on every request (it runs on each of them, and
     message capture is the hot path)."""
 
@@ -159,6 +194,7 @@ class Provide(AsyncMiddleware):
         backfills: TaskSet,
         publish_locks: PublishLocks,
         rosters: Rosters,
+        kick_trackers: Callable[[], None],
     ) -> None:
         self.parts = {
             "sessions": sessions,
@@ -168,6 +204,7 @@ class Provide(AsyncMiddleware):
             "backfills": backfills,
             "publish_locks": publish_locks,
             "rosters": rosters,
+            "kick_trackers": kick_trackers,
         }
 
     async def async_process(

@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--once", action="store_true", required=True, help="one run, then exit")
 
+    sync = commands.add_parser("sync", help="file queued action items and poll their issues")
+    sync.add_argument("--once", action="store_true", required=True, help="one run, then exit")
+
     add_export(commands)
 
     wording = commands.add_parser(
@@ -173,6 +176,10 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(digest_once(settings))
     elif args.command == "export":
         return asyncio.run(export(settings, args))
+    elif args.command == "sync":
+        from bot.trackers.runs import sync_once
+
+        return asyncio.run(sync_once(settings))
     return 0
 
 

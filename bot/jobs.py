@@ -4,7 +4,9 @@
 - the weekly digest (bot/followup/digest.py): checked every 15 minutes, posted once per team and
   week within a day after DIGEST_SCHEDULE. Checking often, rather than one cron moment, means a
   restart at the wrong minute or a failed post is caught up; the digest's own claim keeps it
-  to one post whatever the number of processes.
+  to one post whatever the number of processes;
+- with a tracker configured, the tracker outbox drained every 10 seconds (and right after a
+  press, Runtime.kick_trackers), and every open filed item polled every TRACKER_POLL_MINUTES.
 
 The jobs are given the runtime (bot.app.Runtime) and use only what `JobHost` names, so this
 module imports nothing from the app that schedules it; the runs in flight are kept on that
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -28,12 +30,17 @@ from bot.config import Settings
 from bot.followup.digest import DigestOutcome, digest_due, post_weekly_digests
 from bot.followup.sweep import sweep
 from bot.tasks import TaskSet
+from bot.trackers.runs import drain_outbox, poll_trackers, summary
+from bot.trackers.shapes import Tracker, TrackerKind
 
 logger = logging.getLogger(__name__)
 
 REMINDER_JOB_ID = "reminders.sweep"
 DIGEST_JOB_ID = "digest.weekly"
 DIGEST_CHECK_MINUTES = 15
+TRACKER_DRAIN_JOB_ID = "trackers.drain"
+TRACKER_POLL_JOB_ID = "trackers.poll"
+TRACKER_DRAIN_SECONDS = 10
 
 
 class JobHost(Protocol):
@@ -44,6 +51,7 @@ class JobHost(Protocol):
     scheduler: AsyncIOScheduler
     clock: Callable[[], datetime]
     running_jobs: TaskSet  # the job runs in flight, stopped on shutdown
+    trackers: Mapping[TrackerKind, Tracker]  # empty when no tracker is configured
 
     @property
     def client(self) -> AsyncWebClient: ...
@@ -74,6 +82,34 @@ def schedule_jobs(runtime: JobHost) -> None:
             next_run_time=datetime.now(UTC),
             replace_existing=True,
         )
+    if runtime.trackers:
+        schedule_tracker_jobs(runtime)
+
+
+def schedule_tracker_jobs(runtime: JobHost) -> None:
+    """The outbox's drain (the first at once: intents left by a stopped process) and the poll
+    (the first one period after start: webhooks cover the meantime)."""
+    runtime.scheduler.add_job(
+        run_tracker_drain,
+        "interval",
+        args=[runtime],
+        id=TRACKER_DRAIN_JOB_ID,
+        seconds=TRACKER_DRAIN_SECONDS,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    runtime.scheduler.add_job(
+        run_tracker_poll,
+        "interval",
+        args=[runtime],
+        id=TRACKER_POLL_JOB_ID,
+        minutes=runtime.settings.trackers.poll_minutes,
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+    )
 
 
 def tracked(job: Callable[[JobHost], Awaitable[None]]) -> Callable[[JobHost], Awaitable[None]]:
@@ -136,3 +172,28 @@ def describe(outcome: DigestOutcome) -> str:
     if outcome.error:
         return f"not posted: {outcome.error} (tried again later this week)"
     return f"skipped: {outcome.skipped}"
+
+
+@tracked
+async def run_tracker_drain(runtime: JobHost) -> None:
+    """Carry out the due tracker intents; an error is logged and the next run goes on (the
+    outbox still holds what is due)."""
+    try:
+        report = await drain_outbox(runtime)
+    except Exception:
+        logger.exception("tracker outbox drain failed; the next one picks up what is due")
+        return
+    if report.claimed or report.ran:
+        logger.info(summary(report))
+
+
+@tracked
+async def run_tracker_poll(runtime: JobHost) -> None:
+    """Ask the tracker about every open filed item, for webhooks that never came."""
+    try:
+        changed = await poll_trackers(runtime)
+    except Exception:
+        logger.exception("tracker poll failed; the next one asks again")
+        return
+    if changed:
+        logger.info("tracker poll: %d item(s) changed in the tracker", len(changed))

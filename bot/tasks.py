@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine, Iterator
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 
 class TaskSet:
@@ -43,3 +46,31 @@ class TaskSet:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class Rerun:
+    """Work run on demand, one run at a time: asked again while it runs, it runs once more
+    after (not once per ask). Errors are the work's to log; one that escapes is logged here."""
+
+    def __init__(self, tasks: TaskSet, work: Callable[[], Awaitable[object]], *, name: str) -> None:
+        self._tasks = tasks
+        self._work = work
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def request(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = self._tasks.start(self._runs(), name=self._name)
+
+    async def _runs(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self._work()
+            except Exception:
+                logger.exception("%s failed; it runs again when next asked", self._name)
+            if not self._again:
+                return

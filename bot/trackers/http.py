@@ -34,7 +34,7 @@ def refusal(response: httpx.Response) -> TrackerError:
     GitHub's 403 rate limits (x-ratelimit-remaining: 0, or a secondary limit); anything else
     (401, 404, 422 …) is not. `retry_after` from Retry-After, else x-ratelimit-reset."""
     status = response.status_code
-    message = f"{status} {tracker_message(response)}".strip()
+    message = tracker_message(response)  # the status is kept apart, on the error
     retry_after = retry_after_header(response)
     if status == 403 and response.headers.get("x-ratelimit-remaining") == "0":
         reset = rate_limit_reset(response)

@@ -56,6 +56,8 @@ class DrainReport:
     retried: int = 0
     failed: int = 0
     calls: int = 0  # tracker calls made (create, search, get, update, user lookups)
+    claimed: int = 0
+    paused: bool = False  # the tracker asked us to wait (or is down): the rest wait too
     changed_items: list[int] = field(default_factory=list)  # whose tracker_* columns changed
 
     @property
@@ -193,6 +195,7 @@ async def drain(
     report = DrainReport()
     now, claim_id = clock(), str(uuid.uuid4())
     claimed = await claim(sessionmaker, now=now, claim_id=claim_id, limit=limit)
+    report.claimed = len(claimed)
     counted = {kind: CountedTracker(tracker) for kind, tracker in trackers.items()}
     unrun, resume_at = [intent.id for intent in claimed], now
     running: list[int] = []  # the one being run: cut short, it may have reached the tracker
@@ -207,7 +210,7 @@ async def drain(
             if error and error.retryable and (error.retry_after or failures_in_a_row >= 3):
                 # Rate limited, or down: the rest wait too, without an attempt counted.
                 wait = error.retry_after or FIRST_BACKOFF.total_seconds()
-                resume_at = clock() + timedelta(seconds=wait)
+                resume_at, report.paused = clock() + timedelta(seconds=wait), True
                 break
     finally:
         await release(sessionmaker, claim_id=claim_id, ids=unrun, at=resume_at)

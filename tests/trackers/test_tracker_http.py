@@ -23,7 +23,7 @@ def answer(status: int, body: object = None, **headers: str) -> httpx.Response:
 def test_server_errors_are_retried(status: int) -> None:
     error = refusal(answer(status, {"message": "Server Error"}))
     assert error.retryable and error.status == status and error.retry_after is None
-    assert error.message == f"{status} Server Error"
+    assert error.message == "Server Error"
 
 
 def test_429_honours_retry_after_in_seconds_or_as_a_date() -> None:
@@ -42,7 +42,7 @@ def test_github_primary_rate_limit_waits_until_the_reset() -> None:
         )
     )
     assert error.retryable and error.retry_after == 45.0
-    assert error.message == "403 API rate limit exceeded for installation ID 1."
+    assert error.message == "API rate limit exceeded for installation ID 1."
 
 
 def test_github_secondary_rate_limit_is_retried_after_a_minute() -> None:
@@ -62,12 +62,12 @@ def test_a_plain_403_and_validation_errors_are_final_with_the_trackers_words() -
             },
         )
     )
-    assert github.message == "422 Validation Failed; assignees invalid"
+    assert github.message == "Validation Failed; assignees invalid" and github.status == 422
     jira = refusal(
         answer(400, {"errorMessages": [], "errors": {"duedate": "Due date is not on screen."}})
     )
-    assert not jira.retryable and jira.message == "400 duedate: Due date is not on screen."
-    assert refusal(answer(404)).message == "404 Not Found"
+    assert not jira.retryable and jira.message == "duedate: Due date is not on screen."
+    assert refusal(answer(404)).message == "Not Found"
 
 
 def test_timeouts_and_refused_connections_are_retried() -> None:
