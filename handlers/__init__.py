@@ -16,6 +16,7 @@ from handlers import (
     retro,
     search_commands,
     shortcuts,
+    tracker_buttons,
     views,
 )
 
@@ -33,3 +34,4 @@ def register(app: AsyncApp) -> None:
     item_buttons.register(app)
     debt_buttons.register(app)
     search_commands.register(app)
+    tracker_buttons.register(app)

@@ -29,6 +29,7 @@ from bot.followup import schedule as nudges
 from bot.incidents.lifecycle import require_by_channel, require_person
 from bot.retro.forms import MAX_ITEM_TITLE
 from bot.timeline.timeparse import user_zone
+from bot.trackers.policy import file_by_policy
 from bot.ui.text import inert
 from bot.users import display_name, get_user
 from models import (
@@ -194,8 +195,8 @@ async def create_action_item(
     fields: Fields | None = None,
 ) -> tuple[ActionItem, Incident]:
     """Check and add the item to the incident of this channel, with its audit entry, its owner's
-    reminder schedule and their notice due (commit after, then `owner_notice.send_now`). Raises
-    NotInIncidentChannelError or UserInputError; nothing is added then."""
+    reminder schedule and notice due, and its issue asked for under TRACKER_SYNC=all (commit
+    after, then `owner_notice.send_now`). NotInIncidentChannelError or UserInputError: none."""
     marks = fields or Fields()
     incident = await require_by_channel(session=session, team_id=team_id, channel_id=channel_id)
     title = _checked_title(new.title, field=marks.title)
@@ -225,11 +226,24 @@ async def create_action_item(
     )
     session.add(item)
     await session.flush()
-    detail = {"title": title, "owner": new.owner_id}
-    audit(session, item, created_by, "action.create", detail, at=now)
-    owner_notice.mark_due(item, actor_id=created_by, now=now)
-    await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
+    await _follow_new(session, client, item, now=now, settings=settings)
     return item, incident
+
+
+async def _follow_new(
+    session: AsyncSession,
+    client: AsyncWebClient,
+    item: ActionItem,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """A new item's audit entry, owner's notice and schedule, and its issue by policy."""
+    detail = {"title": item.title, "owner": item.owner_id}
+    audit(session, item, item.created_by, "action.create", detail, at=now)
+    owner_notice.mark_due(item, actor_id=item.created_by, now=now)
+    await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
+    await file_by_policy(session, [item], now=now, sync_all=settings.trackers.sync_all)
 
 
 def _checked_title(text: str, *, field: str | None) -> str:
@@ -305,6 +319,7 @@ async def settle_items(
                 session=session, client=client, item=item, defaults=settings.working_hours, now=now
             )
             nudges.reschedule(item, now=now, hours=hours, cadence=settings.cadence)
+    await file_by_policy(session, items, now=now, sync_all=settings.trackers.sync_all)
     return Settled(incident=incident, items=items, newly_owned=newly_owned)
 
 

@@ -35,6 +35,8 @@ from bot.errors import NotFoundError
 from bot.followup.cadence import WorkingHours
 from bot.followup.schedule import owner_hours
 from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
+from bot.trackers.shapes import TrackerKind
+from bot.trackers.shown import tracker_views
 from bot.ui.action import assigned_message
 from models import ActionItem, ActionStatus, DeliveryKind, Incident, ReminderDelivery
 
@@ -80,18 +82,29 @@ def drop(item: ActionItem) -> None:
 
 
 async def send_now(
-    *, sessions: Sessions, client: AsyncWebClient, item: ActionItem, now: datetime
+    *,
+    sessions: Sessions,
+    client: AsyncWebClient,
+    item: ActionItem,
+    now: datetime,
+    tracker: TrackerKind | None = None,
 ) -> Sent | None:
     """After the commit that gave the item its owner: the notice at once, if one is due and
-    nobody else has taken it. None when nothing was sent."""
+    nobody else has taken it. None when nothing was sent. `tracker`: the one configured (the
+    DM offers to file the item there)."""
     if item.notice_due_at is None or item.owner_id is None:
         return None
     notice = Notice(item.id, item.team_id, item.owner_id, item.notice_due_at)
-    return await deliver(sessions=sessions, client=client, notice=notice, now=now)
+    return await deliver(sessions=sessions, client=client, notice=notice, now=now, tracker=tracker)
 
 
 async def send_due(
-    *, sessions: Sessions, client: AsyncWebClient, now: datetime, deadline: float = float("inf")
+    *,
+    sessions: Sessions,
+    client: AsyncWebClient,
+    now: datetime,
+    deadline: float = float("inf"),
+    tracker: TrackerKind | None = None,
 ) -> list[Sent]:
     """The sweep's part: every notice due by `now` (oldest first) that another process hasn't
     taken, until a rate limit or `deadline` (time.monotonic()). Returns what was tried."""
@@ -111,7 +124,9 @@ async def send_due(
     for notice in due:
         if time.monotonic() > deadline:
             break
-        sent = await deliver(sessions=sessions, client=client, notice=notice, now=now)
+        sent = await deliver(
+            sessions=sessions, client=client, notice=notice, now=now, tracker=tracker
+        )
         if sent is None:
             continue  # another process took it, or it was dropped or replaced meanwhile
         tried.append(sent)
@@ -121,7 +136,12 @@ async def send_due(
 
 
 async def deliver(
-    *, sessions: Sessions, client: AsyncWebClient, notice: Notice, now: datetime
+    *,
+    sessions: Sessions,
+    client: AsyncWebClient,
+    notice: Notice,
+    now: datetime,
+    tracker: TrackerKind | None = None,
 ) -> Sent | None:
     """Claim, send and record one notice; None when it wasn't ours to send. Cancelled while
     sending (shutdown), the claim is given back so the next sweep sends it at once."""
@@ -133,7 +153,7 @@ async def deliver(
     item, incident = found
     held = notice._replace(due_at=lease)
     try:
-        sent = await _send(sessions, client, item, incident, now)
+        sent = await _send(sessions, client, item, incident, now, tracker)
     except asyncio.CancelledError:
         await asyncio.shield(_give_back(sessions, held, notice.due_at))
         raise
@@ -174,6 +194,7 @@ async def _send(
     item: ActionItem,
     incident: Incident,
     now: datetime,
+    tracker: TrackerKind | None,
 ) -> Sent:
     """The DM with the item's controls; its due date read in the owner's own zone."""
     assert item.owner_id is not None
@@ -189,6 +210,7 @@ async def _send(
             )
         except (NotFoundError, *SEND_ERRORS):
             hours = WorkingHours()  # UTC: the notice matters more than the date's wording
+        views = await tracker_views(session, team_id=item.team_id, items=[item], configured=tracker)
         await session.commit()  # a users.info answer is cached
     text, blocks = assigned_message(
         item=item,
@@ -196,6 +218,7 @@ async def _send(
         actor_id=item.notice_from or item.created_by,
         today=now.astimezone(hours.zone).date(),
         now=now,
+        tracker=views.get(item.id),
     )
     try:
         response = await client.chat_postMessage(channel=item.owner_id, text=text, blocks=blocks)

@@ -87,7 +87,13 @@ async def show_change(
             )
         await session.commit()
     if outcome.reassigned:
-        await owner_notice.send_now(sessions=sessions, client=client, item=outcome.item, now=now)
+        await owner_notice.send_now(
+            sessions=sessions,
+            client=client,
+            item=outcome.item,
+            now=now,
+            tracker=active_tracker(settings),
+        )
 
 
 async def tell_owner(
@@ -100,7 +106,10 @@ async def tell_owner(
 ) -> None:
     """After an item is created: the owner's DM (the sweep's to send if this fails), and their
     App Home redrawn with the new item."""
-    await owner_notice.send_now(sessions=sessions, client=client, item=item, now=now)
+    tracker = active_tracker(settings)
+    await owner_notice.send_now(
+        sessions=sessions, client=client, item=item, now=now, tracker=tracker
+    )
     if item.owner_id is None:
         return
     async with sessions() as session:

@@ -36,6 +36,7 @@ from bot.followup.debt_claim import release_debts
 from bot.followup.debt_sweep import DebtPass, chase_debts
 from bot.followup.deliver import SweepReport, deliver
 from bot.followup.plan import Nudge, OwnerDM, Plan, SweepMemo, plan
+from bot.trackers.config import active_tracker
 
 __all__ = [
     "BATCH_SIZE",
@@ -150,7 +151,11 @@ async def _send_notices(batch: _Batch) -> None:
     the owner's hours; a rate limit ends this sweep's sending."""
     report = batch.report
     tried = await owner_notice.send_due(
-        sessions=batch.sessions, client=batch.client, now=batch.now, deadline=batch.deadline
+        sessions=batch.sessions,
+        client=batch.client,
+        now=batch.now,
+        deadline=batch.deadline,
+        tracker=active_tracker(batch.settings),
     )
     for sent in tried:
         if sent.failure is None:

@@ -25,6 +25,7 @@ from bot.retro import draft as drafts
 from bot.retro import flow
 from bot.retro.forms import ActionsForm, StepForm, step_of
 from bot.retro.shapes import Draft
+from bot.trackers.config import active_tracker
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -197,7 +198,13 @@ async def tell_new_owners(
         return
     newly_owned = saved.settled.newly_owned
     for item in newly_owned:
-        await owner_notice.send_now(sessions=sessions, client=client, item=item, now=now)
+        await owner_notice.send_now(
+            sessions=sessions,
+            client=client,
+            item=item,
+            now=now,
+            tracker=active_tracker(settings),
+        )
     async with sessions() as session:
         for owner_id in sorted({item.owner_id for item in newly_owned if item.owner_id}):
             await refresh_home(

@@ -25,6 +25,7 @@ from slack_sdk.models.views import View
 from bot.errors import UserInputError
 from bot.ids import ActionIds
 from bot.retro.forms import MAX_ITEM_TITLE
+from bot.trackers.shapes import ItemTracker
 from bot.ui.item import item_blocks
 from bot.ui.retro_steps import KIND_LABELS, PRIORITY_LABELS
 from bot.ui.state import ViewState
@@ -180,7 +181,13 @@ def created_text(item: ActionItem, incident: Incident) -> str:
 
 
 def assigned_message(
-    *, item: ActionItem, incident: Incident, actor_id: str, today: date, now: datetime
+    *,
+    item: ActionItem,
+    incident: Incident,
+    actor_id: str,
+    today: date,
+    now: datetime,
+    tracker: ItemTracker | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """The owner's DM: the fallback text and the blocks, with the item's controls."""
     text = f"<@{actor_id}> gave you an action item from {incident.ref}: {escape(item.title)}"
@@ -193,7 +200,15 @@ def assigned_message(
                 f"({escape(clip(incident.title, 200))}):"
             ),
         ),
-        *item_blocks(item, incident, today=today, now=now, viewer_id=item.owner_id, controls=True),
+        *item_blocks(
+            item,
+            incident,
+            today=today,
+            now=now,
+            viewer_id=item.owner_id,
+            controls=True,
+            tracker=tracker,
+        ),
         ContextBlock(
             block_id=ActionIds.ASSIGNED_CONTEXT,
             elements=[
