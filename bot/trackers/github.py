@@ -103,7 +103,11 @@ class GitHubTracker:
             fields["body"] = with_due(current.get("body") or "", due)
         if not fields:
             return await self.get(key)
-        return remote_issue(repository, await self._json("PATCH", path, json=fields))
+        response = await self._send("PATCH", path, json=fields)
+        if assignee is not None and len(fields) > 1 and refused_field(response, "assignees"):
+            del fields["assignees"]  # the rest still holds; the owner shows in Slack alone
+            response = await self._send("PATCH", path, json=fields)
+        return remote_issue(repository, checked(response))
 
     async def user_for_email(self, email: str) -> str | None:
         return self.logins.get(email.strip().lower())

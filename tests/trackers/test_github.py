@@ -122,6 +122,24 @@ async def test_a_login_that_cannot_be_assigned_files_the_issue_unassigned(
         github.assert_no_violations()
 
 
+async def test_an_update_whose_login_cannot_be_assigned_still_makes_its_other_changes(
+    client: httpx.AsyncClient,
+) -> None:
+    with FakeGitHub(collaborators={"ana-gh"}).start() as github:
+        tracker = GitHubTracker(client, settings_for(github))
+        created = await tracker.create(DRAFT)
+
+        updated = await tracker.update(created.key, state=RemoteState.CLOSED, assignee="zed")
+
+        assert (updated.state, updated.assignee) == (RemoteState.CLOSED, "ana-gh")
+        assert [call.status for call in github.recorder.seen("PATCH")] == [422, 200]
+        with pytest.raises(TrackerError) as refused:
+            await tracker.update(created.key, assignee="zed")
+        assert (refused.value.status, refused.value.retryable) == (422, False)
+        assert "assignees" in refused.value.message
+        github.assert_no_violations()
+
+
 async def test_user_for_email_reads_the_map_whatever_the_case(tracker: GitHubTracker) -> None:
     assert await tracker.user_for_email(" Ana@Example.COM ") == "ana-gh"
     assert await tracker.user_for_email("bo@example.com") is None
