@@ -291,12 +291,12 @@ class FakeGitHub(FakeTracker):
         state = call.query.get("state", "open")
         per_page = min(int(call.query.get("per_page", "30")), 100)
         with self._lock:
-            found = [
-                self.issue(number)
+            numbers = [
+                number
                 for number in sorted(self.issues, reverse=call.query.get("direction") != "asc")
                 if state == "all" or self.issues[number]["state"] == state
             ]
-        return json_response(found[:per_page])
+            return json_response([self.issue(number) for number in numbers[:per_page]])
 
     def _search(self, call: Call) -> Response:
         words = shlex.split(call.query.get("q", ""))
