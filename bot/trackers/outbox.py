@@ -189,14 +189,20 @@ async def drain(
     clock: Clock,
     settings: object,
     limit: int = 50,
+    users: dict[TrackerKind, dict[str, str | None]] | None = None,
 ) -> DrainReport:
     """Claim up to `limit` due intents and run them one after another (GitHub asks for one
-    request at a time; a tracker that asks us to wait is not asked again in this drain)."""
+    request at a time; a tracker that asks us to wait is not asked again in this drain).
+    `users`: whom each e-mail is in each tracker, kept across the drains of one run."""
     report = DrainReport()
     now, claim_id = clock(), str(uuid.uuid4())
     claimed = await claim(sessionmaker, now=now, claim_id=claim_id, limit=limit)
     report.claimed = len(claimed)
-    counted = {kind: CountedTracker(tracker) for kind, tracker in trackers.items()}
+    users = {} if users is None else users
+    counted = {
+        kind: CountedTracker(tracker, users.setdefault(kind, {}))
+        for kind, tracker in trackers.items()
+    }
     unrun, resume_at = [intent.id for intent in claimed], now
     running: list[int] = []  # the one being run: cut short, it may have reached the tracker
     failures_in_a_row = 0

@@ -24,12 +24,14 @@ from models import ActionItem, ActionStatus, SlackUser
 
 
 class CountedTracker:
-    """A tracker that counts the calls made through it (the drain's report, the bench)."""
+    """A tracker for one drain: it counts the calls made through it (the drain's report, the
+    bench) and remembers whom each e-mail is, so an owner of many items is looked up once."""
 
-    def __init__(self, tracker: Tracker) -> None:
+    def __init__(self, tracker: Tracker, users: dict[str, str | None] | None = None) -> None:
         self.tracker = tracker
         self.kind = tracker.kind
         self.calls = 0
+        self.users = {} if users is None else users  # e-mail → the tracker's user (or None)
 
     async def create(self, draft: IssueDraft) -> RemoteIssue:
         self.calls += 1
@@ -55,8 +57,10 @@ class CountedTracker:
         return await self.tracker.update(key, state=state, assignee=assignee, due=due)
 
     async def user_for_email(self, email: str) -> str | None:
-        self.calls += 1
-        return await self.tracker.user_for_email(email)
+        if email not in self.users:
+            self.calls += 1
+            self.users[email] = await self.tracker.user_for_email(email)
+        return self.users[email]
 
 
 def tracker_for(

@@ -48,6 +48,7 @@ async def drain_outbox(
     """Drain batch after batch while batches come back full (at most `rounds`); then redraw
     what changed."""
     total = DrainReport()
+    users: dict[TrackerKind, dict[str, str | None]] = {}  # an owner of many items: asked once
     for _ in range(rounds):
         report = await drain(
             sessionmaker=host.sessions,
@@ -55,6 +56,7 @@ async def drain_outbox(
             clock=host.clock,
             settings=host.settings,
             limit=DRAIN_BATCH,
+            users=users,
         )
         total.done += report.done
         total.retried += report.retried
