@@ -34,6 +34,22 @@ TIMELINE = f"""
     SELECT event.incident_id AS incident_id FROM timeline_events AS event
     WHERE event.team_id = :team_id AND event.deleted_at IS NULL
         AND event.search_vector @@ {QUERY}"""
+# A word common in channel chatter matches thousands of messages, and counting them for each
+# incident reads a table page per match. From COMMON_MESSAGES matches on, the incidents found only
+# in their timeline are walked newest first instead (ix_incidents_team_started), each asked
+# whether any of its messages matches: the first page needs a few dozen incidents, not every match.
+COMMON_MESSAGES = 2000
+TIMELINE_PROBE = f"""
+    SELECT count(*) FROM (
+        SELECT 1 FROM timeline_events AS event
+        WHERE event.team_id = :team_id AND event.deleted_at IS NULL
+            AND event.search_vector @@ {QUERY} LIMIT {COMMON_MESSAGES}
+    ) AS probe"""
+TIMELINE_ANY = f"""(
+        SELECT true FROM timeline_events AS event
+        WHERE event.incident_id = i.id AND event.deleted_at IS NULL
+            AND event.search_vector @@ {QUERY} LIMIT 1
+    )"""
 HEADLINE_OPTIONS = "MaxWords=30, MinWords=12, MaxFragments=2"
 OPTIONS = f"'StartSel=' || :start || ', StopSel=' || :end || ', {HEADLINE_OPTIONS}'"
 WHOLE = "'StartSel=' || :start || ', StopSel=' || :end || ', HighlightAll=true'"

@@ -28,6 +28,9 @@ class Dialect(Protocol):
     SERVICE_FILTER: str  # `i.services` holds one of :services
     DOCUMENTS: str
     TIMELINE: str
+    COMMON_MESSAGES: int | None  # from this many matching messages on, walk (None: never)
+    TIMELINE_PROBE: str  # how many messages match, up to COMMON_MESSAGES
+    TIMELINE_ANY: str  # whether any message of incident `i` matches
 
     def parameters(self, query: SearchQuery) -> dict[str, Any] | None: ...
 
@@ -76,6 +79,20 @@ def timeline_page(dialect: Dialect, filters: Filters) -> TextClause:
             SELECT * FROM timeline WHERE incident_id NOT IN (SELECT incident_id FROM found)
         )"""
     return _statement(f"WITH {ranked} {_page('only_timeline', dialect, filters)}")
+
+
+def timeline_walk_page(dialect: Dialect, filters: Filters) -> TextClause:
+    """A page of the incidents found only in their timeline, newest first, for a word common in
+    messages: the team's incidents are walked in order and each asked for one matching message,
+    so a page costs a few dozen incidents' messages, not a count of every match."""
+    return _statement(f"""
+        WITH found AS ({dialect.DOCUMENTS})
+        SELECT i.id AS incident_id, {TIMELINE_TIER} AS score, 'timeline' AS best
+        FROM incidents AS i
+        WHERE i.team_id = :team_id{_filter_sql(filters, dialect.SERVICE_FILTER)}
+            AND i.id NOT IN (SELECT incident_id FROM found) AND {dialect.TIMELINE_ANY}
+        ORDER BY i.started_at DESC, i.id DESC
+        LIMIT :limit OFFSET :offset""")
 
 
 def _statement(sql: str) -> TextClause:

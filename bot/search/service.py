@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.publish.posting import Document
@@ -20,6 +20,7 @@ from bot.search.ranking import (
     found_count,
     found_page,
     timeline_page,
+    timeline_walk_page,
 )
 from bot.search.shapes import HIT_END, HIT_START, PAGE_SIZE, Hit, SearchPage, Snippet
 from bot.timeline.query import cached_names
@@ -64,7 +65,12 @@ async def _ranked(
         rows[0].total if rows else await session.scalar(found_count(dialect, filters), parameters)
     )
     paging = {"limit": wanted - len(rows), "offset": max(0, offset - int(total or 0))}
-    more = await session.execute(timeline_page(dialect, filters), parameters | paging)
+    page = timeline_page(dialect, filters)
+    if dialect.COMMON_MESSAGES is not None:
+        matching = await session.scalar(text(dialect.TIMELINE_PROBE), parameters)
+        if (matching or 0) >= dialect.COMMON_MESSAGES:
+            page = timeline_walk_page(dialect, filters)
+    more = await session.execute(page, parameters | paging)
     return rows + list(more.all())
 
 

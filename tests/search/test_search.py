@@ -9,7 +9,10 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.ids import Search
+from bot.search import postgres
 from models import PostmortemState, Severity
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests, validate_message_blocks
@@ -308,3 +311,30 @@ async def test_a_captured_message_is_found_then_edited_and_deleted_away(
     gone = slack.message_deleted_event(channel, ts=said["ts"], user="U0BOB")
     assert (await slack.event(gone)).status_code == 200
     assert numbers(await searched(slack, fake_slack, "orca")) == []
+
+
+async def test_a_word_common_in_messages_walks_timeline_incidents_newest_first(
+    slack: SlackRequests,
+    fake_slack: FakeSlack,
+    served_bot: ServedBot,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PostgreSQL counts matching messages per incident only for a word found in fewer than
+    # COMMON_MESSAGES of them; lowered here so four messages make the word common.
+    monkeypatch.setattr(postgres, "COMMON_MESSAGES", 3)
+    await seed(
+        served_bot.runtime.sessions,
+        Story(1, "Old", messages=["kiwi one", "kiwi two", "kiwi three"], started_at=START),
+        Story(2, "Newer", messages=["kiwi four"], started_at=START + timedelta(days=1)),
+        Story(3, "Kiwi in the title", started_at=START),
+        Story(4, "Newest", messages=["kiwi five"], started_at=START + timedelta(days=2)),
+        Story(5, "Quiet", messages=["nothing here"], started_at=START + timedelta(days=3)),
+        Story(6, "Theirs", team_id=TEAM_B, messages=["kiwi six"], started_at=START),
+    )
+    ranked = numbers(await searched(slack, fake_slack, "kiwi"))
+    if backend == "postgresql":
+        assert ranked == [3, 4, 2, 1]  # the document first, then the timeline newest first
+    else:
+        assert ranked == [3, 1, 4, 2]  # the document first, then the most matching messages
+    assert numbers(await searched(slack, fake_slack, "kiwi severity:SEV1")) == []
