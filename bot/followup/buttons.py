@@ -8,7 +8,9 @@ second Done press (a double click, a stale message on another device) writes not
 
 The caller commits; a reassignment marks the new owner's notice due in the same transaction
 (replacing one the previous owner had yet to get), and the caller sends it after the commit
-(`owner_notice.send_now`).
+(`owner_notice.send_now`). An item filed in a tracker (or being filed) gets the matching intent
+in the same transaction: Done and Won't do close its issue, Reassign updates its assignee; an
+item never filed adds nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from bot.followup import cadence
 from bot.followup import schedule as nudges
 from bot.followup.items import assign, audit, schedule_for_owner
 from bot.followup.shapes import MAX_REASON
+from bot.trackers.outbox import enqueue
+from bot.trackers.shapes import IntentKind
 from models import ActionItem, ActionStatus, Incident
 
 SNOOZE_DAYS = (1, 7)
@@ -121,6 +125,7 @@ async def done(
     changed = await _close(session, item, ActionStatus.DONE, actor_id=actor_id, now=now)
     if changed:
         audit(session, item, actor_id, "action.done", {}, at=now)
+        await enqueue(session, item=item, kind=IntentKind.CLOSE, now=now)  # its issue too
     return Outcome(item, incident, changed=changed)
 
 
@@ -153,6 +158,7 @@ async def wont_do(
     )
     if changed:
         audit(session, item, actor_id, "action.wont_do", {"reason": text}, at=now)
+        await enqueue(session, item=item, kind=IntentKind.CLOSE, now=now)
     return Outcome(item, incident, changed=changed)
 
 
@@ -217,6 +223,7 @@ async def reassign(
         now=now,
     )
     await schedule_for_owner(session=session, client=client, item=item, now=now, settings=settings)
+    await enqueue(session, item=item, kind=IntentKind.UPDATE, now=now)  # the issue's assignee
     return Outcome(item, incident, previous_owner=previous, reassigned=True)
 
 

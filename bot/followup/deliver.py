@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Update, bindparam, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.followup.after_send import (
@@ -27,6 +27,8 @@ from bot.followup.cadence import Cadence, WorkingHours
 from bot.followup.claim import ITEMS, release
 from bot.followup.plan import Nudge, OwnerDM, Plan
 from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
+from bot.trackers.shapes import ItemTracker, TrackerKind
+from bot.trackers.shown import tracker_views
 from bot.ui.reminder import escalation_message, escalation_note, reminder_message
 from models import ActionItem, DeliveryKind, Incident, ReminderDelivery
 
@@ -89,6 +91,7 @@ async def deliver(
     cadence: Cadence,
     report: SweepReport,
     deadline: float = float("inf"),
+    tracker: TrackerKind | None = None,
 ) -> None:
     """Reschedule the items not due yet, then DM each owner and record it. After a rate limit,
     the owners not reached yet wait for Retry-After; past `deadline` (time.monotonic()) they go
@@ -103,7 +106,9 @@ async def deliver(
             await release(sessions, claim=claim, ids=rest)
             report.out_of_time = True
             return
-        pause = await _nudge_owner(sessions, client, owner, claim=claim, now=now, cadence=cadence)
+        pause = await _nudge_owner(
+            sessions, client, owner, claim=claim, now=now, cadence=cadence, tracker=tracker
+        )
         report.owners += 1
         report.escalations += pause.escalations
         if pause.sent:
@@ -174,9 +179,11 @@ async def _nudge_owner(
     claim: str,
     now: datetime,
     cadence: Cadence,
+    tracker: TrackerKind | None = None,
 ) -> _Outcome:
     """One owner's DM, then what it means for each of their items, recorded at once."""
-    sent = await _send_reminder(client, owner, now=now)
+    trackers = await _tracker_views(sessions, owner, tracker)
+    sent = await _send_reminder(client, owner, now=now, trackers=trackers)
     failure = sent.failure
     outcome = _Outcome(sent=failure is None)
     if failure is not None and failure.rate_limited:
@@ -204,7 +211,27 @@ async def _nudge_owner(
     return outcome
 
 
-async def _send_reminder(client: AsyncWebClient, owner: OwnerDM, *, now: datetime) -> _Sent:
+async def _tracker_views(
+    sessions: Sessions, owner: OwnerDM, tracker: TrackerKind | None
+) -> dict[int, ItemTracker]:
+    """How the owner's items stand in the team's tracker (none configured: nothing)."""
+    if tracker is None:
+        return {}
+    ids = [nudge.item.id for nudge in owner.nudges]
+    async with sessions() as session:
+        items = await session.scalars(
+            select(ActionItem).where(ActionItem.team_id == owner.team_id, ActionItem.id.in_(ids))
+        )
+        return await tracker_views(session, team_id=owner.team_id, items=items, configured=tracker)
+
+
+async def _send_reminder(
+    client: AsyncWebClient,
+    owner: OwnerDM,
+    *,
+    now: datetime,
+    trackers: Mapping[int, ItemTracker] | None = None,
+) -> _Sent:
     """The owner's one DM listing their items that need a look."""
     text_, blocks = reminder_message(
         recipient_id=owner.owner_id,
@@ -212,6 +239,7 @@ async def _send_reminder(client: AsyncWebClient, owner: OwnerDM, *, now: datetim
         today=owner.today(now),
         now=now,
         hours=owner.hours,
+        trackers=trackers,
     )
     return await _post(client, channel=owner.owner_id, text=text_, blocks=blocks)
 

@@ -142,6 +142,7 @@ class _Batch:
             cadence=self.settings.cadence,
             report=report,
             deadline=self.deadline,
+            tracker=active_tracker(self.settings),
         )
         return len(items)
 

@@ -3,7 +3,7 @@ controls. The same builder redraws the message in place after a button is presse
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.followup.cadence import WorkingHours
 from bot.ids import FollowUp
+from bot.trackers.shapes import ItemTracker
 from bot.ui.item import item_blocks
 from bot.ui.text import clip, escape
 from models import ActionItem, ActionStatus, Incident
@@ -79,9 +80,11 @@ def reminder_message(
     today: date,
     now: datetime,
     hours: WorkingHours,
+    trackers: Mapping[int, ItemTracker] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
     """Fallback text and blocks. Items that are no longer the recipient's to act on (closed,
-    reassigned) stay listed with what became of them, without controls."""
+    reassigned) stay listed with what became of them, without controls. `trackers`: each
+    item's issue in the team's tracker, by item id."""
     intro = reminder_intro(
         recipient_id=recipient_id, items=[item for item, _ in entries], today=today
     )
@@ -96,6 +99,7 @@ def reminder_message(
             now=now,
             viewer_id=recipient_id,
             controls=item.owner_id == recipient_id,
+            tracker=(trackers or {}).get(item.id),
         )
     notes = []
     if len(entries) > MAX_ITEMS_PER_DM:

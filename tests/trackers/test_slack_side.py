@@ -428,3 +428,54 @@ async def test_with_sync_all_new_items_are_filed_without_a_press(
     async with bot.sessions() as session:
         keys = list(await session.scalars(select(ActionItem.tracker_key)))
     assert len(set(keys)) == 3 and None not in keys
+
+
+async def test_done_in_slack_closes_the_issue_and_its_echo_changes_nothing(
+    bot: Bot, fake_slack: FakeSlack, github: FakeGitHub, people: str
+) -> None:
+    item, dm = await filed_by_press(bot, fake_slack, people)
+    number = int(str(item.tracker_key).rpartition("#")[2])
+    shown = fake_slack.find_message(dm["channel"], dm["ts"])
+    assert shown is not None
+    await press(bot, shown | {"channel": dm["channel"]}, item.id, "followup.done")
+
+    async def issue_closed() -> bool:
+        await bot.drain()
+        return github.issue(number)["state"] == "closed"
+
+    await eventually(issue_closed)
+    done = await item_of(bot, item.id)
+    assert (done.status, done.closed_by) == (ActionStatus.DONE, OWNER)
+    # GitHub tells us of the close we asked for: the item stays as Owen closed it.
+    delivery = github.delivery("closed", github.issue(number), by="hindsight-bot")
+    assert (await bot.webhook(delivery)).status_code == 200
+    echoed = await item_of(bot, item.id)
+    assert (echoed.status, echoed.closed_by, echoed.closed_at) == (
+        ActionStatus.DONE,
+        OWNER,
+        done.closed_at,
+    )
+    assert len(github.issues) == 1
+
+
+async def test_the_reminder_dm_offers_the_button_then_shows_the_link(
+    bot: Bot, fake_slack: FakeSlack, github: FakeGitHub, people: str
+) -> None:
+    item, _ = await filed_by_press(bot, fake_slack, people)
+    unfiled = await create_by_command(bot, people, "Write the failover runbook")
+    runtime = bot.served.runtime
+    overdue = datetime.combine(DUE + timedelta(days=7), datetime.min.time(), UTC) + timedelta(
+        hours=10
+    )
+    await sweep(
+        sessions=bot.sessions, client=runtime.client, settings=runtime.settings, now=overdue
+    )
+    [reminder] = [
+        call.args
+        for call in fake_slack.calls_to("chat.postMessage")
+        if call.args.get("channel") == OWNER and "followup.reminder.intro" in json.dumps(call.args)
+    ]
+    blocks = {"blocks": reminder["blocks"]}
+    assert "Create GitHub issue" in block_text(blocks, controls_block_id(unfiled.id))
+    assert "Create GitHub issue" not in block_text(blocks, controls_block_id(item.id))
+    assert str(item.tracker_url) in block_text(blocks, item_block_id(item.id))
