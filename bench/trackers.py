@@ -155,7 +155,8 @@ async def run_one(name: str, fake: FakeTracker, url: str, *, items: int, faults:
     seen = Counter(call.verb for call in fake.recorder.calls)
     print(
         f"{name:6} {items} intents: drained in {elapsed:.2f} s ({items / elapsed:.0f}/s) "
-        f"over {rounds} run(s); {done} done; {calls} tracker calls; HTTP requests "
+        f"over {rounds} run(s); {done} done, {len(fake.issues)} issues filed; "
+        f"{calls} tracker calls; HTTP requests "
         + ", ".join(f"{verb} {count}" for verb, count in sorted(seen.items()))
     )
 
