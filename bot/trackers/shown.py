@@ -13,9 +13,9 @@ from bot.trackers.shapes import (
     IntentKind,
     IntentState,
     ItemTracker,
-    RemoteState,
     TrackerKind,
 )
+from bot.ui.tracker import filed_issue
 from models import ActionItem, TrackerIntent
 
 
@@ -23,15 +23,9 @@ def item_tracker(
     item: ActionItem, configured: TrackerKind | None, intent: TrackerIntent | None
 ) -> ItemTracker | None:
     """None when there is nothing to show: no tracker configured and the item never filed."""
-    if item.tracker_key and item.tracker_kind in set(TrackerKind):
-        state = RemoteState(item.tracker_state) if item.tracker_state in set(RemoteState) else None
-        return ItemTracker(
-            TrackerKind(item.tracker_kind),
-            Filing.FILED,
-            key=item.tracker_key,
-            url=item.tracker_url,
-            state=state,
-        )
+    issue = filed_issue(item)
+    if issue is not None:
+        return issue
     if configured is None:
         return None
     if intent is None or intent.state == IntentState.DONE:

@@ -47,6 +47,7 @@ from bot.ui.retro import (
 )
 from bot.ui.summary import publish_blocks
 from bot.ui.text import clip, escape
+from bot.ui.tracker import review_suffix
 from models import ActionKind, FactorCategory, Priority
 
 CATEGORY_LABELS = {c.value: c.value.replace("_", " ").capitalize() for c in FactorCategory}
@@ -215,7 +216,7 @@ def review_sections(draft: Draft) -> dict[str, list[Block]]:
         f"• *{escape(clip(item.title, MAX_ITEM_TITLE))}* — "
         f"{f'<@{item.owner_id}>' if item.owner_id else 'no owner'}, "
         f"due {item.due_date.isoformat() if item.due_date else 'not set'}, "
-        f"{item.priority.value} priority, {item.kind.value}"
+        f"{item.priority.value} priority, {item.kind.value}{review_suffix(item)}"
         for item in draft.items[:MAX_LISTED_ITEMS]
     ]
     if len(draft.items) > MAX_LISTED_ITEMS:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ButtonElement
 
 from bot.ids import Trackers
-from bot.trackers.shapes import Filing, ItemTracker, RemoteState
+from bot.trackers.shapes import Filing, ItemTracker, RemoteState, TrackerKind
 from bot.ui.text import clip, escape
+from models import ActionItem
 
 MAX_ERROR_SHOWN = 200
 
@@ -60,7 +61,22 @@ def tracker_button(item_id: int, tracker: ItemTracker | None) -> ButtonElement |
     return None
 
 
-def review_suffix(tracker: ItemTracker | None) -> str:
+def filed_issue(item: ActionItem) -> ItemTracker | None:
+    """The item's issue as its own columns tell it; None while it has none."""
+    if not item.tracker_key or item.tracker_kind not in set(TrackerKind):
+        return None
+    state = RemoteState(item.tracker_state) if item.tracker_state in set(RemoteState) else None
+    return ItemTracker(
+        TrackerKind(item.tracker_kind),
+        Filing.FILED,
+        key=item.tracker_key,
+        url=item.tracker_url,
+        state=state,
+    )
+
+
+def review_suffix(item: ActionItem) -> str:
     """What the retro's review adds after an item's line: its issue, once filed."""
-    link = None if tracker is None else link_text(tracker)
+    issue = filed_issue(item)
+    link = None if issue is None else link_text(issue)
     return f" · {link}" if link else ""

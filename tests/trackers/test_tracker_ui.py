@@ -8,6 +8,7 @@ from typing import Any
 from bot.ids import FollowUp, Trackers
 from bot.trackers.shapes import Filing, ItemTracker, RemoteState, TrackerKind
 from bot.ui.item import controls_block_id, item_block_id, item_blocks, redraw_item
+from bot.ui.tracker import review_suffix
 from models import ActionItem, ActionKind, ActionStatus, Incident, Priority
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
@@ -132,3 +133,11 @@ def test_redraw_swaps_the_create_button_for_the_link() -> None:
     assert "<https://github.com/acme/shop/issues/5|acme/shop#5>" in text_of(after)
     assert Trackers.CREATE not in [action for action, _ in buttons(after)]
     assert buttons(after)[0] == (FollowUp.DONE, "Done")
+
+
+def test_the_retro_review_lists_a_filed_items_issue() -> None:
+    item, _ = an_item()
+    assert review_suffix(item) == ""
+    item.tracker_kind, item.tracker_key = "jira", "OPS-12"
+    item.tracker_url, item.tracker_state = "https://acme.atlassian.net/browse/OPS-12", "open"
+    assert review_suffix(item) == " · <https://acme.atlassian.net/browse/OPS-12|OPS-12>"
