@@ -253,3 +253,22 @@ async def test_one_fill_per_team_at_a_time(
     assert await second is None  # the roster it waited for is fresh
     assert len(fake_slack.calls_to("users.list")) == 2  # one fill's two pages
     assert len(rosters.locks) == 0 and not rosters.tasks.running()
+
+
+async def test_the_cache_keeps_the_profile_email_a_tracker_user_is_found_by(
+    sessions: Sessions,
+) -> None:
+    """users:read.email adds profile.email; without the scope Slack leaves it out."""
+    with_email = {"id": "U0MAIL", "name": "ana", "profile": {"email": "ana@example.com"}}
+    without = {"id": "U0NOMAIL", "name": "bo", "profile": {"display_name": "Bo"}}
+    async with sessions() as session:
+        await store_user(session=session, team_id=TEAM_ID, user=with_email, now=NOW)
+        await store_user(session=session, team_id=TEAM_ID, user=without, now=NOW)
+        await session.commit()
+    rows = await cached(sessions)
+    assert (rows["U0MAIL"].email, rows["U0NOMAIL"].email) == ("ana@example.com", None)
+    changed = {"id": "U0MAIL", "name": "ana", "profile": {"email": "ana@new.example"}}
+    async with sessions() as session:
+        await store_user(session=session, team_id=TEAM_ID, user=changed, now=NOW)
+        await session.commit()
+    assert (await cached(sessions))["U0MAIL"].email == "ana@new.example"
