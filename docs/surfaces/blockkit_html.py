@@ -26,6 +26,7 @@ EMOJI = {
     "eyes": "👀",
     "hammer_and_wrench": "🛠️",
     "hourglass_flowing_sand": "⏳",
+    "link": "🔗",
     "lock": "🔒",
     "mag": "🔍",
     "memo": "📝",
@@ -36,6 +37,7 @@ EMOJI = {
     "sparkles": "✨",
     "warning": "⚠️",
     "white_check_mark": "✅",
+    "x": "❌",
     "zzz": "💤",
 }
 SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}

@@ -21,6 +21,7 @@ from bot.retro.checks import wording_problems
 from bot.retro.forms import FactorRow, FactorsForm
 from bot.retro.shapes import Draft
 from bot.timeline.shapes import Timeline
+from bot.trackers.shapes import Filing, ItemTracker, RemoteState, TrackerKind
 from bot.ui.declare import declare_modal
 from bot.ui.header import header_blocks, header_text
 from bot.ui.home import home_view
@@ -163,6 +164,24 @@ def item(item_id: int, title: str, **changes: Any) -> ActionItem:
     return ActionItem(**{**fields, **changes})
 
 
+# The team files its action items in GitHub Issues: the first is filed, the others not yet.
+ISSUE_URL = "https://github.com/acme/checkout/issues/418"
+
+
+def issues(*items: ActionItem) -> dict[int, ItemTracker]:
+    """How these items stand in GitHub: filed when they have a key, else the Create button."""
+    return {
+        entry.id: ItemTracker(
+            TrackerKind.GITHUB,
+            Filing.FILED if entry.tracker_key else Filing.NONE,
+            key=entry.tracker_key,
+            url=entry.tracker_url,
+            state=RemoteState.OPEN if entry.tracker_key else None,
+        )
+        for entry in items
+    }
+
+
 def action_items() -> list[ActionItem]:
     return [
         item(
@@ -170,6 +189,10 @@ def action_items() -> list[ActionItem]:
             "Run pending migrations in the deploy pipeline, before the release starts",
             due_date=date(2026, 11, 30),
             priority=Priority.HIGH,
+            tracker_kind="github",
+            tracker_key="acme/checkout#418",
+            tracker_url=ISSUE_URL,
+            tracker_state="open",
         ),
         item(22, "Alert on checkout's own 5xx rate above 2%", kind=ActionKind.DETECT),
         item(
@@ -302,6 +325,7 @@ def owner_dm() -> dict[str, Any]:
         today=date(2026, 12, 1),
         now=at(1, 9, 0, month=12),
         hours=WorkingHours(tz="UTC"),
+        trackers=issues(*mine),
     )
     return {"surface": "dm", "text": text, "blocks": blocks}
 
@@ -356,6 +380,7 @@ def app_home() -> dict[str, Any]:
         stats=team_stats(now),
         owed=[webhooks],
         owed_count=1,
+        trackers=issues(first, second, snoozed),
     )
     return {"surface": "home", "view": home_view(home).to_dict()}
 
