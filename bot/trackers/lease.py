@@ -26,6 +26,7 @@ class ClaimedIntent(NamedTuple):
     action_item_id: int
     kind: str
     attempts: int  # this one included
+    last_error: str | None  # an earlier attempt's failure (kept when Retry starts it over)
 
 
 async def claim(
@@ -62,6 +63,7 @@ async def claim(
                 INTENTS.c.action_item_id,
                 INTENTS.c.kind,
                 INTENTS.c.attempts,
+                INTENTS.c.last_error,
             )
         )
         claimed = [ClaimedIntent._make(row) for row in rows]

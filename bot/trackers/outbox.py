@@ -131,7 +131,8 @@ async def _follow_up_key(session: AsyncSession, item: ActionItem, kind: IntentKi
 
 async def retry_failed(session: AsyncSession, *, item_id: int, team_id: str, now: datetime) -> bool:
     """The Retry button: the item's failed intents are due again at `now` with a fresh count
-    of attempts, and its error is cleared. False when none had failed. The caller commits."""
+        of attempts, and the item's error is cleared. False when none had failed. The caller
+    commits."""
     result = await session.execute(
         update(INTENTS)
         .where(
@@ -145,7 +146,7 @@ async def retry_failed(session: AsyncSession, *, item_id: int, team_id: str, now
             next_attempt_at=now,
             claim=None,
             claimed_until=None,
-            last_error=None,
+            # last_error stays: the next attempt knows an earlier one may have been filed.
         )
     )
     if not result.rowcount:
@@ -272,7 +273,7 @@ async def carry_out(
             session,
             item=item,
             kind=IntentKind(intent.kind),
-            attempts=intent.attempts,
+            tried_before=intent.attempts > 1 or intent.last_error is not None,
             tracker=tracker,
             settings=settings,
         )

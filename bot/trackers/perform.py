@@ -96,12 +96,13 @@ async def prepare(
     *,
     item: ActionItem,
     kind: IntentKind,
-    attempts: int,
+    tried_before: bool,
     tracker: CountedTracker,
     settings: object,
 ) -> Ask:
     """Read what `kind` needs: the draft (the tracker is asked only for the owner's user) or
-    the issue's key and the fields to write. `attempts` counts this one."""
+        the issue's key and the fields to write. `tried_before`: an earlier attempt may have reached
+    the tracker (it failed, or was cut short), so a create searches for the marker first."""
     if kind is IntentKind.CREATE:
         if item.tracker_key and item.tracker_url and item.tracker_state:
             filed = RemoteIssue(
@@ -115,7 +116,7 @@ async def prepare(
         return Ask(
             kind,
             draft=await draft_for(session, item, tracker=tracker, settings=settings),
-            search_first=attempts > 1,
+            search_first=tried_before,
             close_after=item.status is not ActionStatus.OPEN,
         )
     if kind is IntentKind.UPDATE and item.tracker_key:

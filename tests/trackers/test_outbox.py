@@ -228,6 +228,31 @@ async def test_failures_back_off_then_fail_with_the_trackers_message(
     assert len(tracker.issues) == 1
 
 
+async def test_retry_after_a_lost_last_answer_files_nothing_twice(
+    sessions: Sessions, clock: FrozenClock, settings: Settings
+) -> None:
+    """The last attempt was filed but its answer lost, and the intent failed for good: Retry
+    starts the count over and still searches for the marker before filing."""
+    [item_id] = await seed_items(sessions)
+    await press(sessions, item_id, clock())
+    tracker = MemoryTracker()
+    tracker.refused_method = "create"
+    tracker.refusals = [TrackerError("503 Service Unavailable", retryable=True)] * (
+        MAX_ATTEMPTS - 1
+    )
+    tracker.lose_answers = 1  # the eighth create is filed, its answer lost
+    for _ in range(MAX_ATTEMPTS):
+        report = await run_drain(sessions, tracker, clock, settings)
+        clock.advance(timedelta(hours=1))
+    assert report.failed == 1 and len(tracker.issues) == 1
+    async with sessions() as session, session.begin():
+        assert await retry_failed(session, item_id=item_id, team_id=TEAM, now=clock())
+    report = await run_drain(sessions, tracker, clock, settings)
+    assert report.done == 1 and len(tracker.issues) == 1
+    assert tracker.calls[-1] == "find_by_marker"
+    assert (await item(sessions, item_id)).tracker_key == "acme/ops#1"
+
+
 async def test_a_refusal_no_retry_mends_fails_at_once(
     sessions: Sessions, clock: FrozenClock, settings: Settings
 ) -> None:
