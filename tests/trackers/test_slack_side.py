@@ -27,20 +27,23 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_runtime
+from bot.config import Settings
 from bot.followup.items import settle_items
 from bot.followup.sweep import sweep
 from bot.ids import Trackers
 from bot.publish.export import export_markdown, export_record
 from bot.trackers.github import GitHubTracker
 from bot.trackers.http import tracker_client
+from bot.trackers.jira import JiraTracker
 from bot.trackers.outbox import drain
-from bot.trackers.shapes import TrackerKind
+from bot.trackers.shapes import Tracker, TrackerKind
 from bot.trackers.sync import poll, redraw
 from bot.ui.item import controls_block_id, item_block_id
 from models import ActionItem, ActionStatus, Incident, ReminderDelivery, TrackerIntent
 from tests.conftest import ServedBot, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
 from tests.faketrackers.github import Delivery, FakeGitHub
+from tests.faketrackers.jira import FakeJira
 from tests.timeline_seed import seed_incident
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -68,20 +71,21 @@ class Bot:
     served: ServedBot
     slack: SlackRequests
     http: httpx.AsyncClient
-    tracker: GitHubTracker
+    tracker: Tracker
 
     @property
     def sessions(self) -> Sessions:
         return self.served.runtime.sessions
 
-    async def drain(self) -> None:
+    async def drain(self, *, later: timedelta = timedelta(0)) -> None:
         """The outbox drained now (the press's kick may have done it already: claims are
-        atomic, so nothing runs twice), and the changed items drawn again."""
+        atomic, so nothing runs twice), or `later` (a backoff past), and the changed items
+        drawn again."""
         runtime = self.served.runtime
         report = await drain(
             sessionmaker=self.sessions,
-            trackers={TrackerKind.GITHUB: self.tracker},
-            clock=runtime.clock,
+            trackers={self.tracker.kind: self.tracker},
+            clock=lambda: runtime.clock() + later,
             settings=runtime.settings,
         )
         await redraw(runtime, report.changed_items)
@@ -94,25 +98,40 @@ class Bot:
         )
 
 
-async def serve_with_github(
-    fake_slack: FakeSlack, database_url: str, github: FakeGitHub, **env: str
-) -> AsyncIterator[Bot]:
-    settings = make_settings(
-        fake_slack,
-        database_url,
-        GITHUB_TOKEN=github.token,
-        GITHUB_REPOSITORY=github.repository,
-        GITHUB_API_URL=github.api_url,
-        GITHUB_WEBHOOK_SECRET=github.webhook_secret,
-        GITHUB_USER_MAP=f"{OWNER_EMAIL}={OWNER_LOGIN}",
-        **env,
-    )
-    runtime = build_runtime(settings)
+def github_env(github: FakeGitHub) -> dict[str, str]:
+    return {
+        "GITHUB_TOKEN": github.token,
+        "GITHUB_REPOSITORY": github.repository,
+        "GITHUB_API_URL": github.api_url,
+        "GITHUB_WEBHOOK_SECRET": github.webhook_secret,
+        "GITHUB_USER_MAP": f"{OWNER_EMAIL}={OWNER_LOGIN}",
+    }
+
+
+def github_tracker(client: httpx.AsyncClient, settings: Settings) -> Tracker:
     assert settings.trackers.github is not None
+    return GitHubTracker(client, settings.trackers.github)
+
+
+async def serve_with(
+    fake_slack: FakeSlack,
+    database_url: str,
+    env: dict[str, str],
+    make_tracker: Callable[[httpx.AsyncClient, Settings], Tracker] = github_tracker,
+    *,
+    quiet: bool = False,
+    client_timeout: float = 10,
+) -> AsyncIterator[Bot]:
+    """The served app with a tracker configured; `quiet`: without its own drains (no kick,
+    no jobs), so the test's drains are the only ones."""
+    settings = make_settings(fake_slack, database_url, **env)
+    runtime = build_runtime(settings)
+    if quiet:
+        runtime.trackers = {}
     async with (
         serve_app(runtime) as served,
         httpx.AsyncClient(timeout=10) as http,
-        tracker_client() as client,
+        tracker_client(client_timeout) as client,
     ):
         slack = SlackRequests(
             served.events_url,
@@ -120,12 +139,12 @@ async def serve_with_github(
             fake=fake_slack,
             team_id=fake_slack.team_id,
         )
-        yield Bot(served, slack, http, GitHubTracker(client, settings.trackers.github))
+        yield Bot(served, slack, http, make_tracker(client, settings))
 
 
 @pytest.fixture
 async def bot(fake_slack: FakeSlack, database_url: str, github: FakeGitHub) -> AsyncIterator[Bot]:
-    async for served in serve_with_github(fake_slack, database_url, github):
+    async for served in serve_with(fake_slack, database_url, github_env(github)):
         yield served
 
 
@@ -133,7 +152,8 @@ async def bot(fake_slack: FakeSlack, database_url: str, github: FakeGitHub) -> A
 async def bot_filing_all(
     fake_slack: FakeSlack, database_url: str, github: FakeGitHub
 ) -> AsyncIterator[Bot]:
-    async for served in serve_with_github(fake_slack, database_url, github, TRACKER_SYNC="all"):
+    env = github_env(github) | {"TRACKER_SYNC": "all"}
+    async for served in serve_with(fake_slack, database_url, env):
         yield served
 
 
@@ -479,3 +499,83 @@ async def test_the_reminder_dm_offers_the_button_then_shows_the_link(
     assert "Create GitHub issue" in block_text(blocks, controls_block_id(unfiled.id))
     assert "Create GitHub issue" not in block_text(blocks, controls_block_id(item.id))
     assert str(item.tracker_url) in block_text(blocks, item_block_id(item.id))
+
+
+# ---- Jira ----------------------------------------------------------------------------------------
+
+
+def jira_tracker(client: httpx.AsyncClient, settings: Settings) -> Tracker:
+    assert settings.trackers.jira is not None
+    return JiraTracker(client, settings.trackers.jira)
+
+
+async def test_with_jira_the_button_files_a_jira_issue_and_its_done_status_closes_the_item(
+    fake_slack: FakeSlack, database_url: str, people: str
+) -> None:
+    with FakeJira() as jira:
+        account = jira.add_user(OWNER_EMAIL)
+        env = {
+            "JIRA_URL": jira.url,
+            "JIRA_EMAIL": jira.email,
+            "JIRA_API_TOKEN": jira.token,
+            "JIRA_PROJECT": jira.project,
+            "JIRA_WEBHOOK_SECRET": jira.webhook_secret,
+        }
+        async for bot in serve_with(fake_slack, database_url, env, jira_tracker):
+            await seed_incident(bot.sessions, people, commander_id=FACILITATOR)
+            made = await create_by_command(bot, people, "Alert on checkout p99")
+            dm = await owner_dm(bot, fake_slack, made.id)
+            assert "Create Jira issue" in block_text(dm, controls_block_id(made.id))
+            assert "GitHub" not in json.dumps(dm["blocks"])
+            await press(bot, dm, made.id, Trackers.CREATE)
+            item = await filed(bot, made.id)
+            [issue] = jira.issues.values()
+            assert (issue.summary, issue.duedate, issue.assignee) == (
+                "Alert on checkout p99",
+                DUE.isoformat(),
+                account,
+            )
+            assert {"postmortem", "prevent"} <= set(issue.labels)
+            assert item.tracker_key == issue.key and item.tracker_url
+            delivery = jira.delivery(jira.close(issue.key))
+            answer = await bot.http.post(
+                f"{bot.served.url}/webhooks/jira", content=delivery.body, headers=delivery.headers
+            )
+            assert answer.status_code == 200
+            closed = await item_of(bot, item.id)
+            assert (closed.status, closed.closed_by) == (ActionStatus.DONE, None)
+            await asyncio.gather(*bot.served.runtime.backfills.running())
+            shown = fake_slack.find_message(dm["channel"], dm["ts"])
+            assert shown is not None
+            assert "Closed in Jira" in block_text(shown, item_block_id(item.id))
+        jira.assert_no_crashes()
+
+
+# ---- faults ------------------------------------------------------------------------------------
+
+
+async def test_through_500_429_and_a_lost_answer_the_press_files_exactly_one_issue(
+    fake_slack: FakeSlack, database_url: str, github: FakeGitHub, people: str
+) -> None:
+    env = github_env(github)
+    async for bot in serve_with(fake_slack, database_url, env, quiet=True, client_timeout=0.5):
+        await seed_incident(bot.sessions, people, commander_id=FACILITATOR)
+        made = await create_by_command(bot, people, "Alert on checkout p99")
+        dm = await owner_dm(bot, fake_slack, made.id)
+        github.fail(500, times=1, verb="POST")
+        github.limit(retry_after=1, times=1)
+        github.stall(1.0, after_work=True)  # the issue is made, its answer lost to the timeout
+        assert await press(bot, dm, made.id, Trackers.CREATE) < 3.0
+        later = timedelta(0)
+        for _ in range(12):
+            await bot.drain(later=later)
+            if (await item_of(bot, made.id)).tracker_key:
+                break
+            later += timedelta(hours=1)  # past any backoff
+        item = await item_of(bot, made.id)
+        assert item.tracker_key == f"{github.repository}#1"
+        assert len(github.issues) == 1  # found again by its marker, not filed twice
+        async with bot.sessions() as session:
+            [intent] = await session.scalars(select(TrackerIntent))
+        assert (intent.state, intent.done_at is not None) == ("done", True)
+        assert intent.attempts >= 3
