@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_runtime
-from bot.jobs import TRACKER_DRAIN_JOB_ID, TRACKER_POLL_JOB_ID, schedule_jobs
+from bot.jobs import (
+    TRACKER_DRAIN_JOB_ID,
+    TRACKER_POLL_JOB_ID,
+    run_tracker_drain,
+    run_tracker_poll,
+    schedule_jobs,
+)
 from bot.trackers.shapes import TrackerKind
 from models import ActionItem, ActionStatus
 from tests.conftest import make_settings
@@ -122,3 +128,24 @@ def test_sync_once_without_a_tracker_exits_2_naming_the_settings(tmp_path: Path)
     result = run(["sync", "--once"], env, tmp_path)
     assert result.returncode == 2
     assert "no tracker is configured: set GITHUB_TOKEN and GITHUB_REPOSITORY" in result.stderr
+
+
+async def test_the_jobs_file_then_catch_a_close_without_a_webhook_and_redraw(
+    fake_slack: FakeSlack, database_url: str, sessions: Sessions, github: FakeGitHub
+) -> None:
+    runtime = build_runtime(make_settings(fake_slack, database_url, **github_env(github)))
+    try:
+        [item_id] = await seed_items(sessions)
+        await press(sessions, item_id, runtime.clock())
+        await run_tracker_drain(runtime)
+        assert list(github.issues) == [1]
+        homes = fake_slack.calls_to("views.publish")
+        assert [call.args["user_id"] for call in homes] == ["U0OWNER"]  # the link, redrawn
+        github.close(1)
+        await run_tracker_poll(runtime)
+        async with sessions() as session:
+            item = await session.get_one(ActionItem, item_id)
+        assert item.status is ActionStatus.DONE and item.tracker_state == "closed"
+        assert len(fake_slack.calls_to("views.publish")) == 2
+    finally:
+        await runtime.close()
