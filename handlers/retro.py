@@ -30,6 +30,7 @@ from bot.retro.forms import (
     new_key,
 )
 from bot.retro.shapes import Draft
+from bot.trackers.config import active_tracker
 from bot.ui.feedback import error_modal
 from bot.ui.retro import loading_view
 from bot.ui.retro_read import StepMeta, read_meta, read_step
@@ -66,7 +67,10 @@ async def open_retro(request: CommandRequest) -> None:
     try:
         async with crash_shown_in(request.client, view_id):
             draft = await steps.open_draft(
-                sessions=request.sessions, team_id=request.team_id, channel_id=request.channel_id
+                sessions=request.sessions,
+                team_id=request.team_id,
+                channel_id=request.channel_id,
+                tracker=active_tracker(request.settings),
             )
     except HindsightError as error:
         await request.client.views_update(view_id=view_id, view=error_modal(error.message))
@@ -324,6 +328,7 @@ async def publish_postmortem(
             postmortem_channel=context["settings"].postmortem_channel,
             now=context["clock"](),
         )
+    await steps.with_trackers(context["sessions"], done.draft, active_tracker(context["settings"]))
     shown = step_view(done.draft, "review", published=publish_notice(done))
     await client.views_update(view_id=view["id"], view=shown)
     await channels.refresh_header(

@@ -1,23 +1,33 @@
 """Create GitHub issue / Create Jira issue, and Retry, under an action item.
 
 Acked at once: the press only writes the item's intent and shows the item as asked for; then
-the outbox is kicked, files it and draws the item again with its issue's link. A refusal is
-told to the presser alone (ephemeral under a message, a small modal on App Home).
+the outbox is kicked, files it and draws the item again with its issue's link. Pressed in the
+retro's review (a modal), that modal is redrawn too, with the item as it now stands. A refusal
+is told to the presser alone (ephemeral under a message, a small modal on App Home, one pushed
+over the review).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import HindsightError
 from bot.followup.show import saved
 from bot.ids import Trackers
+from bot.retro import steps
 from bot.trackers.config import active_tracker
 from bot.trackers.press import file_item
+from bot.ui.follow_up import notice_modal
+from bot.ui.retro_read import StepMeta, read_meta
+from bot.ui.retro_steps import step_view
 from handlers.item_buttons import Press, show, tell
+
+log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
@@ -35,19 +45,55 @@ async def press_file(
     context: AsyncBoltContext,
 ) -> None:
     await ack()
-    press = Press.from_body(body, action)
+    press, review = Press.from_body(body, action), review_of(body)
     retry = action.get("action_id") == Trackers.RETRY
     tracker = active_tracker(context["settings"])
     arguments = {"now": context["clock"](), "tracker": tracker, "retry": retry}
     try:
         outcome = await saved(context["sessions"], file_item, **press.on_item(), **arguments)
     except HindsightError as error:
+        if review is not None:  # over a modal, a notice is pushed: views.open would fail
+            await client.views_push(trigger_id=press.trigger_id, view=notice_modal(error.message))
+            return
         await tell(press, client, respond, error.message)
         return
-    if not outcome.changed:
-        return  # filed or on its way already: as it is shown
-    # Shown as asked for first, then filed: the outbox's redraw with the link comes after ours.
-    await show(context, client, press.user_id, outcome, press.place, press.message)
+    if outcome.changed:  # else filed or on its way already: as it is shown
+        # Shown as asked for first, then filed: the outbox's redraw with the link comes after ours.
+        await show(context, client, press.user_id, outcome, press.place, press.message)
+    if review is not None:
+        await redraw_review(context, client, press.team_id, review)
     kick = context.get("kick_trackers")
-    if kick is not None:
+    if outcome.changed and kick is not None:
         kick()  # file it now rather than at the next drain
+
+
+def review_of(body: dict[str, Any]) -> tuple[dict[str, Any], StepMeta] | None:
+    """The retro's review view the button was pressed in, and its context; None for a
+    message or App Home."""
+    view = body.get("view")
+    if (body.get("container") or {}).get("type") != "view" or not isinstance(view, dict):
+        return None
+    meta = read_meta(view)
+    return (view, meta) if meta is not None and meta.step == "review" else None
+
+
+async def redraw_review(
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    team_id: str,
+    review: tuple[dict[str, Any], StepMeta],
+) -> None:
+    """The review drawn again with each item as it now stands ("Filing the GitHub issue…", or
+    its link); the hash keeps a newer view (someone moved on meanwhile) from being replaced."""
+    view, meta = review
+    draft = await steps.load_review(
+        sessions=context["sessions"],
+        team_id=team_id,
+        incident_id=meta.incident_id,
+        tracker=active_tracker(context["settings"]),
+    )
+    shown = step_view(draft, "review", version=meta.version)
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
+    except SlackApiError as error:  # the item is asked for already; only the redraw is lost
+        log.info("review not redrawn after a tracker press: %s", error.response.get("error"))

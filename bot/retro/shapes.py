@@ -20,6 +20,7 @@ from bot.retro.forms import (
     TimelineForm,
 )
 from bot.timeline.shapes import Timeline
+from bot.trackers.shapes import ItemTracker
 from models import ActionItem, ContributingFactor, Incident, Retrospective, TimelineEvent
 
 
@@ -33,6 +34,9 @@ class Draft:
     chosen: dict[str, TimelineEvent | None] = field(default_factory=dict)  # kind → event
     # Loaded only for a draft shown at its contributing-factors step (bot.retro.steps).
     similar: list[SimilarIncident] = field(default_factory=list)
+    # Each item's place in the tracker by item id, loaded only for a draft shown at its review
+    # (bot.retro.steps): the review's Create issue / Retry buttons are drawn from it.
+    trackers: dict[int, ItemTracker] = field(default_factory=dict)
 
     @property
     def version(self) -> int:

@@ -26,16 +26,21 @@ from bot.retro import flow
 from bot.retro.forms import ActionsForm, StepForm, step_of
 from bot.retro.shapes import Draft
 from bot.trackers.config import active_tracker
+from bot.trackers.shapes import TrackerKind
+from bot.trackers.shown import tracker_views
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def open_draft(*, sessions: Sessions, team_id: str, channel_id: str) -> Draft:
-    """The draft of this channel's incident, started (and committed) if there is none yet."""
+async def open_draft(
+    *, sessions: Sessions, team_id: str, channel_id: str, tracker: TrackerKind | None = None
+) -> Draft:
+    """The draft of this channel's incident, started (and committed) if there is none yet
+    (`tracker`: the configured one, for the review's buttons)."""
     async with sessions() as session:
         draft = await drafts.open_draft(session=session, team_id=team_id, channel_id=channel_id)
         await session.commit()
-    return await _shown_at(sessions, draft, drafts.first_unfinished(draft.retro))
+    return await _shown_at(sessions, draft, drafts.first_unfinished(draft.retro), tracker)
 
 
 async def load_draft(*, sessions: Sessions, team_id: str, incident_id: int) -> Draft:
@@ -46,17 +51,41 @@ async def load_draft(*, sessions: Sessions, team_id: str, incident_id: int) -> D
     return await _shown_at(sessions, draft, None)
 
 
+async def load_review(
+    *, sessions: Sessions, team_id: str, incident_id: int, tracker: TrackerKind | None
+) -> Draft:
+    """The draft as it is now, to redraw its review with (each item's tracker state loaded)."""
+    async with sessions() as session:
+        draft = await drafts.load_draft(session=session, team_id=team_id, incident_id=incident_id)
+    return await _shown_at(sessions, draft, "review", tracker)
+
+
+async def with_trackers(sessions: Sessions, draft: Draft, tracker: TrackerKind | None) -> Draft:
+    """`draft` with each item's place in the tracker (`tracker`: the configured one), for the
+    review's Create issue / Retry buttons and filing lines."""
+    async with sessions() as session:
+        draft.trackers = await tracker_views(
+            session, team_id=draft.incident.team_id, items=draft.items, configured=tracker
+        )
+    return draft
+
+
 async def similar_to(*, sessions: Sessions, draft: Draft) -> list[SimilarIncident]:
     """The team's earlier incidents that look like this draft's (see bot.insights.similar)."""
     async with sessions() as session:
         return await similar_incidents(session=session, incident=draft.incident)
 
 
-async def _shown_at(sessions: Sessions, draft: Draft, step: str | None) -> Draft:
+async def _shown_at(
+    sessions: Sessions, draft: Draft, step: str | None, tracker: TrackerKind | None = None
+) -> Draft:
     """`draft` with its similar past incidents when it is about to be shown at the
-    contributing-factors step (or at a step not known here); other steps don't list them."""
+    contributing-factors step (or at a step not known here); other steps don't list them.
+    At the review, each item's place in the tracker."""
     if step in (None, "factors"):
         draft.similar = await similar_to(sessions=sessions, draft=draft)
+    if step == "review":
+        await with_trackers(sessions, draft, tracker)
     return draft
 
 
@@ -111,7 +140,8 @@ async def submit_step(
         saved.settled = await _settle(sessions, client, saved.draft, save, settings)
     if not saved.problems:  # the next step is shown, or this one again after a conflict
         step = step_of(form)
-        await _shown_at(sessions, saved.draft, step if saved.conflict else drafts.next_step(step))
+        shown = step if saved.conflict else drafts.next_step(step)
+        await _shown_at(sessions, saved.draft, shown, active_tracker(settings))
     return saved
 
 
@@ -149,9 +179,8 @@ async def keep_step(
         saved.settled = await _settle(sessions, client, saved.draft, save, settings)
     if form is not None and not closing:  # Back: the step before, or this one after a conflict
         step = step_of(form)
-        await _shown_at(
-            sessions, saved.draft, step if saved.conflict else drafts.previous_step(step)
-        )
+        shown = step if saved.conflict else drafts.previous_step(step)
+        await _shown_at(sessions, saved.draft, shown, active_tracker(settings))
     return saved
 
 

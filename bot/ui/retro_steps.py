@@ -47,12 +47,13 @@ from bot.ui.retro import (
 )
 from bot.ui.summary import publish_blocks
 from bot.ui.text import clip, escape
-from bot.ui.tracker import review_suffix
-from models import ActionKind, FactorCategory, Priority
+from bot.ui.tracker import review_suffix, tracker_button, tracker_line
+from models import ActionItem, ActionKind, FactorCategory, Priority
 
 CATEGORY_LABELS = {c.value: c.value.replace("_", " ").capitalize() for c in FactorCategory}
 PRIORITY_LABELS = {p.value: f"{p.value.capitalize()} priority" for p in Priority}
 MAX_LISTED_ITEMS = 60  # action items read back on the review; more are counted
+MAX_ITEM_SECTIONS = 20  # items given a block of their own (and a button) on the review
 KIND_LABELS = {k.value: k.value.capitalize() for k in ActionKind}
 
 
@@ -198,8 +199,46 @@ def _chunks(lines: Sequence[str], limit: int = 2900) -> list[str]:
     return chunks
 
 
-def review_sections(draft: Draft) -> dict[str, list[Block]]:
-    """The draft read back, step by step."""
+def _item_line(item: ActionItem, *, suffix: str = "") -> str:
+    return (
+        f"• *{escape(clip(item.title, MAX_ITEM_TITLE))}* — "
+        f"{f'<@{item.owner_id}>' if item.owner_id else 'no owner'}, "
+        f"due {item.due_date.isoformat() if item.due_date else 'not set'}, "
+        f"{item.priority.value} priority, {item.kind.value}{suffix}"
+    )
+
+
+def _item_sections(draft: Draft) -> list[Block]:
+    """The first items a block each: the line, its tracker line under it (filing, failed, or
+    the issue's link), and Create issue or Retry beside it when there is one to press."""
+    blocks: list[Block] = []
+    for item in draft.items[:MAX_ITEM_SECTIONS]:
+        tracker = draft.trackers.get(item.id)
+        under = tracker_line(tracker)
+        text = _item_line(item) + (f"\n{under}" if under else "")
+        accessory = tracker_button(item.id, tracker)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text), accessory=accessory))
+    return blocks
+
+
+def _action_items(draft: Draft, *, buttons: bool) -> list[Block]:
+    """The items read back: with `buttons` (and the items' tracker states loaded) the first
+    ones a block each with their tracker button; the rest as lines, chunked into blocks."""
+    heading = f"*Action items ({len(draft.items)})*"
+    sections = _item_sections(draft) if buttons and draft.trackers else []
+    listed = draft.items[len(sections) : MAX_LISTED_ITEMS]
+    lines = [_item_line(item, suffix=review_suffix(item)) for item in listed]
+    if len(draft.items) > MAX_LISTED_ITEMS:
+        lines.append(f"_…and {len(draft.items) - MAX_LISTED_ITEMS} more_")
+    if sections:
+        return [md(heading), *sections, *(md(chunk) for chunk in _chunks(lines))]
+    chunks = _chunks(lines) or ["_none yet_"]
+    return [md(f"{heading}\n{chunk}" if i == 0 else chunk) for i, chunk in enumerate(chunks)]
+
+
+def review_sections(draft: Draft, *, buttons: bool = False) -> dict[str, list[Block]]:
+    """The draft read back, step by step; `buttons`: each item's tracker button (those who
+    may edit the draft), when the draft's tracker states were loaded."""
     retro = draft.retro
     factors: list[Block] = []
     for number, factor in enumerate(draft.factors, start=1):
@@ -212,17 +251,6 @@ def review_sections(draft: Draft) -> dict[str, list[Block]]:
                 limit=2700,
             )
         )
-    items = [
-        f"• *{escape(clip(item.title, MAX_ITEM_TITLE))}* — "
-        f"{f'<@{item.owner_id}>' if item.owner_id else 'no owner'}, "
-        f"due {item.due_date.isoformat() if item.due_date else 'not set'}, "
-        f"{item.priority.value} priority, {item.kind.value}{review_suffix(item)}"
-        for item in draft.items[:MAX_LISTED_ITEMS]
-    ]
-    if len(draft.items) > MAX_LISTED_ITEMS:
-        items.append(f"_…and {len(draft.items) - MAX_LISTED_ITEMS} more_")
-    heading = f"*Action items ({len(draft.items)})*"
-    chunks = _chunks(items) or ["_none yet_"]
     return {
         "summary": [
             answer("What happened", retro.summary),
@@ -237,14 +265,13 @@ def review_sections(draft: Draft) -> dict[str, list[Block]]:
             answer("What went badly", retro.went_badly),
             answer("Where we got lucky", retro.got_lucky),
         ],
-        "actions": [
-            md(f"{heading}\n{chunk}" if i == 0 else chunk) for i, chunk in enumerate(chunks)
-        ],
+        "actions": _action_items(draft, buttons=buttons),
     }
 
 
-def review_blocks(draft: Draft) -> list[Block]:
-    blocks = [block for section in review_sections(draft).values() for block in section]
+def review_blocks(draft: Draft, *, buttons: bool = False) -> list[Block]:
+    sections = review_sections(draft, buttons=buttons).values()
+    blocks = [block for section in sections for block in section]
     saved = (
         "The draft is saved. Anyone with a role on the incident can keep editing it with "
         "`/postmortem retro`."
@@ -293,7 +320,8 @@ def step_view(
     """The view of `step`, filled with `form` (what was typed) or else with the saved draft;
     on the review, `published` says what the last Publish delivered."""
     if step == "review":
-        blocks = [*review_blocks(draft), *publish_blocks(draft.retro, outcome=published)]
+        review = review_blocks(draft, buttons=True)
+        blocks = [*review, *publish_blocks(draft.retro, outcome=published)]
         return frame(draft, step, blocks, version=version, notice=notice)
     form = form if form is not None else form_of(draft, step)
     rows: list[str] = []
