@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import migrations
+
+T = TypeVar("T")
 
 # How long a write waits for SQLite's lock: a request's write must fail inside Slack's 3 s ack
 # budget (and be answered "busy" / 500 so Slack retries) rather than make Slack give up.
@@ -87,6 +90,19 @@ def is_busy(error: BaseException) -> bool:
         return False
     reason = str(error.orig).lower()
     return "database is locked" in reason or "lock timeout" in reason
+
+
+async def retry_when_busy(attempt: Callable[[], Awaitable[T]], *, tries: int = 3) -> T:
+    """Run `attempt` (a whole transaction, safe to repeat) again when the database was busy. On
+    SQLite a transaction that read before another connection committed cannot then write: it
+    fails at once, without waiting (a roster fill committing while a step is saved, say)."""
+    for remaining in reversed(range(tries)):
+        try:
+            return await attempt()
+        except exc.OperationalError as error:
+            if remaining == 0 or not is_busy(error):
+                raise
+    raise AssertionError("tries must be at least 1")
 
 
 def alembic_config(database_url: str) -> Config:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import retry_when_busy
 from bot.retro.checks import check_step
 from bot.retro.draft import (
     DraftChangedError,
@@ -53,17 +54,23 @@ async def submit(
     """Check and save a submitted step (marking it done); PermissionDenied-style refusals are
     raised as UserInputError on `first_field` so the view, and every word in it, stays open.
     A resubmission of a save already made (same `save_key`) is answered as that save was.
-    Opens and commits its own session."""
-    async with sessions() as session:
-        draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
-        require_editor(draft.incident, user_id, field=first_field)
-        problems = await check_step(session=session, client=client, draft=draft, form=form, now=now)
-        if problems:
-            await session.commit()  # users.info answers are cached even when the form is refused
-            return Outcome(draft, problems)
-        return await _save(
-            session, draft, form, user_id, version, complete=True, now=now, save_key=save_key
-        )
+    Opens and commits its own session (again, when SQLite was busy: the save is idempotent)."""
+
+    async def once() -> Outcome:
+        async with sessions() as session:
+            draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
+            require_editor(draft.incident, user_id, field=first_field)
+            problems = await check_step(
+                session=session, client=client, draft=draft, form=form, now=now
+            )
+            if problems:
+                await session.commit()  # users.info answers are cached even when refused
+                return Outcome(draft, problems)
+            return await _save(
+                session, draft, form, user_id, version, complete=True, now=now, save_key=save_key
+            )
+
+    return await retry_when_busy(once)
 
 
 async def keep_typed(
@@ -78,16 +85,21 @@ async def keep_typed(
     save_key: str | None = None,
 ) -> Outcome:
     """On close or Back: save what was typed, unchecked, so no word is lost; nothing happens
-    when nothing changed or the person may not edit. Opens and commits its own session."""
-    async with sessions() as session:
-        draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
-        unchanged = same_content(form, form_of(draft, step_of(form)))
-        if not can_edit(draft.incident, user_id) or unchanged:
-            return Outcome(draft)
-        form = keepable(form, draft=draft, today=now.date())
-        return await _save(
-            session, draft, form, user_id, version, complete=False, now=now, save_key=save_key
-        )
+    when nothing changed or the person may not edit. Opens and commits its own session (again,
+    when SQLite was busy: the save is idempotent)."""
+
+    async def once() -> Outcome:
+        async with sessions() as session:
+            draft = await load_draft(session=session, team_id=team_id, incident_id=incident_id)
+            unchanged = same_content(form, form_of(draft, step_of(form)))
+            if not can_edit(draft.incident, user_id) or unchanged:
+                return Outcome(draft)
+            kept = keepable(form, draft=draft, today=now.date())
+            return await _save(
+                session, draft, kept, user_id, version, complete=False, now=now, save_key=save_key
+            )
+
+    return await retry_when_busy(once)
 
 
 def save_key(view_id: str, step: str, version: int) -> str:

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.db import retry_when_busy
 from bot.followup import items as followup_items
 from bot.followup import notices as owner_notice
 from bot.followup.home import refresh_home
@@ -37,9 +38,16 @@ async def open_draft(
 ) -> Draft:
     """The draft of this channel's incident, started (and committed) if there is none yet
     (`tracker`: the configured one, for the review's buttons)."""
-    async with sessions() as session:
-        draft = await drafts.open_draft(session=session, team_id=team_id, channel_id=channel_id)
-        await session.commit()
+
+    async def once() -> Draft:  # again when SQLite was busy: opening twice opens one draft
+        async with sessions() as session:
+            opened = await drafts.open_draft(
+                session=session, team_id=team_id, channel_id=channel_id
+            )
+            await session.commit()
+        return opened
+
+    draft = await retry_when_busy(once)
     return await _shown_at(sessions, draft, drafts.first_unfinished(draft.retro), tracker)
 
 
