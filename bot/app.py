@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from models import utcnow
 
 Clock = Callable[[], datetime]
 PublishLocks = KeyedLocks[tuple[str, int]]  # (team_id, incident_id)
+Kick = Callable[[], "asyncio.Task[None] | None"]  # the outbox drained now; its task, if any
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +60,16 @@ class Runtime:
     tracker_client: httpx.AsyncClient | None = None
     tracker_kick: Rerun | None = None  # the outbox drained right after a press
 
-    def kick_trackers(self) -> None:
-        """Drain the tracker outbox now (a press just wrote an intent), not at the next job."""
+    def kick_trackers(self) -> asyncio.Task[None] | None:
+        """Drain the tracker outbox now (a press just wrote an intent), not at the next job:
+        the drain's task (None without a tracker), for a caller that shows what it came to."""
         if not self.trackers:
-            return
+            return None
         if self.tracker_kick is None:
             self.tracker_kick = Rerun(
                 self.running_jobs, lambda: drain_outbox(self), name="trackers.kick"
             )
-        self.tracker_kick.request()
+        return self.tracker_kick.request()
 
     @property
     def client(self) -> AsyncWebClient:
@@ -97,9 +100,8 @@ def build_runtime(
     http = tracker_client() if settings.trackers.github or settings.trackers.jira else None
     runtime: Runtime | None = None
 
-    def kick_trackers() -> None:  # the handlers' way to the runtime built below
-        if runtime is not None:
-            runtime.kick_trackers()
+    def kick_trackers() -> asyncio.Task[None] | None:  # the handlers' way to the runtime below
+        return None if runtime is None else runtime.kick_trackers()
 
     app = create_app(
         settings,
@@ -139,7 +141,7 @@ def create_app(
     backfills: TaskSet | None = None,
     publish_locks: PublishLocks | None = None,
     rosters: Rosters | None = None,
-    kick_trackers: Callable[[], None] | None = None,
+    kick_trackers: Kick | None = None,
 ) -> AsyncApp:
     """`identity`: what auth.test said at start, if it could be asked (else the first request
     asks). `backfills`, `publish_locks` and `rosters`: the runtime's (made here when there is
@@ -194,7 +196,7 @@ class Provide(AsyncMiddleware):
         backfills: TaskSet,
         publish_locks: PublishLocks,
         rosters: Rosters,
-        kick_trackers: Callable[[], None],
+        kick_trackers: Kick,
     ) -> None:
         self.parts = {
             "sessions": sessions,

@@ -59,11 +59,13 @@ class Rerun:
         self._task: asyncio.Task[None] | None = None
         self._again = False
 
-    def request(self) -> None:
+    def request(self) -> asyncio.Task[None]:
+        """Ask for a run; the task that will make it (ended once no run is asked for)."""
         if self._task is not None and not self._task.done():
             self._again = True
-            return
+            return self._task
         self._task = self._tasks.start(self._runs(), name=self._name)
+        return self._task
 
     async def _runs(self) -> None:
         while True:

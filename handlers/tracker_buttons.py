@@ -9,6 +9,7 @@ over the review).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import HindsightError
+from bot.followup.buttons import Outcome
 from bot.followup.show import saved
 from bot.ids import Trackers
 from bot.retro import steps
@@ -28,6 +30,7 @@ from bot.ui.retro_steps import step_view
 from handlers.item_buttons import Press, show, tell
 
 log = logging.getLogger(__name__)
+DRAIN_WAIT_SECONDS = 10.0  # how long a review waits on the drain its press kicked
 
 
 def register(app: AsyncApp) -> None:
@@ -60,11 +63,31 @@ async def press_file(
     if outcome.changed:  # else filed or on its way already: as it is shown
         # Shown as asked for first, then filed: the outbox's redraw with the link comes after ours.
         await show(context, client, press.user_id, outcome, press.place, press.message)
-    if review is not None:
-        await redraw_review(context, client, press.team_id, review)
-    kick = context.get("kick_trackers")
-    if outcome.changed and kick is not None:
-        kick()  # file it now rather than at the next drain
+    await review_and_kick(context, client, press.team_id, review, outcome)
+
+
+async def review_and_kick(
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    team_id: str,
+    review: tuple[dict[str, Any], StepMeta] | None,
+    outcome: Outcome,
+) -> None:
+    """The review (when pressed there) redrawn as the item now stands, then the outbox kicked
+    (an intent was just written), and the review redrawn again once that drain is over: it
+    shows the link then (or why filing failed), as messages and App Home do. A press that
+    asked for nothing new while the item is on its way leaves the review to the press that
+    asked (a double click: two redraws from one view, the second would beat the first)."""
+    if not (outcome.changed or outcome.item.tracker_key):
+        review = None
+    shown_hash = None if review is None else await redraw_review(context, client, team_id, review)
+    start = context.get("kick_trackers")
+    drain = start() if outcome.changed and start is not None else None  # now, not at next job
+    if review is None or shown_hash is None or drain is None:
+        return
+    await asyncio.wait({drain}, timeout=DRAIN_WAIT_SECONDS)  # on time out, the state as it is
+    view, meta = review
+    await redraw_review(context, client, team_id, ({**view, "hash": shown_hash}, meta))
 
 
 def review_of(body: dict[str, Any]) -> tuple[dict[str, Any], StepMeta] | None:
@@ -82,9 +105,10 @@ async def redraw_review(
     client: AsyncWebClient,
     team_id: str,
     review: tuple[dict[str, Any], StepMeta],
-) -> None:
+) -> str | None:
     """The review drawn again with each item as it now stands ("Filing the GitHub issue…", or
-    its link); the hash keeps a newer view (someone moved on meanwhile) from being replaced."""
+    its link); the hash keeps a newer view (someone moved on meanwhile) from being replaced.
+    The new view's hash, or None when it was not redrawn."""
     view, meta = review
     draft = await steps.load_review(
         sessions=context["sessions"],
@@ -94,6 +118,8 @@ async def redraw_review(
     )
     shown = step_view(draft, "review", version=meta.version)
     try:
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
+        updated = await client.views_update(view_id=view["id"], hash=view.get("hash"), view=shown)
     except SlackApiError as error:  # the item is asked for already; only the redraw is lost
         log.info("review not redrawn after a tracker press: %s", error.response.get("error"))
+        return None
+    return str((updated.get("view") or {}).get("hash") or "") or None
