@@ -289,9 +289,12 @@ def retro_wording() -> dict[str, Any]:
 
 
 def retro_review() -> dict[str, Any]:
-    """Step 6, the review: the draft read back, with Publish."""
+    """Step 6, the review: the draft read back (each item not filed yet with its Create GitHub
+    issue button, the filed one with its link), with Publish."""
     inc = incident(postmortem_state=PostmortemState.IN_REVIEW)
-    return {"surface": "modal", "view": step_view(draft(inc), "review").to_dict()}
+    shown = draft(inc)
+    shown.trackers = issues(*shown.items)
+    return {"surface": "modal", "view": step_view(shown, "review").to_dict()}
 
 
 def published_summary() -> dict[str, Any]:
