@@ -66,7 +66,8 @@ async def _ranked(
     )
     paging = {"limit": wanted - len(rows), "offset": max(0, offset - int(total or 0))}
     page = timeline_page(dialect, filters)
-    if dialect.COMMON_MESSAGES is not None:
+    # The walk visits the team's incidents newest first: a filter could pass too few of them.
+    if dialect.COMMON_MESSAGES is not None and not filters.any:
         matching = await session.scalar(text(dialect.TIMELINE_PROBE), parameters)
         if (matching or 0) >= dialect.COMMON_MESSAGES:
             page = timeline_walk_page(dialect, filters)
