@@ -138,11 +138,13 @@ async def test_roles_accept_escaped_and_bare_mentions_and_the_new_holder_is_invi
     slack: SlackRequests, fake_slack: FakeSlack, served_bot: ServedBot, incident: Incident
 ) -> None:
     sessions = served_bot.runtime.sessions
+    invites = len(fake_slack.calls_to("conversations.invite"))
     await command(slack, incident, "role facilitator <@U0CAROL|carol>", "U0ALICE")
     await command(slack, incident, "role Commander <@U0BOB>", "U0ALICE")
     stored = await current(sessions)
     assert (stored.commander_id, stored.facilitator_id) == ("U0BOB", "U0CAROL")
     assert incident.channel_id
+    await fake_slack.wait_for("conversations.invite", count=invites + 2)  # after the acks
     assert {"U0BOB", "U0CAROL"} <= fake_slack.channels[incident.channel_id].members
     await fake_slack.wait_for("chat.update", count=2)
     says = header_says(fake_slack, incident)
