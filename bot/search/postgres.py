@@ -39,11 +39,14 @@ TIMELINE = f"""
 # in their timeline are walked newest first instead (ix_incidents_team_started), each asked
 # whether any of its messages matches: the first page needs a few dozen incidents, not every match.
 COMMON_MESSAGES = 2000
+# With a filter, fewer incidents pass, so the word must be denser (about one match an incident)
+# for the walk to find a page quickly.
+COMMON_MESSAGES_FILTERED = 10_000
 TIMELINE_PROBE = f"""
     SELECT count(*) FROM (
         SELECT 1 FROM timeline_events AS event
         WHERE event.team_id = :team_id AND event.deleted_at IS NULL
-            AND event.search_vector @@ {QUERY} LIMIT {COMMON_MESSAGES}
+            AND event.search_vector @@ {QUERY} LIMIT :probe_limit
     ) AS probe"""
 TIMELINE_ANY = f"""(
         SELECT true FROM timeline_events AS event

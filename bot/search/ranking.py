@@ -29,6 +29,7 @@ class Dialect(Protocol):
     DOCUMENTS: str
     TIMELINE: str
     COMMON_MESSAGES: int | None  # from this many matching messages on, walk (None: never)
+    COMMON_MESSAGES_FILTERED: int | None  # the same when a filter is given
     TIMELINE_PROBE: str  # how many messages match, up to COMMON_MESSAGES
     TIMELINE_ANY: str  # whether any message of incident `i` matches
 

@@ -66,10 +66,12 @@ async def _ranked(
     )
     paging = {"limit": wanted - len(rows), "offset": max(0, offset - int(total or 0))}
     page = timeline_page(dialect, filters)
-    # The walk visits the team's incidents newest first: a filter could pass too few of them.
-    if dialect.COMMON_MESSAGES is not None and not filters.any:
-        matching = await session.scalar(text(dialect.TIMELINE_PROBE), parameters)
-        if (matching or 0) >= dialect.COMMON_MESSAGES:
+    # The walk visits the team's incidents newest first: with a filter passing few of them, only
+    # a word in most incidents' messages is found soon enough.
+    common = dialect.COMMON_MESSAGES_FILTERED if filters.any else dialect.COMMON_MESSAGES
+    if common is not None:
+        probe = parameters | {"probe_limit": common}
+        if (await session.scalar(text(dialect.TIMELINE_PROBE), probe) or 0) >= common:
             page = timeline_walk_page(dialect, filters)
     more = await session.execute(page, parameters | paging)
     return rows + list(more.all())

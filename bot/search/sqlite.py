@@ -17,6 +17,7 @@ from bot.search.query import SearchQuery, fts5_match
 SNIPPET_TOKENS = 24
 # SQLite counts a common word's messages fast enough (bench/search.py): no walk.
 COMMON_MESSAGES: int | None = None
+COMMON_MESSAGES_FILTERED: int | None = None
 TIMELINE_PROBE = TIMELINE_ANY = ""
 # CROSS JOIN keeps the left side the outer loop: SQLite's planner would otherwise walk the
 # team's rows and run the MATCH once for each.

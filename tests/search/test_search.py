@@ -321,8 +321,10 @@ async def test_a_word_common_in_messages_walks_timeline_incidents_newest_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # PostgreSQL counts matching messages per incident only for a word found in fewer than
-    # COMMON_MESSAGES of them; lowered here so four messages make the word common.
+    # COMMON_MESSAGES of them (COMMON_MESSAGES_FILTERED with a filter); lowered here so four
+    # messages make the word common.
     monkeypatch.setattr(postgres, "COMMON_MESSAGES", 3)
+    monkeypatch.setattr(postgres, "COMMON_MESSAGES_FILTERED", 3)
     await seed(
         served_bot.runtime.sessions,
         Story(1, "Old", messages=["kiwi one", "kiwi two", "kiwi three"], started_at=START),
@@ -337,4 +339,6 @@ async def test_a_word_common_in_messages_walks_timeline_incidents_newest_first(
         assert ranked == [3, 4, 2, 1]  # the document first, then the timeline newest first
     else:
         assert ranked == [3, 1, 4, 2]  # the document first, then the most matching messages
+    filtered = numbers(await searched(slack, fake_slack, "kiwi severity:SEV2"))
+    assert filtered == (ranked if backend == "postgresql" else [3, 1, 4, 2])
     assert numbers(await searched(slack, fake_slack, "kiwi severity:SEV1")) == []
