@@ -135,7 +135,7 @@ def _check_sentence(
 def _trimmed(reading: Reading, match: re.Match[str]) -> tuple[int, int]:
     """The match without the spaces and punctuation its pattern needed around it."""
     lo, hi = match.span()
-    while lo < hi and not (reading.text[lo].isalnum() or reading.text[lo] in "<@\ue000'’"):
+    while lo < hi and not (reading.text[lo].isalnum() or reading.text[lo] in "<@'’" + OPEN):
         lo += 1
     while hi > lo and not (reading.text[hi - 1].isalnum() or reading.text[hi - 1] in ">" + CLOSE):
         hi -= 1
@@ -146,7 +146,7 @@ def _category(category: str, reading: Reading, match: re.Match[str]) -> str:
     kinds = [
         reading.text[i + 1]
         for i in range(match.start(), match.end() - 2)
-        if reading.text[i] == "\ue000"
+        if reading.text[i] == OPEN
     ]
     if "Y" in kinds:
         return "second-person"
