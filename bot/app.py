@@ -20,6 +20,7 @@ import handlers
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
 from bot.installation import Identity, Installation, RefuseOtherWorkspaces
+from bot.installations.clients import SingleWorkspaceClients, TeamClients
 from bot.locks import KeyedLocks
 from bot.slack import create_web_client
 from bot.tasks import Rerun, TaskSet
@@ -49,6 +50,7 @@ class Runtime:
     app: AsyncApp
     scheduler: AsyncIOScheduler
     capture: CaptureWriter
+    clients: TeamClients  # each team's Web API client, for jobs and work outside requests
     clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
     running_jobs: TaskSet = field(default_factory=TaskSet)  # scheduled runs, see bot.jobs.tracked
     # Work started after an ack: reviewed channels being read, similar incidents, stats posts.
@@ -73,7 +75,8 @@ class Runtime:
 
     @property
     def client(self) -> AsyncWebClient:
-        """The Web API client for work outside requests (jobs); requests get theirs from Bolt."""
+        """The app's own client (one workspace: its token). Jobs ask `clients` for a team's;
+        requests get theirs from Bolt."""
         return self.app.client
 
     async def close(self) -> None:
@@ -121,6 +124,7 @@ def build_runtime(
         app=app,
         scheduler=AsyncIOScheduler(timezone="UTC"),
         capture=capture,
+        clients=SingleWorkspaceClients(app.client),
         clock=clock,
         backfills=backfills,
         publish_locks=publish_locks,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.followup.cadence import Cadence, WorkingHours
+from bot.installations.settings import WorkspaceSettings, workspace_settings
 from bot.trackers.config import TrackerSettings, tracker_settings
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -69,10 +70,20 @@ class Settings:
         default_factory=lambda: postmortem_due_days(None)
     )
     trackers: TrackerSettings = field(default_factory=TrackerSettings)  # GitHub Issues or Jira
+    # Many workspaces (SLACK_CLIENT_ID/SECRET, Slack's OAuth install) instead of one bot token.
+    workspaces: WorkspaceSettings = field(default_factory=WorkspaceSettings)
+    log_format: str = "text"  # LOG_FORMAT: text or json (one object a line)
+    metrics_port: int | None = None  # METRICS_PORT: /metrics in Socket Mode (HTTP serves its own)
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def multi_workspace(self) -> bool:
+        """Many workspaces through Slack's OAuth install (SLACK_CLIENT_ID and SECRET, no
+        SLACK_BOT_TOKEN); `require_slack` refuses a mix of the two."""
+        return self.workspaces.oauth and not self.slack_bot_token
 
     def __repr__(self) -> str:
         return (
@@ -82,17 +93,44 @@ class Settings:
         )
 
     def require_slack(self) -> None:
-        """Fail naming every variable the chosen transport needs and does not have."""
+        """Fail naming every variable the chosen mode and transport need and do not have."""
+        if self.slack_bot_token and self.workspaces.oauth:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set; set "
+                "SLACK_BOT_TOKEN for one workspace, or the client id and secret (and "
+                "TOKEN_ENCRYPTION_KEY) for many, not both"
+            )
+        if self.workspaces.oauth:
+            self._require(
+                {
+                    "SLACK_CLIENT_ID": self.workspaces.client_id,
+                    "SLACK_CLIENT_SECRET": self.workspaces.client_secret,
+                    "SLACK_SIGNING_SECRET": self.slack_signing_secret,
+                    "TOKEN_ENCRYPTION_KEY": ",".join(self.workspaces.encryption_keys),
+                },
+                "required to serve many workspaces",
+            )
+            return
         values = {"SLACK_BOT_TOKEN": self.slack_bot_token}
         if self.socket_mode:
             values["SLACK_APP_TOKEN"] = self.slack_app_token
         else:
             values["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
+        why = "required to talk to Slack"
+        if not self.slack_bot_token and not self.socket_mode:  # neither mode: name both
+            why += (
+                " (or set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET and "
+                "TOKEN_ENCRYPTION_KEY to serve many workspaces)"
+            )
+        self._require(values, why)
+
+    @staticmethod
+    def _require(values: Mapping[str, str | None], why: str) -> None:
         missing = [name for name, value in values.items() if not value]
         if missing:
-            names = " and ".join(missing)
+            names = " and ".join(missing) if len(missing) < 3 else ", ".join(missing)
             verb = "is" if len(missing) == 1 else "are"
-            raise ConfigError(f"{names} {verb} not set; required to talk to Slack")
+            raise ConfigError(f"{names} {verb} not set; {why}")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -134,7 +172,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         digest_channel=get("DIGEST_CHANNEL") or get("POSTMORTEM_CHANNEL"),
         postmortem_due_days=postmortem_due_days(get("POSTMORTEM_DUE_DAYS")),
         trackers=tracker_settings(get),
+        workspaces=workspace_settings(get),
+        log_format=log_format(get("LOG_FORMAT")),
+        metrics_port=whole_number("METRICS_PORT", get("METRICS_PORT"), 0, minimum=0) or None,
     )
+
+
+def log_format(value: str | None) -> str:
+    chosen = (value or "text").lower()
+    if chosen not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return chosen
 
 
 def whole_number(name: str, value: str | None, default: int, *, minimum: int = 1) -> int:

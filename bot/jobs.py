@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.followup.digest import DigestOutcome, digest_due, post_weekly_digests
 from bot.followup.sweep import sweep
+from bot.installations.clients import TeamClients
 from bot.tasks import TaskSet
 from bot.trackers.runs import drain_outbox, poll_trackers, summary
 from bot.trackers.shapes import Tracker, TrackerKind
@@ -52,6 +53,7 @@ class JobHost(Protocol):
     clock: Callable[[], datetime]
     running_jobs: TaskSet  # the job runs in flight, stopped on shutdown
     trackers: Mapping[TrackerKind, Tracker]  # empty when no tracker is configured
+    clients: TeamClients  # each team's Web API client
 
     @property
     def client(self) -> AsyncWebClient: ...

@@ -246,7 +246,9 @@ def test_serve_without_environment_names_every_missing_variable(tmp_path: Path) 
     result = run(["serve"], base_env(), tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "hindsight: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set; required to talk to Slack"
+        "hindsight: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set; required to talk to "
+        "Slack (or set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_SIGNING_SECRET and "
+        "TOKEN_ENCRYPTION_KEY to serve many workspaces)"
     )
 
 

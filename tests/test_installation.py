@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from bot.app import build_runtime
-from bot.cli import check_bot_token, main
+from bot.cli import main
 from bot.ids import Declare, FollowUp, Header
 from bot.installation import NOT_INSTALLED, Identity
+from bot.serve import check_bot_token
 from bot.ui.state import UNREADABLE
 from models import Incident, IncidentStatus
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, ServedBot, make_settings, serve_app
