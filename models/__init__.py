@@ -20,6 +20,7 @@ from models.incident import (
     TimelineEvent,
     TimelineMark,
 )
+from models.installation import SlackInstallation, SlackOAuthState, SlackTeam
 from models.retro import ContributingFactor, FactorCategory, Retrospective
 from models.slack import ProcessedEvent, SlackRoster, SlackUser
 from models.tracker import TrackerIntent
@@ -43,7 +44,10 @@ __all__ = [
     "ReminderDelivery",
     "Retrospective",
     "Severity",
+    "SlackInstallation",
+    "SlackOAuthState",
     "SlackRoster",
+    "SlackTeam",
     "SlackUser",
     "TimelineEvent",
     "TimelineMark",
