@@ -36,9 +36,12 @@ class BackfillRun(TeamScoped, Timestamps, Base):
     channel_created: Mapped[int | None] = mapped_column(Integer)  # epoch seconds, for "about"
     newest_ts: Mapped[str | None] = mapped_column(String(32))  # the history's newest message
     oldest_ts: Mapped[str | None] = mapped_column(String(32))  # the oldest one read so far
+    # Messages read (top-level and replies), top-level ones alone, and the replies the threads
+    # found so far announce (their reply_count): what "read 450 of about 1,200" is made of.
     read_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    history_read: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    replies_expected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stored_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    about_total: Mapped[int | None] = mapped_column(Integer)
     calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     progress_ts: Mapped[str | None] = mapped_column(String(32))  # the one message we update
     lease_owner: Mapped[str | None] = mapped_column(String(36))

@@ -1,36 +1,75 @@
 """Backfill: read an existing channel's history (and its threads) into an incident's timeline.
 
-Paced for conversations.history / conversations.replies (Tier 3, 50+ calls a minute); the Web
-API client already waits out 429s (Retry-After), and a failure that outlasts its retries is
-logged and raised. Rows go in through `store_messages`, so whatever live capture stores for the
-same ts is kept and nothing is stored twice.
+A run is a row (models/backfill.py): its cursor and the threads still to read are written with
+each page's messages, in one transaction, so a restart resumes after the last page stored and
+a page is never stored twice; a lease keeps two replicas from reading one channel at once.
+Reads are paced for either of Slack's regimes (backfill_reader.py: Tier 3, or one call a minute
+and 15 messages a page, Retry-After honoured); one message in the channel shows the progress
+(backfill_progress.py). Rows go in through `store_messages`, so whatever live capture stores
+for the same ts is kept and nothing is stored twice.
+
+- `start_backfill` (a declare on a reviewed channel): a new run, read in a task of the runtime;
+- `resume_backfills` (bot/jobs.py, at start-up and then every half minute): runs a stopped or
+  crashed process left, each read with its team's client;
+- `backfill_channel`: a new run read here, to its end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import SlackCallError
-from bot.timeline.events import store_messages
-from bot.timeline.messages import CapturedMessage, captured_from_slack
+from bot.tasks import TaskSet
+from bot.timeline import backfill_store as runs
+from bot.timeline.backfill_reader import TIER3_PAUSE
+from bot.timeline.backfill_runner import PAGE_SIZE, Runner, resume_backfills, start_runner
+from bot.timeline.backfill_store import Sessions
+from models import utcnow
+
+__all__ = [
+    "PAGE_SIZE",
+    "TIER3_PAUSE",
+    "backfill_channel",
+    "fetch_message",
+    "resume_backfills",
+    "start_backfill",
+]
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 200
-TIER3_PAUSE = 1.2  # seconds between calls: 50 a minute
+
+async def new_runner(
+    *,
+    client: AsyncWebClient,
+    sessions: Sessions,
+    team_id: str,
+    incident_id: int,
+    channel_id: str,
+    bot_user_id: str | None,
+    bot_id: str | None,
+    pause: float = TIER3_PAUSE,
+) -> Runner:
+    """A new run for the channel, leased by the runner returned (not reading yet)."""
+    run = await runs.create_run(
+        sessions,
+        team_id=team_id,
+        incident_id=incident_id,
+        channel_id=channel_id,
+        bot_user_id=bot_user_id,
+        bot_id=bot_id,
+        now=utcnow(),
+    )
+    return Runner(sessions=sessions, client=client, run=run, pause=pause)
 
 
 async def backfill_channel(
     *,
     client: AsyncWebClient,
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     team_id: str,
     incident_id: int,
     channel_id: str,
@@ -39,100 +78,26 @@ async def backfill_channel(
     pause: float = TIER3_PAUSE,
 ) -> int:
     """Store the channel's messages and thread replies; returns how many events were new."""
-    reader = _Reader(client=client, channel_id=channel_id, pause=pause)
-    await _join(client, channel_id)
-
-    async def store(messages: list[dict[str, Any]]) -> int:
-        bot = {"bot_user_id": bot_user_id, "bot_id": bot_id}
-        found = (
-            captured_from_slack(m, team_id=team_id, channel_id=channel_id, **bot) for m in messages
-        )
-        captured = [c for c in found if c is not None]
-        return await _store(sessions, incident_id=incident_id, team_id=team_id, messages=captured)
-
-    stored = 0
-    async for page in reader.pages("conversations.history", channel=channel_id):
-        stored += await store(page)
-        for parent in page:
-            if parent.get("reply_count") and parent.get("thread_ts") == parent.get("ts"):
-                async for replies in reader.pages(
-                    "conversations.replies", channel=channel_id, ts=parent["ts"]
-                ):
-                    stored += await store([r for r in replies if r.get("ts") != parent["ts"]])
-    logger.info(
-        "backfilled %s for incident %s: %d new events in %d calls",
-        channel_id,
-        incident_id,
-        stored,
-        reader.calls,
+    runner = await new_runner(
+        client=client,
+        sessions=sessions,
+        team_id=team_id,
+        incident_id=incident_id,
+        channel_id=channel_id,
+        bot_user_id=bot_user_id,
+        bot_id=bot_id,
+        pause=pause,
     )
-    return stored
+    return await runner.read()
 
 
-async def _join(client: AsyncWebClient, channel_id: str) -> None:
-    """Join a public channel (a no-op if already in it); a private one must have invited us."""
-    try:
-        await client.conversations_join(channel=channel_id)
-    except SlackApiError as error:
-        if error.response.get("error") != "method_not_supported_for_channel_type":
-            raise
-        logger.info("backfill: %s is private; reading it needs the bot invited", channel_id)
-
-
-async def _store(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    incident_id: int,
-    team_id: str,
-    messages: list[CapturedMessage],
-) -> int:
-    if not messages:
-        return 0
-    async with sessions() as session, session.begin():
-        return await store_messages(
-            session=session, incident_id=incident_id, team_id=team_id, messages=messages
-        )
-
-
-class _Reader:
-    """Paced, paginated Web API reads for one channel."""
-
-    def __init__(self, *, client: AsyncWebClient, channel_id: str, pause: float) -> None:
-        self.client = client
-        self.channel_id = channel_id
-        self.pause = pause
-        self.calls = 0
-
-    async def call(self, method: str, **params: Any) -> dict[str, Any]:
-        if self.calls and self.pause > 0:
-            await asyncio.sleep(self.pause)
-        self.calls += 1
-        try:
-            response = await getattr(self.client, method.replace(".", "_"))(**params)
-        except SlackApiError as error:
-            detail = error.response.get("error") if error.response is not None else None
-            status = error.response.status_code if error.response is not None else None
-            logger.error(
-                "backfill of %s stopped: %s failed (%s, HTTP %s)",
-                self.channel_id,
-                method,
-                detail,
-                status,
-            )
-            raise SlackCallError(
-                f"Couldn't read the history of <#{self.channel_id}> ({method}: {detail})."
-            ) from error
-        return dict(response.data) if isinstance(response.data, dict) else {}
-
-    async def pages(self, method: str, **params: Any) -> AsyncIterator[list[dict[str, Any]]]:
-        cursor: str | None = None
-        while True:
-            args = {**params, "limit": PAGE_SIZE} | ({"cursor": cursor} if cursor else {})
-            data = await self.call(method, **args)
-            yield [m for m in data.get("messages") or [] if isinstance(m, dict)]
-            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return
+async def start_backfill(
+    tasks: TaskSet, *, name: str, pause: float = TIER3_PAUSE, **run: Any
+) -> asyncio.Task[int]:
+    """A new run (its row written before this returns, so a crash leaves it to be resumed),
+    read in a task on `tasks` (the runtime's). `run`: `new_runner`'s arguments."""
+    runner = await new_runner(pause=pause, **run)
+    return start_runner(tasks, runner, name=name)
 
 
 async def fetch_message(
