@@ -4,16 +4,26 @@ LOG_LEVEL=DEBUG turns on Hindsight's own debug lines only: ids, counts and timin
 libraries stay at INFO, because at DEBUG they print whole request bodies, Web API arguments and
 answers, Socket Mode envelopes and SQL parameters, which hold what people wrote. LOG_LEVEL=TRACE
 lets those through too, for chasing a bug; tokens and response_urls are still redacted.
+
+LOG_FORMAT=json writes one JSON object a line (`JsonFormatter`): time, level, logger, message,
+and what the line was logged for, read from context variables the request and the Web API client
+set (`team`, `incident`, `request_kind`, `slack_method`) and a `duration_ms` a line may carry.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
-from typing import TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 TRACE = "TRACE"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Our own code; every other logger is a library's.
 OWN_LOGGERS = ("hindsight", "bot", "handlers", "models", "migrations")
 
@@ -43,15 +53,104 @@ def redact(text: str) -> str:
     return SECRET_PATTERN.sub(_replacement, text)
 
 
+# What a log line was written for. Set per request (each request runs in its own task, so its
+# own copy) and per Web API call; None outside of one.
+TEAM: ContextVar[str | None] = ContextVar("team", default=None)
+INCIDENT: ContextVar[int | None] = ContextVar("incident", default=None)
+REQUEST_KIND: ContextVar[str | None] = ContextVar("request_kind", default=None)
+SLACK_METHOD: ContextVar[str | None] = ContextVar("slack_method", default=None)
+
+
+# Slack's interactivity payloads (Bolt routes them by this `type`).
+INTERACTION_TYPES = frozenset(
+    {
+        "block_actions",
+        "block_suggestion",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+        "interactive_message",
+        "dialog_submission",
+        "dialog_suggestion",
+        "dialog_cancellation",
+    }
+)
+
+
+def request_kind(payload: dict[str, Any]) -> str:
+    """event, command, interaction or other (url_verification, ssl_check…)."""
+    kind = payload.get("type")
+    if kind == "event_callback":
+        return "event"
+    if "command" in payload:
+        return "command"
+    return "interaction" if kind in INTERACTION_TYPES else "other"
+
+
+def payload_team(payload: dict[str, Any]) -> str | None:
+    """The team a Slack payload comes from: team_id (events, commands) or team.id (the rest)."""
+    team = payload.get("team_id")
+    if isinstance(team, str):
+        return team
+    team = payload.get("team")
+    return team.get("id") if isinstance(team, dict) else None
+
+
+def bind_request(payload: dict[str, Any]) -> str:
+    """Name the request's kind and team in the lines it logs; the kind, for its metrics."""
+    kind = request_kind(payload)
+    REQUEST_KIND.set(kind)
+    TEAM.set(payload_team(payload))
+    return kind
+
+
+@contextmanager
+def log_context(*, team: str | None = None, incident: int | None = None) -> Iterator[None]:
+    """Lines logged inside name this team and incident (a job's pass over one team, say)."""
+    team_token, incident_token = TEAM.set(team), INCIDENT.set(incident)
+    try:
+        yield
+    finally:
+        INCIDENT.reset(incident_token)
+        TEAM.reset(team_token)
+
+
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
 
-def configure_logging(level: str, *, stream: TextIO | None = None) -> None:
-    """One redacting handler on the root logger (stderr unless `stream` is given)."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, every key always present (null when unknown); the message and
+    any traceback redacted before they are encoded."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "team": TEAM.get(),
+            "incident": INCIDENT.get(),
+            "request_kind": REQUEST_KIND.get(),
+            "slack_method": SLACK_METHOD.get(),
+            "duration_ms": getattr(record, "duration_ms", None),
+        }
+        if record.exc_info:
+            record.exc_text = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = redact(record.exc_text)
+        if record.stack_info:
+            line["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, *, fmt: str = "text", stream: TextIO | None = None) -> None:
+    """One redacting handler on the root logger (stderr unless `stream` is given), writing
+    `fmt`: "text" (a line of words) or "json" (one object a line)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else RedactingFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     own = logging.DEBUG if level == TRACE else logging.getLevelNamesMapping().get(level)
