@@ -1,0 +1,205 @@
+"""Slack's OAuth install, end to end over HTTP: the "Add to Slack" page, Slack's authorize page
+(the fake's) and the redirect back, for two teams; each way an install fails gets a clear page
+and stores nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from sqlalchemy import select, update
+
+from bot.installations.settings import DEFAULT_SCOPES
+from bot.simslack.methods_oauth import Workspace
+from bot.simslack.signed import FORM
+from models import utcnow
+from models.installation import SlackInstallation, SlackOAuthState, SlackTeam
+from tests.conftest import ServedBot
+from tests.fakeslack import FakeSlack
+from tests.installations.conftest import (
+    CLIENT_ID,
+    TEAM_A,
+    TEAM_B,
+    Browser,
+    count_rows,
+    install_team,
+    team_requests,
+)
+
+
+async def test_the_install_page_links_to_slacks_authorize_page_with_a_state(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    install = await Browser(many_bot).open_install_page()
+    assert "Add Hindsight to Slack" in install.install_page.text
+    url = urlsplit(install.authorize_url)
+    assert f"{url.scheme}://{url.netloc}{url.path}" == oauth_slack.root_url + "/oauth/v2/authorize"
+    query = parse_qs(url.query)
+    assert query["client_id"] == [CLIENT_ID]
+    assert query["scope"] == [",".join(DEFAULT_SCOPES)]  # the manifest's, SLACK_SCOPES unset
+    assert query["state"] == [install.state]
+    async with many_bot.runtime.sessions() as session:
+        states = list(await session.scalars(select(SlackOAuthState.state)))
+    assert states == [install.state]  # issued and kept for the redirect to check
+
+
+async def test_two_teams_install_and_each_is_stored_with_its_own_token(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    first = await install_team(many_bot, TEAM_A)
+    second = await install_team(many_bot, TEAM_B)
+
+    assert first.page is not None and "Hindsight is installed in Team A" in first.page.text
+    assert second.page is not None and "Hindsight is installed in Team B" in second.page.text
+    assert f"slack://app?team={TEAM_B}&amp;id={oauth_slack.app_id}" in second.page.text
+    exchanges = oauth_slack.calls_to("oauth.v2.access")
+    assert [call.args.get("code") is not None for call in exchanges] == [True, True]
+    async with many_bot.runtime.sessions() as session:
+        rows = list(await session.scalars(select(SlackInstallation)))
+        teams = {team.team_id: team for team in await session.scalars(select(SlackTeam))}
+    assert sorted(row.team_id for row in rows) == [TEAM_A, TEAM_B]
+    assert sorted(teams) == [TEAM_A, TEAM_B] and teams[TEAM_B].name == "Team B"
+    for row in rows:
+        [token] = oauth_slack.oauth.tokens_of(row.team_id)
+        assert row.bot_token is not None and token not in row.bot_token  # ciphertext only
+    found = await many_bot.runtime.clients.client_for(TEAM_B)
+    assert found is not None and found.token == oauth_slack.oauth.tokens_of(TEAM_B)[0]
+    async with many_bot.runtime.sessions() as session:
+        assert list(await session.scalars(select(SlackOAuthState))) == []  # each used once
+
+
+async def test_a_reused_state_gets_a_clear_page_and_stores_nothing_more(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    browser = Browser(many_bot)
+    install = await browser.install(TEAM_A)
+    again = await browser.come_back(install)  # the same redirect, opened again
+
+    assert again.status_code == 401
+    assert "This install link has expired or was already used" in again.text
+    assert len(oauth_slack.calls_to("oauth.v2.access")) == 1  # the code was not tried again
+    assert await count_rows(many_bot.runtime.sessions) == (1, 1)
+
+
+async def test_a_state_never_issued_gets_a_clear_page_and_stores_nothing(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    browser = Browser(many_bot)
+    install = await browser.approve(await browser.open_install_page(TEAM_A))
+    assert install.callback_url is not None
+    install.callback_url = install.callback_url.replace(install.state, "forged-state")
+    install.state = "forged-state"  # the cookie agrees: only the store can tell
+    page = await browser.come_back(install)
+
+    assert page.status_code == 401
+    assert "expired or was already used" in page.text
+    assert oauth_slack.calls_to("oauth.v2.access") == []
+    assert await count_rows(many_bot.runtime.sessions) == (0, 0)
+
+
+async def test_a_state_from_another_browser_gets_a_clear_page(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    browser = Browser(many_bot)
+    install = await browser.approve(await browser.open_install_page(TEAM_A))
+    assert install.callback_url is not None
+    page = await browser.get(install.callback_url)  # no cookie: not the browser that started
+
+    assert page.status_code == 400 and "not valid here" in page.text
+    assert oauth_slack.calls_to("oauth.v2.access") == []
+    assert await count_rows(many_bot.runtime.sessions) == (0, 0)
+
+
+async def test_an_expired_state_gets_a_clear_page_and_stores_nothing(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    browser = Browser(many_bot)
+    install = await browser.approve(await browser.open_install_page(TEAM_A))
+    async with many_bot.runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(SlackOAuthState).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    page = await browser.come_back(install)
+
+    assert page.status_code == 401 and "expired or was already used" in page.text
+    assert oauth_slack.calls_to("oauth.v2.access") == []
+    assert await count_rows(many_bot.runtime.sessions) == (0, 0)
+
+
+async def test_a_cancelled_install_gets_a_clear_page_and_stores_nothing(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    oauth_slack.oauth.add_workspace(Workspace(TEAM_B, "Team B", "U0BEA", denies=True))
+    browser = Browser(many_bot)
+    install = await browser.approve(await browser.open_install_page(TEAM_B))
+    assert install.callback_url is not None and "error=access_denied" in install.callback_url
+    page = await browser.come_back(install)
+
+    assert page.status_code == 200  # nothing went wrong: the person chose not to
+    assert "The install was cancelled" in page.text and "Nothing was stored" in page.text
+    assert oauth_slack.calls_to("oauth.v2.access") == []
+    assert await count_rows(many_bot.runtime.sessions) == (0, 0)
+
+
+async def test_an_exchange_slack_refuses_gets_a_clear_page_and_stores_nothing(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    oauth_slack.fail("oauth.v2.access", error="invalid_code")
+    browser = Browser(many_bot)
+    install = await browser.approve(await browser.open_install_page(TEAM_A))
+    page = await browser.come_back(install)
+
+    assert page.status_code == 401
+    assert "Slack did not confirm the install" in page.text and "Nothing was stored" in page.text
+    assert await count_rows(many_bot.runtime.sessions) == (0, 0)
+
+
+async def test_an_exchange_that_never_answers_gets_a_clear_page_not_a_crash(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    oauth_slack.fail("oauth.v2.access", status=500, times=None)  # retries included
+    browser = Browser(many_bot)
+    install = await browser.approve(await browser.open_install_page(TEAM_A))
+    page = await browser.come_back(install)
+
+    assert page.status_code == 401 and "Slack did not confirm the install" in page.text
+    assert len(oauth_slack.calls_to("oauth.v2.access")) >= 1
+    assert await count_rows(many_bot.runtime.sessions) == (0, 0)
+
+
+async def test_an_org_wide_install_answers_every_workspace_of_its_organisation(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    org = Workspace(
+        None,
+        "",
+        "U0ALICE",
+        enterprise_id="E0ORG",
+        enterprise_name="Org",
+        is_enterprise_install=True,
+    )
+    oauth_slack.oauth.add_workspace(org)
+    install = await install_team(many_bot, "E0ORG")
+    assert install.page is not None and "Hindsight is installed in Org" in install.page.text
+    [token] = oauth_slack.oauth.tokens_of("E0ORG")
+    oauth_slack.clear_calls()
+
+    slack = team_requests(many_bot, oauth_slack, "T0TEAM7")
+    fields = {
+        "team_id": "T0TEAM7",  # a workspace of the organisation, never installed on its own
+        "enterprise_id": "E0ORG",
+        "is_enterprise_install": "true",
+        "channel_id": "C0GENERAL",
+        "user_id": "U0ALICE",
+        "command": "/postmortem",
+        "text": "declare",
+        "api_app_id": oauth_slack.app_id,
+        "response_url": oauth_slack.issue_response_url(),
+        "trigger_id": oauth_slack.issue_trigger_id("U0ALICE"),
+    }
+    response = await slack.post_raw(urlencode(fields), content_type=FORM)
+    assert response.status_code == 200
+    await many_bot.idle()
+    [opened] = oauth_slack.calls_to("views.open")
+    assert opened.token == token
+    assert {call.token for call in oauth_slack.calls if call.method != "response_url"} == {token}
