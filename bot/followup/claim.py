@@ -1,7 +1,8 @@
 """The sweep's first stage: claim the due items, and give back what it didn't record.
 
-`claim_batch` is the one cross-team query; `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two
-`serve` processes never take the same row. A claim is a lease in its own unindexed column,
+`claim_batch` reads every team's rows (one workspace's token) or one team's (many workspaces:
+each team is swept with its own token); `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two `serve`
+processes never take the same row. A claim is a lease in its own unindexed column,
 `claimed_until`, ten minutes ahead, so a sweep that dies leaves the item due once the lease is
 over: at most one repeat, never a miss.
 """
@@ -32,13 +33,19 @@ _CLAIMED_COLUMNS = tuple(ITEMS.c[name] for name in ClaimedItem._fields)
 
 
 async def claim_batch(
-    sessions: Sessions, *, now: datetime, claim: str, limit: int = BATCH_SIZE
+    sessions: Sessions,
+    *,
+    now: datetime,
+    claim: str,
+    limit: int = BATCH_SIZE,
+    team_id: str | None = None,
 ) -> list[ClaimedItem]:
     """Claim up to `limit` due items, longest due first (the due index's order, so each batch
     reads only what it takes; items due at the same moment come in any order), and, when the
     batch is full, every other due item of the owners in it, so an owner still gets one DM.
     Claiming writes only `reminder_claim` and `claimed_until`, which no index covers (on
-    PostgreSQL the updates can stay on their page, HOT). Returns what was claimed."""
+    PostgreSQL the updates can stay on their page, HOT). `team_id`: that team's items only
+    (None: every team's). Returns what was claimed."""
     lease_until = now + LEASE
     async with sessions() as session, session.begin():
         postgresql = session.get_bind().dialect.name == "postgresql"
@@ -48,14 +55,14 @@ async def claim_batch(
             )
         # Index order only (no tie-break on id): many items share a moment (09:00 in a zone),
         # and a tie-break would make PostgreSQL read and sort every due row for each batch.
-        due = _due_ids(now).order_by(ActionItem.next_reminder_at).limit(limit)
+        due = _due_ids(now, team_id).order_by(ActionItem.next_reminder_at).limit(limit)
         rows = await session.execute(_claim(due, claim, lease_until, postgresql))
         items = list(map(ClaimedItem._make, rows))
         if len(items) == limit:
             # Plain IN lists plan far faster than a list of (team, owner) pairs; the few extra
             # rows they may match (the same person in another workspace) are due anyway.
             owned = [item for item in items if item.owner_id is not None]
-            rest = _due_ids(now).where(
+            rest = _due_ids(now, team_id).where(
                 ActionItem.team_id.in_(sorted({item.team_id for item in owned})),
                 ActionItem.owner_id.in_(sorted({item.owner_id for item in owned})),
             )
@@ -65,17 +72,17 @@ async def claim_batch(
     return items
 
 
-def _due_ids(now: datetime) -> Any:
-    """Open items whose nudge is due and that no live lease holds."""
-    return (
-        select(ActionItem.id)
-        .where(
-            ActionItem.status == ActionStatus.OPEN,
-            ActionItem.next_reminder_at <= now,
-            or_(ActionItem.claimed_until.is_(None), ActionItem.claimed_until <= now),
-        )
-        .with_for_update(skip_locked=True)
+def _due_ids(now: datetime, team_id: str | None) -> Any:
+    """Open items (of `team_id`, or of every team) whose nudge is due and that no live lease
+    holds."""
+    due = select(ActionItem.id).where(
+        ActionItem.status == ActionStatus.OPEN,
+        ActionItem.next_reminder_at <= now,
+        or_(ActionItem.claimed_until.is_(None), ActionItem.claimed_until <= now),
     )
+    if team_id is not None:
+        due = due.where(ActionItem.team_id == team_id)
+    return due.with_for_update(skip_locked=True)
 
 
 def _claim(due: Any, claim: str, lease_until: datetime, postgresql: bool) -> Any:

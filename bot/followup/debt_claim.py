@@ -43,11 +43,16 @@ def owing() -> Any:
 
 
 async def claim_debts(
-    sessions: Sessions, *, now: datetime, claim: str, limit: int = BATCH_SIZE
+    sessions: Sessions,
+    *,
+    now: datetime,
+    claim: str,
+    limit: int = BATCH_SIZE,
+    team_id: str | None = None,
 ) -> list[ClaimedDebt]:
-    """Claim up to `limit` incidents due for a look (the one cross-team query of the debt sweep),
-    the longest waiting first. The UPDATE is the transaction's first statement, so SQLite takes
-    its write lock before reading."""
+    """Claim up to `limit` incidents due for a look, of `team_id` (None: of every team, the one
+    cross-team query of the debt sweep), the longest waiting first. The UPDATE is the
+    transaction's first statement, so SQLite takes its write lock before reading."""
     async with sessions() as session, session.begin():
         postgresql = session.get_bind().dialect.name == "postgresql"
         if postgresql:
@@ -55,17 +60,14 @@ async def claim_debts(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY}
             )
         next_look = func.coalesce(Incident.debt_next_at, Incident.resolved_at)
-        due = (
-            select(Incident.id)
-            .where(
-                *owing(),
-                next_look <= now,
-                or_(Incident.debt_claimed_until.is_(None), Incident.debt_claimed_until <= now),
-            )
-            .order_by(next_look, Incident.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        due = select(Incident.id).where(
+            *owing(),
+            next_look <= now,
+            or_(Incident.debt_claimed_until.is_(None), Incident.debt_claimed_until <= now),
         )
+        if team_id is not None:
+            due = due.where(Incident.team_id == team_id)
+        due = due.order_by(next_look, Incident.id).limit(limit).with_for_update(skip_locked=True)
         claimed = (
             INCIDENTS.c.id == any_(func.array(due.scalar_subquery()))
             if postgresql

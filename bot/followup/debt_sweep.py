@@ -43,6 +43,7 @@ class DebtPass:
     claim: str
     deadline: float  # time.monotonic() past which sending stops
     report: SweepReport
+    team_id: str | None = None  # the team swept (its client's); None: every team's rows
     hours: dict[tuple[str, str], WorkingHours] = field(default_factory=dict)
 
 
@@ -59,7 +60,11 @@ async def chase_debts(chase: DebtPass, *, batch_size: int = BATCH_SIZE) -> None:
     report = chase.report
     while not (report.rate_limited or report.out_of_time):
         debts = await claim_debts(
-            chase.sessions, now=chase.now, claim=chase.claim, limit=batch_size
+            chase.sessions,
+            now=chase.now,
+            claim=chase.claim,
+            limit=batch_size,
+            team_id=chase.team_id,
         )
         report.debts_claimed += len(debts)
         if debts:

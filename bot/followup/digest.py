@@ -11,6 +11,7 @@ taken over once CLAIM_LEASE has passed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -79,22 +80,54 @@ def digest_due(
     return moment <= now < min(moment + window, monday + timedelta(days=7))
 
 
+async def post_live_teams_digests(
+    *,
+    sessions: Sessions,
+    teams: Sequence[tuple[str | None, AsyncWebClient]],
+    settings: Settings,
+    now: datetime,
+) -> list[DigestOutcome]:
+    """Each team's digest with that team's own client (`teams`: TeamClients.live_teams(); a
+    None team is one workspace's token, whose workspace auth.test tells). A team with incidents
+    and no live installation is skipped and logged: no other team's token posts its digest."""
+    outcomes = []
+    for team_id, client in teams:
+        outcomes += await post_weekly_digests(
+            sessions=sessions, client=client, settings=settings, now=now, team_id=team_id
+        )
+    if not settings.digest_channel or any(team_id is None for team_id, _ in teams):
+        return outcomes
+    async with sessions() as session:
+        waiting = await teams_without_digest(session, iso_period(now))
+    live = {team_id for team_id, _ in teams}
+    for team_id in sorted(set(waiting) - live):
+        logger.warning("weekly digest for %s skipped: the app is not installed there", team_id)
+        outcomes.append(DigestOutcome(team_id, iso_period(now), skipped="not installed"))
+    return outcomes
+
+
 async def post_weekly_digests(
-    *, sessions: Sessions, client: AsyncWebClient, settings: Settings, now: datetime
+    *,
+    sessions: Sessions,
+    client: AsyncWebClient,
+    settings: Settings,
+    now: datetime,
+    team_id: str | None = None,
 ) -> list[DigestOutcome]:
     """Post this week's digest for every team with incidents that has none yet (only the bot
-    token's own workspace can be reached). Safe to call from several processes at once and as
-    often as wanted: each team gets one digest per ISO week."""
+    token's own workspace can be reached; `team_id`: the team whose token `client` holds, when
+    known). Safe to call from several processes at once and as often as wanted: each team gets
+    one digest per ISO week."""
     channel = settings.digest_channel
     if not channel:
         logger.info("weekly digest skipped: neither DIGEST_CHANNEL nor POSTMORTEM_CHANNEL is set")
         return []
     period = iso_period(now)
-    installed = await installed_team(client)
+    installed = team_id or await installed_team(client)
     if installed is None:
         return []
     async with sessions() as session:
-        teams = await teams_without_digest(session, period)
+        teams = await teams_without_digest(session, period, team_id=team_id)
     outcomes = []
     for team_id in teams:
         if team_id != installed:
@@ -219,16 +252,20 @@ def _fitting(channel: str) -> str | None:
 # ---- queries ----------------------------------------------------------------------------
 
 
-async def teams_without_digest(session: AsyncSession, period: str) -> list[str]:
-    """The one cross-team query: teams with incidents and no digest posted for `period`."""
+async def teams_without_digest(
+    session: AsyncSession, period: str, *, team_id: str | None = None
+) -> list[str]:
+    """Teams with incidents and no digest posted for `period`: every team (the one cross-team
+    query), or `team_id` alone."""
     posted = exists().where(
         DigestPost.team_id == Incident.team_id,
         DigestPost.period == period,
         DigestPost.message_ts.is_not(None),
     )
-    teams = await session.scalars(
-        select(Incident.team_id).where(~posted).distinct().order_by(Incident.team_id)
-    )
+    query = select(Incident.team_id).where(~posted)
+    if team_id is not None:
+        query = query.where(Incident.team_id == team_id)
+    teams = await session.scalars(query.distinct().order_by(Incident.team_id))
     return list(teams)
 
 

@@ -105,20 +105,22 @@ async def send_due(
     now: datetime,
     deadline: float = float("inf"),
     tracker: TrackerKind | None = None,
+    team_id: str | None = None,
 ) -> list[Sent]:
-    """The sweep's part: every notice due by `now` (oldest first) that another process hasn't
-    taken, until a rate limit or `deadline` (time.monotonic()). Returns what was tried."""
+    """The sweep's part: every notice due by `now` (oldest first; of `team_id`, or of every
+    team when None) that another process hasn't taken, until a rate limit or `deadline`
+    (time.monotonic()). Returns what was tried."""
+    query = select(
+        ActionItem.id, ActionItem.team_id, ActionItem.owner_id, ActionItem.notice_due_at
+    ).where(
+        ActionItem.notice_due_at <= now,
+        ActionItem.status == ActionStatus.OPEN,
+        ActionItem.owner_id.is_not(None),
+    )
+    if team_id is not None:
+        query = query.where(ActionItem.team_id == team_id)
     async with sessions() as session:
-        rows = await session.execute(
-            select(ActionItem.id, ActionItem.team_id, ActionItem.owner_id, ActionItem.notice_due_at)
-            .where(
-                ActionItem.notice_due_at <= now,
-                ActionItem.status == ActionStatus.OPEN,
-                ActionItem.owner_id.is_not(None),
-            )
-            .order_by(ActionItem.notice_due_at)
-            .limit(BATCH_SIZE)
-        )
+        rows = await session.execute(query.order_by(ActionItem.notice_due_at).limit(BATCH_SIZE))
         due = [Notice(*row) for row in rows]
     tried: list[Sent] = []
     for notice in due:

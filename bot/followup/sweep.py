@@ -13,6 +13,9 @@ Failures keep items due: a rate limit, a 5xx or a timeout leaves the owner's ite
 sweep with backoff (and a rate limit ends this sweep's sending); errors that retrying can't fix
 (the person left, the DM is refused) are recorded and count as the nudge, so they don't loop.
 
+One sweep speaks with one token: with many workspaces it is given one team (`team_id`) and that
+team's client, and claims that team's rows only; with one workspace's token, every row.
+
 Before the reminders, each sweep sends the owners' "assigned" DMs still due
 (bot/followup/notices.py); after them, it chases the postmortems still owed, with the same
 claim and send budget (bot/followup/debt_sweep.py).
@@ -68,10 +71,12 @@ async def sweep(
     now: datetime,
     batch_size: int = BATCH_SIZE,
     send_budget: timedelta = SEND_BUDGET,
+    team_id: str | None = None,
 ) -> SweepReport:
     """One sweep at `now`: batch after batch until nothing is due (or Slack rate limits us).
-    Claims not recorded when it stops (cancelled at shutdown, an error) are given back, still
-    due."""
+    `team_id`: the team whose token `client` holds, whose rows alone are swept (None: every
+    row, one workspace's token). Claims not recorded when it stops (cancelled at shutdown, an
+    error) are given back, still due."""
     batch = _Batch(
         sessions=sessions,
         client=client,
@@ -79,6 +84,7 @@ async def sweep(
         now=now,
         claim=str(uuid.uuid4()),
         deadline=time.monotonic() + send_budget.total_seconds(),
+        team_id=team_id,
     )
     report = batch.report
     try:
@@ -90,7 +96,7 @@ async def sweep(
             if await batch.run(batch_size) < batch_size:
                 break
         await chase_debts(
-            DebtPass(sessions, client, settings, now, batch.claim, batch.deadline, report)
+            DebtPass(sessions, client, settings, now, batch.claim, batch.deadline, report, team_id)
         )
     finally:
         await asyncio.shield(_release_all(sessions, batch.claim))
@@ -112,13 +118,16 @@ class _Batch:
     now: datetime
     claim: str
     deadline: float  # time.monotonic() past which sending stops
+    team_id: str | None  # the team swept (None: every team's rows)
     report: SweepReport = field(default_factory=SweepReport)
     memo: SweepMemo = field(default_factory=SweepMemo)
 
     async def run(self, batch_size: int) -> int:
         """Claim, plan and deliver one batch; returns how many items it claimed."""
         report, started = self.report, time.perf_counter()
-        items = await claim_batch(self.sessions, now=self.now, claim=self.claim, limit=batch_size)
+        items = await claim_batch(
+            self.sessions, now=self.now, claim=self.claim, limit=batch_size, team_id=self.team_id
+        )
         report.claimed += len(items)
         if not items:
             report.select_seconds += time.perf_counter() - started
@@ -157,6 +166,7 @@ async def _send_notices(batch: _Batch) -> None:
         now=batch.now,
         deadline=batch.deadline,
         tracker=active_tracker(batch.settings),
+        team_id=batch.team_id,
     )
     for sent in tried:
         if sent.failure is None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.followup.home import refresh_home
 from bot.followup.show import read_message, redrawn_blocks
+from bot.installations.clients import TeamClients
 from models import ActionItem, DeliveryKind, Incident, ReminderDelivery
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,7 @@ class Host(Protocol):
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
-
-    @property
-    def client(self) -> AsyncWebClient: ...
+    clients: TeamClients  # each item is drawn with its own team's client
 
 
 async def redraw(runtime: Host, item_ids: Iterable[int]) -> None:
@@ -48,10 +47,14 @@ async def redraw(runtime: Host, item_ids: Iterable[int]) -> None:
 
 
 async def _redraw_one(runtime: Host, item_id: int) -> None:
-    client, now = runtime.client, runtime.clock()
+    now = runtime.clock()
     async with runtime.sessions() as session:
         item = await session.get(ActionItem, item_id)
         if item is None:
+            return
+        client = await runtime.clients.client_for(item.team_id)
+        if client is None:
+            log.info("action item %s not redrawn: its team has no live installation", item_id)
             return
         incident = await session.scalar(
             select(Incident).where(
@@ -60,27 +63,7 @@ async def _redraw_one(runtime: Host, item_id: int) -> None:
         )
         if incident is None:
             return
-        for delivery in await _latest_messages(session, item):
-            assert delivery.channel_id is not None and delivery.message_ts is not None
-            shown = await read_message(client, delivery.channel_id, delivery.message_ts)
-            if shown is None:
-                continue
-            # An escalation is drawn for nobody in particular; a DM for its recipient.
-            viewer = None if delivery.kind is DeliveryKind.ESCALATION else delivery.recipient_id
-            blocks = await redrawn_blocks(
-                session,
-                client,
-                item,
-                incident,
-                shown=shown,
-                reader_id=delivery.recipient_id,
-                viewer_id=viewer,
-                now=now,
-                settings=runtime.settings,
-            )
-            await client.chat_update(
-                channel=delivery.channel_id, ts=delivery.message_ts, text=shown.text, blocks=blocks
-            )
+        await _redraw_messages(runtime, session, client, item, incident, now)
         if item.owner_id is not None:
             await refresh_home(
                 session=session,
@@ -91,6 +74,38 @@ async def _redraw_one(runtime: Host, item_id: int) -> None:
                 settings=runtime.settings,
             )
         await session.commit()  # users.info answers are cached
+
+
+async def _redraw_messages(
+    runtime: Host,
+    session: AsyncSession,
+    client: AsyncWebClient,
+    item: ActionItem,
+    incident: Incident,
+    now: datetime,
+) -> None:
+    """The item's latest DMs and escalations, with its team's client."""
+    for delivery in await _latest_messages(session, item):
+        assert delivery.channel_id is not None and delivery.message_ts is not None
+        shown = await read_message(client, delivery.channel_id, delivery.message_ts)
+        if shown is None:
+            continue
+        # An escalation is drawn for nobody in particular; a DM for its recipient.
+        viewer = None if delivery.kind is DeliveryKind.ESCALATION else delivery.recipient_id
+        blocks = await redrawn_blocks(
+            session,
+            client,
+            item,
+            incident,
+            shown=shown,
+            reader_id=delivery.recipient_id,
+            viewer_id=viewer,
+            now=now,
+            settings=runtime.settings,
+        )
+        await client.chat_update(
+            channel=delivery.channel_id, ts=delivery.message_ts, text=shown.text, blocks=blocks
+        )
 
 
 async def _latest_messages(session: AsyncSession, item: ActionItem) -> list[ReminderDelivery]:

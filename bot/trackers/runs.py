@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.installations.clients import TeamClients
 from bot.trackers.outbox import DrainReport, drain
 from bot.trackers.redraw import redraw
 from bot.trackers.shapes import Tracker, TrackerKind
@@ -37,9 +37,7 @@ class TrackerHost(Protocol):
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
     trackers: Mapping[TrackerKind, Tracker]
-
-    @property
-    def client(self) -> AsyncWebClient: ...
+    clients: TeamClients  # redraws use each item's team's client
 
 
 async def drain_outbox(
@@ -94,21 +92,18 @@ class BatchHost:
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
     trackers: Mapping[TrackerKind, Tracker]
-    web_client: AsyncWebClient
-
-    @property
-    def client(self) -> AsyncWebClient:
-        return self.web_client
+    clients: TeamClients
 
 
 async def sync_once(settings: Settings) -> int:
     """`hindsight sync --once`: drain the outbox until nothing is due, then poll every open
-    filed item; items that changed are redrawn in Slack when SLACK_BOT_TOKEN is set. Prints a
-    summary; 1 when an intent failed for good or the database can't be used."""
+    filed item; items that changed are redrawn in Slack (with their team's token) when Slack is
+    set up: SLACK_BOT_TOKEN, or the OAuth credentials of many workspaces. Prints a summary; 1
+    when an intent failed for good or the database can't be used."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.db import create_engine, create_sessionmaker
-    from bot.slack import create_web_client
+    from bot.installations.job_clients import batch_team_clients
     from bot.trackers.adapters import build_trackers
     from bot.trackers.http import tracker_client
     from models import utcnow
@@ -119,16 +114,16 @@ async def sync_once(settings: Settings) -> int:
             "JIRA_EMAIL, JIRA_API_TOKEN and JIRA_PROJECT"
         )
     engine = create_engine(settings.database_url)
-    web = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
-    redraw_items = bool(settings.slack_bot_token)
+    sessions = create_sessionmaker(engine)
+    redraw_items = bool(settings.slack_bot_token or settings.multi_workspace)
     try:
         async with tracker_client() as http:
             host = BatchHost(
                 settings,
-                create_sessionmaker(engine),
+                sessions,
                 utcnow,
                 build_trackers(settings.trackers, http),
-                web,
+                batch_team_clients(settings, sessions),
             )
             report = await drain_outbox(host, redraw_items=redraw_items, rounds=SYNC_ROUNDS)
             changed = await poll_trackers(host, redraw_items=redraw_items)
