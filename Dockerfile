@@ -2,7 +2,11 @@
 # Build: docker build -t hindsight .
 # Run:   docker run -e SLACK_BOT_TOKEN=xoxb-… -e SLACK_SIGNING_SECRET=… \
 #          -p 3000:3000 -v hindsight-data:/data hindsight
-FROM python:3.11-slim
+#
+# The base is pinned to an exact release (Python 3.11.13 on Debian 12): a rebuild gets the same
+# interpreter and OS until this line changes. Pin the digest too where a registry is reachable:
+#   docker buildx imagetools inspect python:3.11.13-slim-bookworm  → FROM python:…@sha256:…
+FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -27,13 +31,18 @@ WORKDIR /data
 VOLUME ["/data"]
 USER hindsight
 
+# No secret here: SLACK_* tokens and secrets come from the environment at `docker run`.
 ENV DATABASE_URL=sqlite:////data/hindsight.db \
     HOST=0.0.0.0 \
-    PORT=3000
-EXPOSE 3000
+    PORT=3000 \
+    METRICS_PORT=9090
+# 3000: Slack's requests, /healthz and /metrics (HTTP mode); 9090: /healthz and /metrics in
+# Socket Mode, which takes no requests.
+EXPOSE 3000 9090
 
-# Shell form so ${PORT} is expanded when the check runs; slim has no curl.
+# Slim has no curl: Python's urllib asks /healthz on PORT, or on METRICS_PORT in Socket Mode
+# (SLACK_APP_TOKEN set). Any failure (refused, timeout, not 200) raises: exit 1, unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/healthz', timeout=4)" || exit 1
+    CMD ["python", "-c", "import os, urllib.request; port = os.environ['METRICS_PORT'] if os.environ.get('SLACK_APP_TOKEN') else os.environ['PORT']; urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4)"]
 
 CMD ["hindsight", "serve"]

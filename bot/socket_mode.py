@@ -76,7 +76,9 @@ class OneLineFailures(logging.Filter):
 class SocketModeHandler(AsyncSocketModeHandler):
     """Bolt's Socket Mode handler with the patient client."""
 
-    def __init__(self, app: AsyncApp, app_token: str) -> None:
+    def __init__(
+        self, app: AsyncApp, app_token: str, *, ping_interval: float = PING_INTERVAL_SECONDS
+    ) -> None:
         self.app = app
         self.app_token = app_token
         sdk_logger = logging.getLogger("slack_sdk.socket_mode.aiohttp")
@@ -87,7 +89,8 @@ class SocketModeHandler(AsyncSocketModeHandler):
             # Its own client without retry handlers: the backoff above is the retry, one line
             # per attempt. It only ever calls apps.connections.open, with the app token.
             web_client=AsyncWebClient(base_url=app.client.base_url, retry_handlers=[]),
-            ping_interval=PING_INTERVAL_SECONDS,
+            # Also how soon a socket that died without a close frame is noticed and replaced.
+            ping_interval=ping_interval,
         )
         self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
 
