@@ -50,8 +50,9 @@ async def forget_team(context: AsyncBoltContext, *, why: str) -> None:
     await uninstall(
         context["sessions"],
         installed.store,
-        team_id=context.team_id or "",
+        team_id=context.team_id,
         enterprise_id=context.enterprise_id,
         now=context["clock"](),
+        is_enterprise_install=bool(context.is_enterprise_install),
     )
     logger.info("%s in workspace %s: its tokens are deleted", why, context.team_id)
