@@ -1,9 +1,15 @@
 """Bolt listeners for events: capture messages and reactions into the incident timeline.
 
 Bolt acknowledges events by itself before a listener's body runs, so the writes happen in
-listener middleware, which Bolt runs (and awaits) before the listener and so before the ack:
-the 200 goes out only once the change is committed. If the write fails the request is answered
-with a 500, and Slack delivers the event again (every write is idempotent).
+middleware, which Bolt runs (and awaits) before the ack: the 200 goes out only once the change
+is committed. If the write fails the request is answered with a 500, and Slack delivers the
+event again (every write is idempotent).
+
+Message events (every message of every channel the bot is in: the hot path) are stored by a
+global middleware that answers them itself, after Bolt's own middleware (signature, workspace,
+self events) and ours (CleanText, Provide) have run: Bolt's listener dispatch (matching every
+listener, building its keyword arguments, a task for the listener) cost more than storing the
+message. No listener sees a `message` event; reactions and joins go through listeners.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ NextResponse = Callable[[], Awaitable[BoltResponse]]
 
 def register(app: AsyncApp) -> None:
     """Wire this module's listeners onto the app."""
-    app.event("message", middleware=[CaptureMessage()])(acknowledged)
+    app.use(CaptureMessage())  # after the app's own middleware (create_app adds it first)
     app.event("reaction_added", middleware=[mark_reaction])(acknowledged)
     app.event("reaction_removed", middleware=[unmark_reaction])(acknowledged)
     # Joins are not timeline content (capture skips channel_join messages too); acked so Slack
@@ -38,7 +44,8 @@ def register(app: AsyncApp) -> None:
 
 
 class CaptureMessage(AsyncMiddleware):
-    """Stores a `message` event's change, committed, before Bolt runs the listener and acks.
+    """Answers a `message` event itself once its change is committed (200; 500 to be retried
+    when it could not be stored); passes every other request on.
 
     A middleware class rather than a function: Bolt then builds no keyword arguments for it on
     each request, and every message in every channel the bot is in passes through here.
@@ -47,7 +54,12 @@ class CaptureMessage(AsyncMiddleware):
     async def async_process(
         self, *, req: AsyncBoltRequest, resp: BoltResponse, next: NextResponse
     ) -> BoltResponse | None:
-        context, event = req.context, req.body.get("event") or {}
+        event = req.body.get("event")
+        if req.body.get("type") != "event_callback" or not isinstance(event, dict):
+            return await next()
+        if event.get("type") != "message":
+            return await next()
+        context = req.context
         change = change_from_slack(
             event,
             team_id=context.team_id or "",
@@ -64,7 +76,7 @@ class CaptureMessage(AsyncMiddleware):
                     "message %s not stored; answering 500 to be retried", event.get("ts")
                 )
                 return retry_later()
-        return await next()
+        return BoltResponse(status=200, body="")
 
 
 async def mark_reaction(
