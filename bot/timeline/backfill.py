@@ -25,14 +25,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.tasks import TaskSet
 from bot.timeline import backfill_store as runs
-from bot.timeline.backfill_reader import TIER3_PAUSE
+from bot.timeline.backfill_reader import DEFAULT_PAUSE
 from bot.timeline.backfill_runner import PAGE_SIZE, Runner, resume_backfills, start_runner
 from bot.timeline.backfill_store import Sessions
 from models import utcnow
 
 __all__ = [
+    "DEFAULT_PAUSE",
     "PAGE_SIZE",
-    "TIER3_PAUSE",
     "backfill_channel",
     "fetch_message",
     "resume_backfills",
@@ -51,7 +51,7 @@ async def new_runner(
     channel_id: str,
     bot_user_id: str | None,
     bot_id: str | None,
-    pause: float = TIER3_PAUSE,
+    pause: float = DEFAULT_PAUSE,
 ) -> Runner:
     """A new run for the channel, leased by the runner returned (not reading yet)."""
     run = await runs.create_run(
@@ -75,7 +75,7 @@ async def backfill_channel(
     channel_id: str,
     bot_user_id: str | None,
     bot_id: str | None,
-    pause: float = TIER3_PAUSE,
+    pause: float = DEFAULT_PAUSE,
 ) -> int:
     """Store the channel's messages and thread replies; returns how many events were new."""
     runner = await new_runner(
@@ -92,7 +92,7 @@ async def backfill_channel(
 
 
 async def start_backfill(
-    tasks: TaskSet, *, name: str, pause: float = TIER3_PAUSE, **run: Any
+    tasks: TaskSet, *, name: str, pause: float = DEFAULT_PAUSE, **run: Any
 ) -> asyncio.Task[int]:
     """A new run (its row written before this returns, so a crash leaves it to be resumed),
     read in a task on `tasks` (the runtime's). `run`: `new_runner`'s arguments."""

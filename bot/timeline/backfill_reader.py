@@ -2,10 +2,12 @@
 
 Internal apps keep Tier 3 (50+ calls a minute, 200 messages a page); commercially distributed
 apps outside the Marketplace get about one call a minute per method, 15 messages a page, and a
-429 with Retry-After for a call too soon. The reader waits out each 429 itself, parsing
-Retry-After as a float (slack_sdk's handler takes whole seconds only, and counts every 429 as a
-retry), learns each method's window from the 429s it saw, and from then on waits that long
-between that method's calls instead of being refused. The two methods are paced apart.
+429 with Retry-After for a call too soon. Which regime applies is Slack's to say, so the reader
+does not guess a pace: it reads until refused, waits out each 429 itself, parsing Retry-After
+as a float (slack_sdk's handler takes whole seconds only, and counts every 429 as a retry),
+learns the method's window from it (the time since its last good call plus the wait), and from
+then on waits that long between that method's calls instead of being refused again. The two
+methods are paced apart, so thread replies are read while history waits.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from bot.errors import SlackCallError
 
 logger = logging.getLogger("bot.timeline.backfill")
 
-TIER3_PAUSE = 1.2  # seconds between any two reads: 50 a minute
-RATE_LIMIT_RETRIES = 3  # 429s in a row for one call (each waited out) before giving up
+DEFAULT_PAUSE = 0.0  # our own floor between any two reads: none, Slack's 429s pace us
+# 429s in a row for one call, each waited out, before giving up: more than a short fight for
+# the token's window (two incidents' backfills in one workspace, a reaction's lookup) takes.
+RATE_LIMIT_RETRIES = 10
 DEFAULT_RETRY_AFTER = 1.0  # a 429 without Retry-After (Slack always sends one)
-MAX_LEARNED_WINDOW = 120.0  # a window learned from a stray Retry-After is capped
+MAX_LEARNED_WINDOW = 65.0  # the strict regime's minute and a margin: a stray wait is capped
 
 OnWait = Callable[[float], Awaitable[None]]
 
@@ -68,7 +72,7 @@ class PacedReader:
         client: AsyncWebClient,
         *,
         channel_id: str,
-        pause: float = TIER3_PAUSE,
+        pause: float = DEFAULT_PAUSE,
         on_wait: OnWait | None = None,
     ) -> None:
         self.client = reading_client(client)

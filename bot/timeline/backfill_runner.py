@@ -22,7 +22,7 @@ from bot.installations.clients import TeamClients
 from bot.tasks import TaskSet
 from bot.timeline import backfill_store as runs
 from bot.timeline.backfill_progress import ProgressMessage
-from bot.timeline.backfill_reader import TIER3_PAUSE, PacedReader, join_channel
+from bot.timeline.backfill_reader import DEFAULT_PAUSE, PacedReader, join_channel
 from bot.timeline.backfill_store import LeaseLost, PendingThread, RunState, Sessions
 from bot.timeline.messages import CapturedMessage, captured_from_slack
 from models import utcnow
@@ -46,7 +46,7 @@ class Runner:
         sessions: Sessions,
         client: AsyncWebClient,
         run: RunState,
-        pause: float = TIER3_PAUSE,
+        pause: float = DEFAULT_PAUSE,
         clock: Clock = utcnow,
     ) -> None:
         self.sessions = sessions
@@ -203,7 +203,7 @@ async def resume_backfills(
     clients: TeamClients,
     tasks: TaskSet,
     now: datetime,
-    pause: float = TIER3_PAUSE,
+    pause: float = DEFAULT_PAUSE,
 ) -> list[int]:
     """Lease the runs nobody is reading (left by a stopped or crashed process) and read each
     in a task on `tasks` with its team's client; a team with no live installation is skipped

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.errors import SlackCallError
 from bot.slack import create_web_client
 from bot.timeline.backfill import backfill_channel
+from bot.timeline.backfill_reader import RATE_LIMIT_RETRIES
 from tests.conftest import BOT_TOKEN, TEAM_ID, ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
 from tests.timeline.test_capture import events_of, seed_channel, seed_incident
@@ -123,5 +124,6 @@ async def test_backfill_that_keeps_failing_is_logged_and_raised(
     ):
         await backfill(fake_slack, sessions, incident_id, channel)
     assert "conversations.history failed (ratelimited, HTTP 429)" in caplog.text
-    assert len(fake_slack.calls_to("conversations.history")) == 4  # the first try and 3 retries
+    # The first try and 10 more, each after the Retry-After asked (the reader's own retries).
+    assert len(fake_slack.calls_to("conversations.history")) == 1 + RATE_LIMIT_RETRIES == 11
     assert await events_of(sessions) == []
