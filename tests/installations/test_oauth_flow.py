@@ -5,10 +5,13 @@ and stores nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 from sqlalchemy import select, update
 
+from bot.cli import main
 from bot.installations.settings import DEFAULT_SCOPES
 from bot.simslack.methods_oauth import Workspace
 from bot.simslack.signed import FORM
@@ -23,6 +26,7 @@ from tests.installations.conftest import (
     Browser,
     count_rows,
     install_team,
+    oauth_settings,
     team_requests,
 )
 
@@ -203,3 +207,49 @@ async def test_an_org_wide_install_answers_every_workspace_of_its_organisation(
     [opened] = oauth_slack.calls_to("views.open")
     assert opened.token == token
     assert {call.token for call in oauth_slack.calls if call.method != "response_url"} == {token}
+
+
+async def test_an_expiring_token_is_rotated_and_the_new_one_answers(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    oauth_slack.oauth.token_expires_in = 60  # token rotation on: under the 120 minutes' margin
+    await install_team(many_bot, TEAM_A)
+    first_bot_token = oauth_slack.oauth.tokens_of(TEAM_A)[0]
+    oauth_slack.clear_calls()
+
+    slack = team_requests(many_bot, oauth_slack, TEAM_A)
+    channel = oauth_slack.add_channel("general", members=["U0ALICE"])
+    response = await slack.command("declare Checkout down", user_id="U0ALICE", channel_id=channel)
+    assert response.status_code == 200
+    await many_bot.idle()
+
+    [rotation] = oauth_slack.calls_to("oauth.v2.access")
+    assert rotation.args["grant_type"] == "refresh_token"
+    newest = [token for token in oauth_slack.oauth.tokens_of(TEAM_A) if token.startswith("xoxb")]
+    assert len(newest) == 2 and newest[0] == first_bot_token
+    [opened] = oauth_slack.calls_to("views.open")
+    assert opened.token == newest[-1]
+
+
+def test_serve_with_many_workspaces_refuses_a_key_that_is_not_a_fernet_key(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    oauth_slack: FakeSlack,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    database = tmp_path / "hindsight.db"
+    settings = oauth_settings(oauth_slack, f"sqlite:///{database}")
+    for name, value in {
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": settings.workspaces.client_secret,
+        "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
+        "SLACK_API_URL": settings.slack_api_url,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "TOKEN_ENCRYPTION_KEY": "not-a-key",
+    }.items():
+        monkeypatch.setenv(name, value or "")
+    assert main(["serve", "--port", "1"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "TOKEN_ENCRYPTION_KEY" in line and "not-a-key" not in line
+    assert not database.exists()  # stopped before touching the database
+    assert oauth_slack.calls == []  # and no auth.test: there is no one token to check
