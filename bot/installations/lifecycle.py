@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.installations.state_store import drop_expired_states
@@ -78,6 +78,22 @@ async def purge_team(sessions: async_sessionmaker[AsyncSession], team_id: str) -
     """Delete every row of `team_id`, in one transaction; how many per table."""
     async with sessions.begin() as session:
         return await _purge_in(session, team_id)
+
+
+async def count_team_rows(
+    sessions: async_sessionmaker[AsyncSession], team_id: str
+) -> dict[str, int]:
+    """How many rows of `team_id` each team table holds (what a purge would delete)."""
+    async with sessions() as session:
+        return {
+            table.name: int(
+                await session.scalar(
+                    select(func.count()).select_from(table).where(table.c.team_id == team_id)
+                )
+                or 0
+            )
+            for table in team_tables()
+        }
 
 
 async def _purge_in(session: AsyncSession, team_id: str) -> dict[str, int]:
