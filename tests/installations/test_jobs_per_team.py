@@ -9,6 +9,7 @@ the one `serve` builds in OAuth mode, and the fake Slack knows each team's token
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from models import (
 )
 from tests.clock import FrozenClock
 from tests.fakeslack import Call, FakeSlack
+from tests.faketrackers.github import FakeGitHub
 from tests.installations.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -46,6 +48,10 @@ from tests.installations.conftest import (
     oauth_settings,
 )
 from tests.test_cli import base_env, run
+from tests.trackers.test_outbox import press
+from tests.trackers.test_tracker_runs import github, github_env
+
+__all__ = ["github"]  # the fake GitHub fixture, used here too
 
 Sessions = async_sessionmaker[AsyncSession]
 TEAM_GONE = "T0GONE"  # installed, then uninstalled: its work stays in the database, unsent
@@ -285,6 +291,35 @@ async def test_remind_once_sweeps_each_installed_team_with_its_token(
     assert gone_calls(fake_slack) == []
     for secret in (token_of(team_id) for team_id in TEAMS):
         assert secret not in result.stdout + result.stderr
+
+
+async def test_sync_once_redraws_a_closed_issues_item_with_its_teams_token(
+    runtime: Runtime,
+    fake_slack: FakeSlack,
+    sessions: Sessions,
+    database_url: str,
+    tmp_path: Path,
+    github: FakeGitHub,
+) -> None:
+    """`hindsight sync --once` (a real process) in many-workspace mode: the item closed in
+    GitHub is drawn again in its owner's App Home with the token of the item's team."""
+    item_id = (await seed_work(sessions, TEAM_B))["reminded"]
+    await press(sessions, item_id, datetime.now(UTC))
+    env = base_env() | github_env(github) | {"DATABASE_URL": database_url}
+    env |= {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
+    env |= {"TOKEN_ENCRYPTION_KEY": ENCRYPTION_KEY, "SLACK_API_URL": fake_slack.base_url}
+    filed = await asyncio.to_thread(run, ["sync", "--once"], env, tmp_path)
+    assert filed.returncode == 0, filed.stderr
+    github.close(1)  # closed in GitHub; the webhook never came
+
+    polled = await asyncio.to_thread(run, ["sync", "--once"], env, tmp_path)
+
+    assert polled.returncode == 0, polled.stderr
+    assert "tracker poll: 1 item(s) changed" in polled.stdout
+    homes = fake_slack.calls_to("views.publish")
+    assert [call.args["user_id"] for call in homes] == [OWNERS[TEAM_B]] * len(homes)
+    assert homes and tokens(homes) == {token_of(TEAM_B)}
+    assert gone_calls(fake_slack) == []
 
 
 def test_remind_without_slack_settings_names_both_modes(tmp_path: Path) -> None:
