@@ -142,7 +142,7 @@ async def test_a_dropped_socket_is_replaced_and_events_whose_acks_it_lost_are_st
     fake_slack.add_user("U0ALICE", name="alice")
     await seed_incident(runtime.sessions, channel)
     slack = people(fake_slack, socket_mode)
-    said = [fake_slack.next_ts() for _ in range(30)]
+    said = [fake_slack.next_ts() for _ in range(40)]
 
     async def say(ts: str) -> int:
         fake_slack.add_message(channel, text=f"update {ts}", user="U0ALICE", ts=ts)
@@ -153,12 +153,17 @@ async def test_a_dropped_socket_is_replaced_and_events_whose_acks_it_lost_are_st
     socket_mode.lose_ack(4)
     socket_mode.lose_ack(19)
     async with connected(runtime, socket_mode):
-        answers = await asyncio.wait_for(asyncio.gather(*(say(ts) for ts in said)), 30)
+        answers = await asyncio.wait_for(asyncio.gather(*(say(ts) for ts in said[:30])), 30)
+        # Then Slack asks for a fresh connection (as it does every few hours): no gap.
+        await socket_mode.refresh()
+        later = asyncio.gather(*(say(ts) for ts in said[30:]))
+        await fake_slack.wait_until(lambda: socket_mode.connections == 4, what="a new connection")
+        answers += await asyncio.wait_for(later, 30)
 
     assert answers == [200] * len(said)  # every event acked in the end
     assert socket_mode.unacked() == []
-    assert socket_mode.connections == 3
-    assert len(fake_slack.calls_to("apps.connections.open")) == 3  # a new URL for each
+    assert socket_mode.connections == 4
+    assert len(fake_slack.calls_to("apps.connections.open")) == 4  # a new URL for each
     lost = [a for a in socket_mode.acks if a.lost]
     assert len(lost) == 2
     for ack in lost:  # delivered again after the drop, and acked on a later connection

@@ -140,6 +140,17 @@ class FakeSocketMode:
         if transport is not None:
             transport.abort()
 
+    async def refresh(self) -> None:
+        """Ask the app to move to a new connection, as Slack does every few hours (a
+        `disconnect` frame, reason refresh_requested); the old socket stays up meanwhile."""
+        assert self._socket is not None, "no connection to refresh"
+        frame = {
+            "type": "disconnect",
+            "reason": "refresh_requested",
+            "debug_info": {"host": "applink-fake"},
+        }
+        await self._socket.send_str(json.dumps(frame))
+
     def lose_ack(self, number: int) -> None:
         """The `number`-th ack to arrive (1 = the first, counting every ack so far) is lost:
         the socket drops (`drop`) as it comes in, so Slack never sees it."""
