@@ -167,3 +167,14 @@ async def join_channel(client: AsyncWebClient, channel_id: str) -> int | None:
         return None
     created = (response.get("channel") or {}).get("created")
     return int(created) if isinstance(created, int | float) and created > 0 else None
+
+
+async def channel_created(client: AsyncWebClient, channel_id: str) -> int | None:
+    """When the channel was created (epoch seconds), from conversations.info (not one of the
+    strictly limited reads); None when Slack won't say."""
+    try:
+        response = await client.conversations_info(channel=channel_id)
+    except SlackApiError:
+        return None
+    created = (response.get("channel") or {}).get("created")
+    return int(created) if isinstance(created, int | float) and created > 0 else None

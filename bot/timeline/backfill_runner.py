@@ -22,7 +22,12 @@ from bot.installations.clients import TeamClients
 from bot.tasks import TaskSet
 from bot.timeline import backfill_store as runs
 from bot.timeline.backfill_progress import ProgressMessage
-from bot.timeline.backfill_reader import DEFAULT_PAUSE, PacedReader, join_channel
+from bot.timeline.backfill_reader import (
+    DEFAULT_PAUSE,
+    PacedReader,
+    channel_created,
+    join_channel,
+)
 from bot.timeline.backfill_store import LeaseLost, PendingThread, RunState, Sessions
 from bot.timeline.messages import CapturedMessage, captured_from_slack
 from models import utcnow
@@ -61,11 +66,14 @@ class Runner:
 
     async def read(self) -> int:
         """Read to the end; how many events were new. SlackCallError when Slack keeps
-        refusing (the run is marked failed and the progress message says so)."""
+        refusing (the run is marked failed and the progress message says so). Any other error
+        (the database away) leaves the run leased: it is resumed once the lease runs out."""
         try:
             await self._start()
             while await self._step():
                 await self._show()
+            await self._show(final=True)
+            await runs.finish(self.sessions, self.run, now=self.clock())
         except LeaseLost:
             logger.warning("backfill run %d: another runner took it over; stopping", self.run.id)
             return self.stored
@@ -76,8 +84,6 @@ class Runner:
         except asyncio.CancelledError:  # a clean stop: the next runner resumes at once
             await asyncio.shield(runs.release(self.sessions, self.run))
             raise
-        await self._show(final=True)
-        await runs.finish(self.sessions, self.run, now=self.clock())
         logger.info(
             "backfilled %s for incident %s: %d messages read, %d new events, %d calls",
             self.run.channel_id,
@@ -90,8 +96,10 @@ class Runner:
 
     async def _start(self) -> None:
         created = await join_channel(self.client, self.run.channel_id)
-        if created is not None and self.run.channel_created is None:
-            self.run = await self._write(channel_created=created)
+        if self.run.channel_created is None:
+            created = created or await channel_created(self.client, self.run.channel_id)
+            if created is not None:
+                self.run = await self._write(channel_created=created)
         await self._show(final=False)
 
     async def _show(self, *, final: bool = False, error: str | None = None) -> None:
