@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.ids import Debt, FollowUp
+from bot.ids import Debt, FollowUp, Retro
 from bot.logs import OWN_LOGGERS, configure_logging
 from bot.simslack.methods_oauth import revoke_tokens
 from bot.simslack.payloads import state_value
-from models import ActionItem, ActionStatus, Incident
+from models import ActionItem, ActionStatus, Incident, Retrospective
 from models.installation import SlackInstallation, SlackTeam
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
@@ -31,6 +31,7 @@ from tests.installations.conftest import (
     install_team,
     team_requests,
 )
+from tests.retro.test_retro import summary_values
 from tests.timeline.test_capture import events_of
 from tests.timeline_seed import seed_action_item, seed_incident
 
@@ -188,6 +189,24 @@ async def test_another_teams_incident_named_in_a_button_or_modal_changes_nothing
         incident = await session.get(Incident, theirs)
     assert incident is not None and incident.no_postmortem_at is None
     assert oauth_slack.calls_to("views.open") == []
+    assert token_of(oauth_slack, TEAM_A) not in tokens_used(oauth_slack)
+
+
+async def test_another_teams_incident_named_in_a_retro_step_changes_nothing(
+    two_teams: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    item = await seed_item(two_teams, oauth_slack, TEAM_A)
+    slack = team_requests(two_teams, oauth_slack, TEAM_B)
+    metadata = {"s": "summary", "i": item.incident_id, "v": 1, "r": [], "x": [item.id]}
+    view = {"callback_id": f"{Retro.STEP}.summary", "private_metadata": json.dumps(metadata)}
+    response = await slack.view_submission(view, summary_values(), user_id="U0BEA")
+    await two_teams.idle()
+
+    assert refusal(response.json()) == "This retrospective no longer exists."
+    async with two_teams.runtime.sessions() as session:
+        retros = list(await session.scalars(select(Retrospective)))
+    assert retros == []
+    assert (await stored_item(two_teams, item.id)).status is ActionStatus.OPEN  # not removed
     assert token_of(oauth_slack, TEAM_A) not in tokens_used(oauth_slack)
 
 
