@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import build_runtime
+from bot.config import Settings, load_settings
 from bot.installations.lifecycle import purge_due, purge_team, team_tables, uninstall
+from bot.jobs import PURGE_JOB_ID, run_purge, schedule_jobs
 from models import Base
 from models.base import UTCDateTime
 from models.installation import SlackInstallation, SlackTeam
-from tests.installations.test_store import installation, make_store
+from tests.clock import FrozenClock
+from tests.conftest import SIGNING_SECRET, make_settings
+from tests.fakeslack import FakeSlack
+from tests.installations.test_store import CLIENT_ID, KEY, installation, make_store
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 _numbers = itertools.count(1)
@@ -196,3 +202,47 @@ async def test_an_org_wide_uninstall_covers_the_organisations_workspaces(
     assert left == ["T0ALONE"]
     purged = await purge_due(sessions, now=NOW + timedelta(days=31), retention_days=30)
     assert purged == ["E0ORG", "T0W1"]
+
+
+def multi_settings(fake_slack: FakeSlack, database_url: str) -> Settings:
+    return load_settings(
+        {
+            "SLACK_CLIENT_ID": CLIENT_ID,
+            "SLACK_CLIENT_SECRET": "test-client-secret",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "TOKEN_ENCRYPTION_KEY": KEY,
+            "SLACK_API_URL": fake_slack.base_url,
+            "DATABASE_URL": database_url,
+            "DATA_RETENTION_DAYS_AFTER_UNINSTALL": "7",
+        }
+    )
+
+
+async def test_the_daily_purge_job_runs_with_many_workspaces_only(
+    fake_slack: FakeSlack, database_url: str, sessions: async_sessionmaker
+) -> None:
+    single = build_runtime(make_settings(fake_slack, database_url), clock=FrozenClock(NOW))
+    schedule_jobs(single)
+    assert single.scheduler.get_job(PURGE_JOB_ID) is None
+    await single.close()
+
+    store = make_store(sessions)
+    for team_id in ("T0OLD", "T0RECENT"):
+        async with sessions.begin() as session:
+            await seed_every_team_table(session, team_id)
+        await store.async_save(installation(team_id))
+    await uninstall(
+        sessions, store, team_id="T0OLD", enterprise_id=None, now=NOW - timedelta(days=8)
+    )
+    await uninstall(sessions, store, team_id="T0RECENT", enterprise_id=None, now=NOW)
+    runtime = build_runtime(multi_settings(fake_slack, database_url), clock=FrozenClock(NOW))
+    try:
+        schedule_jobs(runtime)
+        job = runtime.scheduler.get_job(PURGE_JOB_ID)
+        assert job is not None and job.trigger.interval == timedelta(hours=24)
+        await run_purge(runtime)
+    finally:
+        await runtime.close()
+    async with sessions() as session:
+        assert set((await rows_per_table(session, "T0OLD")).values()) == {0}
+        assert (await rows_per_table(session, "T0RECENT"))["incidents"] == 1
