@@ -7,16 +7,19 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.timeline.events import deletion_upsert, edit_upsert, message_row, new_messages_insert
 from bot.timeline.messages import (
+    CapturedMessage,
     DeleteMessage,
     EditMessage,
     MessageChange,
     StoreMessage,
     ts_to_datetime,
 )
+from models import Incident
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,31 @@ def batch_operations(dialect: str, changes: Sequence[tuple[int, MessageChange]])
     return operations
 
 
+async def incident_channels(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Every incident channel: (team, channel) → incident id (what capture looks up)."""
+    rows = await session.execute(
+        select(Incident.team_id, Incident.channel_id, Incident.id).where(
+            Incident.channel_id.is_not(None)
+        )
+    )
+    return {(team_id, channel_id): incident_id for team_id, channel_id, incident_id in rows}
+
+
+def rehearsal(*, team_id: str, channel_id: str) -> list[MessageChange]:
+    """One change of each kind, for a ts no Slack message has: what a warm-up runs (and rolls
+    back) so the first real batch finds its statements compiled and prepared."""
+    when = ts_to_datetime(REHEARSAL_TS)
+    message = CapturedMessage(team_id, channel_id, REHEARSAL_TS, None, None, None, "", when)
+    return [
+        StoreMessage(message),
+        EditMessage(message),
+        DeleteMessage(team_id, channel_id, REHEARSAL_TS, None, None, when),
+    ]
+
+
+REHEARSAL_TS = "0.000001"
+
+
 class BatchStore:
     """Runs batches on one held connection: no pool checkout, ping or ORM session per batch.
 
@@ -63,16 +91,26 @@ class BatchStore:
         self.engine = engine
         self.connection: AsyncConnection | None = None
 
-    async def run(self, operations: Sequence[Operation]) -> None:
+    async def run(self, operations: Sequence[Operation], *, commit: bool = True) -> None:
+        """The operations in one transaction, committed (or rolled back: a rehearsal)."""
         if self.connection is None:
             self.connection = await self.engine.connect()
         try:
-            async with self.connection.begin():
+            transaction = await self.connection.begin()
+            try:
                 for statement, parameters in operations:
                     await self.connection.execute(statement, parameters)
+            except BaseException:
+                await transaction.rollback()
+                raise
+            await (transaction.commit() if commit else transaction.rollback())
         except Exception:
             await self.close()  # whatever went wrong, the next batch starts on a fresh one
             raise
+
+    async def rehearse(self, operations: Sequence[Operation]) -> None:
+        """Run the operations and roll them back: nothing stored, everything compiled."""
+        await self.run(operations, commit=False)
 
     async def close(self) -> None:
         connection, self.connection = self.connection, None
