@@ -115,12 +115,27 @@ class LiveBots:
                 bot=bot, minutes_before_expiration=self.token_rotation_expiration_minutes
             )
         except SlackTokenRotationError as error:
+            rotated_elsewhere = await self._rotated_meanwhile(bot)
+            if rotated_elsewhere is not None:
+                return rotated_elsewhere
             # Slack's error code only: the response never carries the token back.
             code = error.api_error.response.get("error")
             logger.error("Rotating the bot token of team %s failed: %s", bot.team_id, code)
             return None
         if refreshed is None:
             return bot
-        await self.store.async_save_bot(refreshed)
+        await self.store.async_save_bot(refreshed)  # Bolt's way: the rotated bot saved back
         logger.info("Rotated the bot token of team %s", bot.team_id or bot.enterprise_id)
         return refreshed
+
+    async def _rotated_meanwhile(self, bot: Bot) -> Bot | None:
+        """The token another replica (or this process's other cache) rotated first: its refresh
+        token was spent, so ours was refused; the store has the new one."""
+        stored = await self.store.async_find_bot(
+            enterprise_id=bot.enterprise_id,
+            team_id=bot.team_id,
+            is_enterprise_install=bot.is_enterprise_install,
+        )
+        if stored is None or stored.bot_token == bot.bot_token or self._expiring(stored):
+            return None
+        return stored

@@ -175,3 +175,29 @@ async def test_an_org_wide_install_serves_its_workspaces_and_records_them(
         ("T0W1", "E0ORG"),
         ("T0W2", "E0ORG"),
     ]
+
+
+async def test_a_token_another_replica_rotated_first_is_taken_from_the_store(
+    sessions: async_sessionmaker, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two replicas find the same expiring token; the second's refresh token is spent by the
+    time it asks Slack, so it uses what the first saved instead of giving up."""
+    await make_store(sessions).async_save(installation("T0A", bot_token_expires_in=600))
+    fake_slack.oauth.token_expires_in = 43200
+    fake_slack.oauth.refresh_tokens["xoxe-1-T0A-bot-refresh"] = Workspace("T0A", "A", "U0ME")
+    first, second = (make_authorize(make_store(sessions), fake_slack).bots for _ in range(2))
+    stale = await second.store.async_find_bot(enterprise_id=None, team_id="T0A")
+    assert stale is not None
+    client = create_web_client(base_url=fake_slack.base_url)
+
+    rotated = await first.find(
+        enterprise_id=None, team_id="T0A", is_enterprise_install=False, client=client
+    )
+    with caplog.at_level(logging.ERROR):
+        taken = await second._rotate(stale, client)
+
+    assert rotated is not None and taken is not None
+    assert taken.bot_token == rotated.bot_token != stale.bot_token
+    errors = [call.error for call in fake_slack.calls_to("oauth.v2.access")]
+    assert errors == [None, "invalid_refresh_token"]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
