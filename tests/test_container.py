@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +27,10 @@ import yaml
 from packaging.specifiers import SpecifierSet
 
 from bot.config import load_settings
-from tests.conftest import ServedBot
+from bot.simslack import SignedRequests
+from tests.conftest import BOT_TOKEN, ServedBot
+from tests.fakeslack import FakeSlack
+from tests.fakeslack.socket_mode import APP_TOKEN, FakeSocketMode, SocketModeTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKDIR_IN_IMAGE = "/app"
@@ -331,3 +335,54 @@ def test_compose_passes_slack_settings_from_the_environment_and_holds_no_secret(
         interpolate(environment["DATABASE_URL"], {})
     database_env = compose["services"]["postgres"]["environment"]
     assert interpolate(database_env["POSTGRES_PASSWORD"], given) == "pw"
+
+
+# --- the image's command in Socket Mode -----------------------------------------------------
+
+
+async def test_hindsight_serve_in_socket_mode_answers_over_the_socket_and_is_healthy(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """The image's CMD with its ENV (ports moved to free ones) and an app token: it connects
+    through apps.connections.open, acks a command by its envelope_id, the image's health
+    check passes on METRICS_PORT, and SIGTERM stops it cleanly."""
+    metrics_port = free_port()
+    env = image_env() | {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hindsight.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),  # nothing listens there in Socket Mode
+        "METRICS_PORT": str(metrics_port),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": fake_slack.base_url,
+    }
+    [command] = arguments_of("CMD")
+    async with FakeSocketMode(fake_slack) as socket_mode:
+        process = await asyncio.create_subprocess_exec(
+            *exec_form(command), env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            await fake_slack.wait_until(
+                lambda: socket_mode.connections == 1, timeout=30, what="a Socket Mode connection"
+            )
+            people = SignedRequests(
+                "http://socket-mode.invalid/slack/events",
+                signing_secret="unused in Socket Mode",
+                workspace=fake_slack,
+                transport=SocketModeTransport(socket_mode),
+            )
+            answer = await asyncio.wait_for(people.command("help"), 15)
+            assert answer.status_code == 200 and "/postmortem" in answer.json()["text"]
+            assert await check(healthcheck_command(), env) == 0
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 20)
+            print(stderr.decode())  # shown when the test fails
+    said = stderr.decode()
+    assert process.returncode == 0, said
+    assert socket_mode.unacked() == [] and len(socket_mode.acks) == 1
+    assert "Traceback" not in said and APP_TOKEN not in said and BOT_TOKEN not in said
