@@ -6,7 +6,9 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -14,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app import build_runtime
 from bot.db import create_engine
-from bot.logs import OWN_LOGGERS, RedactingFormatter, configure_logging, redact
+from bot.logs import OWN_LOGGERS, RedactingFormatter, configure_logging, log_context, redact
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
 from tests.timeline.test_capture import seed_channel, seed_incident
@@ -60,11 +62,14 @@ def restore_logging() -> Iterator[None]:
         logging.getLogger(name).setLevel(saved)
 
 
-async def served_log(fake_slack: FakeSlack, database_url: str, level: str) -> tuple[str, list[str]]:
+async def served_log(
+    fake_slack: FakeSlack, database_url: str, level: str, fmt: str = "text"
+) -> tuple[str, list[str]]:
     """Everything the served app logs while it stores a message, takes a command with a
     response_url and answers another through its response_url; and the response_urls."""
     stream = io.StringIO()
-    configure_logging(level, stream=stream)  # before the app is built, as `hindsight serve` does
+    # Before the app is built, as `hindsight serve` does.
+    configure_logging(level, fmt=fmt, stream=stream)
     runtime = build_runtime(make_settings(fake_slack, database_url, LOG_LEVEL=level))
     async with serve_app(runtime) as bot:
         slack = SlackRequests(
@@ -118,3 +123,73 @@ async def test_a_database_error_does_not_quote_the_values(tmp_path: Path) -> Non
     finally:
         await engine.dispose()
     assert "nowhere" in str(failed.value) and "hunter2" not in str(failed.value)
+
+
+# --- LOG_FORMAT=json ------------------------------------------------------------------------
+
+JSON_KEYS = {
+    "time",
+    "level",
+    "logger",
+    "message",
+    "team",
+    "incident",
+    "request_kind",
+    "slack_method",
+    "duration_ms",
+}
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert all(isinstance(line, dict) for line in lines)
+    return lines
+
+
+def test_json_lines_carry_the_context_and_the_duration(restore_logging: None) -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", fmt="json", stream=stream)
+    log = logging.getLogger("bot.test")
+    with log_context(team="T0TEAM9", incident=42):
+        log.info("swept %d item(s)", 3, extra={"duration_ms": 12.5})
+    log.info("outside")
+    inside, outside = json_lines(stream.getvalue())
+    assert set(inside) == JSON_KEYS
+    assert inside["message"] == "swept 3 item(s)"
+    assert (inside["level"], inside["logger"]) == ("INFO", "bot.test")
+    assert (inside["team"], inside["incident"], inside["duration_ms"]) == ("T0TEAM9", 42, 12.5)
+    assert datetime.fromisoformat(inside["time"]).tzinfo is not None
+    assert (outside["team"], outside["incident"], outside["duration_ms"]) == (None, None, None)
+
+
+def test_json_redacts_the_message_and_the_traceback(restore_logging: None) -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", fmt="json", stream=stream)
+    try:
+        raise RuntimeError("refused token xoxb-1-2-s3cr3t at hooks.slack.com/commands/T1/2/abc")
+    except RuntimeError:
+        logging.getLogger("bot.test").exception("call with %s failed", "xoxp-9-9-hunter2")
+    [line] = json_lines(stream.getvalue())
+    for secret in ("s3cr3t", "hunter2", "/abc"):
+        assert secret not in stream.getvalue()
+    assert line["message"] == "call with xoxp-[redacted] failed"
+    assert "RuntimeError: refused token xoxb-[redacted]" in line["exception"]
+
+
+async def test_served_app_json_lines_name_kind_team_incident_and_slack_method(
+    fake_slack: FakeSlack, database_url: str, restore_logging: None
+) -> None:
+    log, response_urls = await served_log(fake_slack, database_url, "DEBUG", fmt="json")
+    lines = json_lines(log)
+    for secret in (SECRET_MESSAGE, SECRET_EVENT, "hunter2", BOT_TOKEN, SIGNING_SECRET):
+        assert secret not in log
+    for url in response_urls:
+        assert url.rsplit("/", 1)[1] not in log
+    assert {line["request_kind"] for line in lines} >= {"event", "command"}
+    in_request = [line for line in lines if line["request_kind"] is not None]
+    assert {line["team"] for line in in_request} == {TEAM_ID}
+    assert any(line["incident"] is not None for line in in_request)
+    calls = [line for line in lines if line["slack_method"] is not None]
+    assert calls, "no Web API call was logged"
+    timed = [line for line in calls if line["duration_ms"] is not None]
+    assert timed and all(line["duration_ms"] >= 0 for line in timed)
