@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.installations.crypto import TokenCipher, generate_key
@@ -79,10 +81,23 @@ async def test_an_installation_comes_back_as_saved(sessions: async_sessionmaker)
     assert await store.async_find_bot(enterprise_id="E0X", team_id="T0A") is None
 
 
-async def test_the_table_holds_ciphertext_not_the_tokens(sessions: async_sessionmaker) -> None:
+async def test_the_table_holds_ciphertext_not_the_tokens(
+    sessions: async_sessionmaker, database_url: str
+) -> None:
     store = make_store(sessions)
     saved = installation()
     await store.async_save(saved)
+    await store.async_find_installation(enterprise_id=None, team_id="T0A")
+    if database_url.startswith("sqlite"):  # the file itself, and its write-ahead log
+        path = Path(make_url(database_url).database or "")
+        stored_bytes = b"".join(
+            file.read_bytes()
+            for file in (path, path.with_name(path.name + "-wal"))
+            if file.exists()
+        )
+        assert stored_bytes
+        for token in tokens_of(saved):
+            assert token.encode() not in stored_bytes
     async with sessions() as session:
         rows = (await session.execute(text("SELECT * FROM slack_installations"))).all()
     assert len(rows) == 1
