@@ -321,3 +321,26 @@ def has_any(text: str | bytes, secrets: list[str]) -> bool:
     if isinstance(text, bytes):
         return any(secret.encode() in text for secret in secrets)
     return any(secret in text for secret in secrets)
+
+
+async def test_a_reinstall_within_the_window_picks_the_teams_data_up_again(
+    two_teams: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    item = await seed_item(two_teams, oauth_slack, TEAM_A)
+    slack = team_requests(two_teams, oauth_slack, TEAM_A)
+    revoke_tokens(oauth_slack, oauth_slack.oauth, TEAM_A)
+    assert (await slack.event({"type": "app_uninstalled"})).status_code == 200
+    await two_teams.idle()
+    assert await two_teams.runtime.clients.client_for(TEAM_A) is None
+
+    await install_team(two_teams, TEAM_A)
+    oauth_slack.clear_calls()
+    done = await slack.block_action(FollowUp.DONE, value=str(item.id), user_id="U0ALICE")
+    assert done.status_code == 200
+    await two_teams.idle()
+
+    async with two_teams.runtime.sessions() as session:
+        team = await session.get(SlackTeam, TEAM_A)
+    assert team is not None and team.uninstalled_at is None
+    assert (await stored_item(two_teams, item.id)).status is ActionStatus.DONE
+    assert tokens_used(oauth_slack) == {oauth_slack.oauth.tokens_of(TEAM_A)[-1]}  # the new one

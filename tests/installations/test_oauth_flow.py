@@ -11,13 +11,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from sqlalchemy import select, update
 
+from bot.app import build_runtime
 from bot.cli import main
 from bot.installations.settings import DEFAULT_SCOPES
 from bot.simslack.methods_oauth import Workspace
 from bot.simslack.signed import FORM
 from models import utcnow
 from models.installation import SlackInstallation, SlackOAuthState, SlackTeam
-from tests.conftest import ServedBot
+from tests.conftest import ServedBot, serve_app
 from tests.fakeslack import FakeSlack
 from tests.installations.conftest import (
     CLIENT_ID,
@@ -253,3 +254,18 @@ def test_serve_with_many_workspaces_refuses_a_key_that_is_not_a_fernet_key(
     assert "TOKEN_ENCRYPTION_KEY" in line and "not-a-key" not in line
     assert not database.exists()  # stopped before touching the database
     assert oauth_slack.calls == []  # and no auth.test: there is no one token to check
+
+
+async def test_an_install_started_on_one_replica_finishes_on_another(
+    many_bot: ServedBot, oauth_slack: FakeSlack, database_url: str
+) -> None:
+    other = build_runtime(oauth_settings(oauth_slack, database_url))
+    async with serve_app(other) as replica:
+        browser = Browser(many_bot)
+        install = await browser.approve(await browser.open_install_page(TEAM_B))
+        assert install.callback_url is not None
+        install.callback_url = install.callback_url.replace(many_bot.url, replica.url)
+        page = await Browser(replica).come_back(install)
+        assert page.status_code == 200 and "Hindsight is installed in Team B" in page.text
+        found = await many_bot.runtime.clients.client_for(TEAM_B)  # the first replica sees it
+    assert found is not None and found.token == oauth_slack.oauth.tokens_of(TEAM_B)[0]
