@@ -229,12 +229,10 @@ def test_the_files_the_image_copies_install_a_working_hindsight(tmp_path: Path) 
     helped = run([str(venv / "bin" / "hindsight"), "--help"], env, cwd=elsewhere)
     assert helped.returncode == 0, helped.stderr
     assert "serve" in helped.stdout and "migrate" in helped.stdout
-    where = run(
-        [str(python), "-c", "import bot, handlers, models, migrations as m; print(m.__file__)"],
-        env,
-        cwd=elsewhere,
-    )
-    assert where.stdout.startswith(str(venv)), where.stdout + where.stderr  # not the work tree
+    imported = run([str(python), "-c", IMPORT_EVERY_MODULE], env, cwd=elsewhere)
+    assert imported.returncode == 0, imported.stderr  # every module there, its imports found
+    places = set(imported.stdout.split())
+    assert len(places) == 1 and places.pop().startswith(str(venv))  # none from the work tree
     database = f"sqlite:///{elsewhere / 'hindsight.db'}"
     migrated = run(
         [str(venv / "bin" / "hindsight"), "migrate"],
@@ -242,6 +240,19 @@ def test_the_files_the_image_copies_install_a_working_hindsight(tmp_path: Path) 
         cwd=elsewhere,
     )
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr  # migrations shipped
+
+
+# Imports every module of the installed packages (migrations: Alembic runs them, in the
+# migrate below); prints the folder each package came from.
+IMPORT_EVERY_MODULE = """
+import importlib, pathlib, pkgutil
+for name in ("bot", "handlers", "models", "migrations"):
+    package = importlib.import_module(name)
+    for module in pkgutil.walk_packages(package.__path__, name + "."):
+        if name != "migrations" and not module.name.endswith("__main__"):  # main runs the CLI
+            importlib.import_module(module.name)
+    print(pathlib.Path(package.__file__).parent.parent)
+"""
 
 
 def make_scratch_venv(venv: Path) -> Path:
