@@ -26,7 +26,6 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
@@ -129,10 +128,8 @@ class InstallFlow(AsyncOAuthFlow):
         return pages.install_page(url)
 
     async def run_installation(self, code: str) -> Installation | None:
-        try:
+        try:  # Bolt answers None itself for an error Slack sent (a SlackApiError)
             return await super().run_installation(code)
-        except SlackApiError:  # Bolt's own catch logs the code; the reason is enough here
-            raise
         except Exception as error:  # Slack unreachable, a timeout, an answer that isn't JSON
             logger.warning("install: oauth.v2.access failed: %s", type(error).__name__)
             return None
