@@ -269,3 +269,23 @@ async def test_an_install_started_on_one_replica_finishes_on_another(
         assert page.status_code == 200 and "Hindsight is installed in Team B" in page.text
         found = await many_bot.runtime.clients.client_for(TEAM_B)  # the first replica sees it
     assert found is not None and found.token == oauth_slack.oauth.tokens_of(TEAM_B)[0]
+
+
+async def test_slack_redirect_uri_is_sent_to_slack_and_on_the_exchange(
+    oauth_slack: FakeSlack, database_url: str
+) -> None:
+    public = "https://hindsight.example.com/slack/oauth_redirect"
+    settings = oauth_settings(oauth_slack, database_url, SLACK_REDIRECT_URI=public)
+    async with serve_app(build_runtime(settings)) as bot:
+        browser = Browser(bot)
+        install = await browser.approve(await browser.open_install_page(TEAM_A))
+        assert parse_qs(urlsplit(install.authorize_url).query)["redirect_uri"] == [public]
+        assert install.callback_url is not None and install.callback_url.startswith(public)
+        # The public host is a proxy in front of this bot: the browser lands here.
+        install.callback_url = install.callback_url.replace(
+            public, f"{bot.url}/slack/oauth_redirect"
+        )
+        page = await browser.come_back(install)
+    assert page.status_code == 200, page.text
+    [exchange] = oauth_slack.calls_to("oauth.v2.access")
+    assert exchange.args["redirect_uri"] == public  # Slack refuses a different one
