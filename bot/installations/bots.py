@@ -18,6 +18,7 @@ from slack_sdk.oauth.installation_store import Bot
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.installations.crypto import TokenDecryptError
 from bot.installations.store import SqlInstallationStore
 
 logger = logging.getLogger(__name__)
@@ -97,11 +98,16 @@ class LiveBots:
 
     async def _load(self, key: TeamKey, client: AsyncWebClient) -> Bot | None:
         enterprise_id, team_id, is_enterprise_install = key
-        bot = await self.store.async_find_bot(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            is_enterprise_install=is_enterprise_install,
-        )
+        try:
+            bot = await self.store.async_find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        except TokenDecryptError as error:
+            # One team's token unreadable (its key left the ring) stops that team only.
+            logger.error("Team %s (enterprise %s): %s", team_id, enterprise_id, error.message)
+            return None
         if bot is None or bot.bot_refresh_token is None or not self._expiring(bot):
             return bot
         return await self._rotate(bot, client)

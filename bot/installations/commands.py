@@ -1,6 +1,7 @@
-"""`hindsight keygen | teams | purge`: the operator's commands for the workspaces served here.
+"""`hindsight keygen | rekey | teams | purge`: the operator's commands for many workspaces.
 
-keygen prints a new TOKEN_ENCRYPTION_KEY; teams lists the workspaces (never a token); purge
+keygen prints a new TOKEN_ENCRYPTION_KEY; rekey encrypts every stored token again with the
+list's first key (so an old key can leave it); teams lists the workspaces (never a token); purge
 deletes every row of one workspace now (without --yes it only says what it would delete, and
 exits 2). Hooked into bot/cli.py; imports stay lazy so `--help` loads no database driver.
 """
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     Sessions = async_sessionmaker[AsyncSession]
 
-COMMANDS = ("keygen", "teams", "purge")
+COMMANDS = ("keygen", "rekey", "teams", "purge")
 # Slack team ids (T…) and, for an org-wide install's own rows, enterprise ids (E…).
 TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,31}")
 
@@ -34,6 +35,10 @@ def team_id(text: str) -> str:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     commands.add_parser("keygen", help="print a new key for TOKEN_ENCRYPTION_KEY (Fernet) and exit")
+    commands.add_parser(
+        "rekey",
+        help="encrypt every stored token again with the first key of TOKEN_ENCRYPTION_KEY",
+    )
     commands.add_parser(
         "teams", help="list the workspaces served here: installed, incidents, open items, token"
     )
@@ -54,9 +59,27 @@ def keygen() -> int:
 async def run_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "teams":
         return await with_database("teams", settings, lambda sessions: teams(settings, sessions))
+    if args.command == "rekey":
+        return await with_database("rekey", settings, lambda sessions: rekey(settings, sessions))
     return await with_database(
         "purge", settings, lambda sessions: purge(sessions, args.team, yes=args.yes)
     )
+
+
+async def rekey(settings: Settings, sessions: Sessions) -> int:
+    """After a new key was put first in TOKEN_ENCRYPTION_KEY: every token written with it, so
+    the old keys can be dropped. 2 when a token is readable with no key of the list."""
+    from bot.installations.crypto import TokenCipher, TokenDecryptError
+    from bot.installations.rekey import reencrypt_tokens
+
+    cipher = TokenCipher(settings.workspaces.encryption_keys)  # none or a bad one: exit 2
+    try:
+        count = await reencrypt_tokens(sessions, cipher)
+    except TokenDecryptError as error:
+        print(f"hindsight rekey: {error.message}; nothing was changed", file=sys.stderr)
+        return 2
+    print(f"hindsight rekey: {count} token(s) encrypted with the first key")
+    return 0
 
 
 async def teams(settings: Settings, sessions: Sessions) -> int:

@@ -3,8 +3,12 @@ for a team that is not installed, a rotated token when it expires soon."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.installations.crypto import generate_key
 from bot.installations.lifecycle import uninstall
 from bot.installations.store import SqlInstallationStore
 from bot.installations.team_clients import InstalledTeamClients
@@ -78,3 +82,20 @@ async def test_an_expiring_token_is_rotated_before_a_job_uses_it(
     saved = await store.async_find_bot(enterprise_id=None, team_id="T0A")
     assert saved is not None and saved.bot_token == client.token
     assert len(fake_slack.calls_to("oauth.v2.access")) == 1
+
+
+async def test_a_team_whose_key_left_the_ring_stops_that_team_only(
+    sessions: async_sessionmaker, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = generate_key()
+    await make_store(sessions, old).async_save(installation("T0OLDKEY", **FIXED))
+    store = make_store(sessions)
+    await store.async_save(installation("T0A", **FIXED))
+    clients = make_clients(store, fake_slack)
+
+    with caplog.at_level(logging.ERROR):
+        live = await clients.live_teams()
+    assert [team_id for team_id, _ in live] == ["T0A"]
+    assert await clients.client_for("T0OLDKEY") is None
+    assert "T0OLDKEY" in caplog.text and "TOKEN_ENCRYPTION_KEY" in caplog.text
+    assert "xoxb-T0OLDKEY" not in caplog.text

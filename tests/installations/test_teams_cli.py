@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.installations.crypto import TokenCipher
+from bot.installations.crypto import TokenCipher, generate_key
 from bot.installations.lifecycle import count_team_rows, uninstall
 from models.base import utcnow
 from tests.installations.test_lifecycle import seed_every_team_table
@@ -109,3 +109,28 @@ def test_purge_refuses_bad_input_with_one_clear_line(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert says in result.stderr
         assert result.stdout == ""
+
+
+async def test_rekey_writes_every_token_with_the_first_key_so_the_old_one_can_go(
+    sessions: async_sessionmaker, database_url: str, tmp_path: Path
+) -> None:
+    old, new = generate_key(), generate_key()
+    saved = installation("T0A")
+    await make_store(sessions, old).async_save(saved)
+    await make_store(sessions, new).async_save(installation("T0B"))
+    env = base_env() | {"DATABASE_URL": database_url}
+
+    lacking = run(["rekey"], env | {"TOKEN_ENCRYPTION_KEY": new}, tmp_path)
+    assert lacking.returncode == 2
+    assert "TOKEN_ENCRYPTION_KEY" in lacking.stderr and "nothing was changed" in lacking.stderr
+
+    done = run(["rekey"], env | {"TOKEN_ENCRYPTION_KEY": f"{new},{old}"}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "8 token(s)" in done.stdout
+    found = await make_store(sessions, new).async_find_installation(
+        enterprise_id=None, team_id="T0A"
+    )
+    assert found is not None and tokens_of(found) == tokens_of(saved)
+
+    unset = run(["rekey"], env, tmp_path)
+    assert unset.returncode == 2 and "TOKEN_ENCRYPTION_KEY" in unset.stderr
