@@ -24,6 +24,7 @@ from models import ActionItem, ActionStatus, Incident, Retrospective
 from models.installation import SlackInstallation, SlackTeam
 from tests.conftest import ServedBot
 from tests.fakeslack import FakeSlack, SlackRequests
+from tests.incidents.test_declare import declare_via_slack, seed_people
 from tests.installations.conftest import (
     TEAM_A,
     TEAM_B,
@@ -344,3 +345,25 @@ async def test_a_reinstall_within_the_window_picks_the_teams_data_up_again(
     assert team is not None and team.uninstalled_at is None
     assert (await stored_item(two_teams, item.id)).status is ActionStatus.DONE
     assert tokens_used(oauth_slack) == {oauth_slack.oauth.tokens_of(TEAM_A)[-1]}  # the new one
+
+
+async def test_a_whole_declare_from_each_team_is_stored_and_sent_as_that_team(
+    two_teams: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    seed_people(oauth_slack)
+    for team_id in (TEAM_B, TEAM_A):
+        oauth_slack.clear_calls()
+        slack = team_requests(two_teams, oauth_slack, team_id)
+        outcome = await declare_via_slack(slack, oauth_slack, title="Checkout latency")
+        await two_teams.idle()
+        async with two_teams.runtime.sessions() as session:
+            [incident] = await session.scalars(select(Incident).where(Incident.team_id == team_id))
+        assert incident.number == 1 and incident.ref in outcome  # numbered within its team
+        assert incident.channel_id is not None
+        message = slack.message_event(incident.channel_id, "db failover started", user="U0BOB")
+        assert (await slack.event(message)).status_code == 200
+        texts = [event.text for event in await events_of(two_teams.runtime.sessions, team_id)]
+        assert "db failover started" in texts  # captured under its team
+        await two_teams.idle()
+        assert {"conversations.create", "chat.postMessage"} <= {c.method for c in oauth_slack.calls}
+        assert tokens_used(oauth_slack) == {token_of(oauth_slack, team_id)}
