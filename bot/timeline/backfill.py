@@ -9,7 +9,7 @@ and 15 messages a page, Retry-After honoured); one message in the channel shows 
 for the same ts is kept and nothing is stored twice.
 
 - `start_backfill` (a declare on a reviewed channel): a new run, read in a task of the runtime;
-- `resume_backfills` (bot/jobs.py, at start-up and then every half minute): runs a stopped or
+- `resume_backfills` (bot/jobs.py, at start-up and then every 10 seconds): runs a stopped or
   crashed process left, each read with its team's client;
 - `backfill_channel`: a new run read here, to its end.
 """

@@ -16,7 +16,6 @@ import asyncio
 import copy
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -33,8 +32,6 @@ DEFAULT_PAUSE = 0.0  # our own floor between any two reads: none, Slack's 429s p
 RATE_LIMIT_RETRIES = 10
 DEFAULT_RETRY_AFTER = 1.0  # a 429 without Retry-After (Slack always sends one)
 MAX_LEARNED_WINDOW = 65.0  # the strict regime's minute and a margin: a stray wait is capped
-
-OnWait = Callable[[float], Awaitable[None]]
 
 
 def reading_client(client: AsyncWebClient) -> AsyncWebClient:
@@ -73,12 +70,10 @@ class PacedReader:
         *,
         channel_id: str,
         pause: float = DEFAULT_PAUSE,
-        on_wait: OnWait | None = None,
     ) -> None:
         self.client = reading_client(client)
         self.channel_id = channel_id
         self.pause = pause
-        self.on_wait = on_wait  # told before a long wait (the runner extends its lease)
         self.calls = 0
         self.refused = 0
         self._last_call: float | None = None
@@ -103,11 +98,11 @@ class PacedReader:
         refusals = 0
         while True:
             await self._wait(self.ready_in(method))
-            started = self._last_call = time.monotonic()
             self.calls += 1
             try:
                 response = await getattr(self.client, method.replace(".", "_"))(**params)
             except SlackApiError as error:
+                self._last_call = time.monotonic()
                 if missing_ok is not None and error.response.get("error") == missing_ok:
                     return {}
                 seconds = retry_after(error)
@@ -115,25 +110,24 @@ class PacedReader:
                     raise self._failure(method, error) from error
                 refusals += 1
                 self.refused += 1
-                self._learn(method, started, seconds)
+                self._learn(method, self._last_call, seconds)
                 continue
-            self._last_ok[method] = started
+            # Gaps are counted from the answer, when Slack surely saw the call.
+            self._last_call = self._last_ok[method] = time.monotonic()
             return dict(response.data) if isinstance(response.data, dict) else {}
 
-    def _learn(self, method: str, started: float, seconds: float) -> None:
-        """A 429 at `started` asking `seconds`: the window is at least the time since this
-        method's last good call plus that wait."""
-        self._not_before[method] = started + seconds
+    def _learn(self, method: str, refused: float, seconds: float) -> None:
+        """A 429 answered at `refused` asking `seconds`: the window is at least the time since
+        this method's last good call plus that wait."""
+        self._not_before[method] = refused + seconds
         if method in self._last_ok:
-            window = min(started - self._last_ok[method] + seconds, MAX_LEARNED_WINDOW)
+            window = min(refused - self._last_ok[method] + seconds, MAX_LEARNED_WINDOW)
             self._window[method] = max(self._window.get(method, 0.0), window)
         logger.debug("backfill of %s: %s asked to wait %.3fs", self.channel_id, method, seconds)
 
     async def _wait(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        if self.on_wait is not None:
-            await self.on_wait(seconds)
         await asyncio.sleep(seconds)
 
     def _failure(self, method: str, error: SlackApiError) -> SlackCallError:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -37,7 +37,7 @@ logger = logging.getLogger("bot.timeline.backfill")
 PAGE_SIZE = 200  # what we ask; the strict regime serves 15 whatever we ask
 HISTORY, REPLIES = "conversations.history", "conversations.replies"
 PROGRESS_EVERY = 5.0  # seconds between updates of the progress message (the last one always)
-LONG_WAIT = 20.0  # seconds: a wait this long first extends the lease to cover it
+HEARTBEAT = 10.0  # seconds between renewals of the lease while a run is read
 
 Clock = Callable[[], datetime]
 
@@ -58,9 +58,7 @@ class Runner:
         self.client = client
         self.run = run
         self.clock = clock
-        self.reader = PacedReader(
-            client, channel_id=run.channel_id, pause=pause, on_wait=self._hold
-        )
+        self.reader = PacedReader(client, channel_id=run.channel_id, pause=pause)
         self.progress = ProgressMessage(client, channel_id=run.channel_id, every=PROGRESS_EVERY)
         self.stored = 0  # events new in this runner
 
@@ -68,6 +66,14 @@ class Runner:
         """Read to the end; how many events were new. SlackCallError when Slack keeps
         refusing (the run is marked failed and the progress message says so). Any other error
         (the database away) leaves the run leased: it is resumed once the lease runs out."""
+        heartbeat = asyncio.create_task(self._heartbeat(), name=f"backfill run {self.run.id} lease")
+        try:
+            return await self._read()
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+
+    async def _read(self) -> int:
         try:
             await self._start()
             while await self._step():
@@ -112,11 +118,17 @@ class Runner:
         await runs.hold(self.sessions, self.run, until=until, **values)
         return replace(self.run, **values)
 
-    async def _hold(self, seconds: float) -> None:
-        """Before the reader waits `seconds`: keep the lease past the wait."""
-        if seconds >= LONG_WAIT:
-            until = self.clock() + timedelta(seconds=seconds) + runs.LEASE
-            await runs.hold(self.sessions, self.run, until=until)
+    async def _heartbeat(self) -> None:
+        """Keep the lease while reading, through Slack's longest waits; a lease lost here is
+        noticed by the next page's write, which then stops the run."""
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await runs.hold(self.sessions, self.run, until=self.clock() + runs.LEASE)
+            except LeaseLost:
+                return
+            except Exception:  # the database away for a moment: the next beat tries again
+                logger.warning("backfill run %d: lease not renewed", self.run.id, exc_info=True)
 
     async def _step(self) -> bool:
         """Read one page (history or a thread's); False when nothing is left."""

@@ -21,7 +21,9 @@ from models import BackfillRun, BackfillThread
 
 Sessions = async_sessionmaker[AsyncSession]
 
-LEASE = timedelta(minutes=2)  # renewed after every page and before every long wait
+# Renewed with every page and every 10 s by the runner's heartbeat: a crashed process's run is
+# taken over half a minute after it went silent.
+LEASE = timedelta(seconds=30)
 RUNS = BackfillRun.__table__
 
 

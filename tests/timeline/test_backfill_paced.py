@@ -307,7 +307,7 @@ async def test_a_leased_run_is_read_by_one_runner_and_taken_over_once_the_lease_
         bot_id=None,
         now=now,
     )
-    assert await runs.claim_due(sessions, now=now + timedelta(seconds=30)) == []
+    assert await runs.claim_due(sessions, now=now + runs.LEASE / 2) == []
     later = now + runs.LEASE + timedelta(seconds=1)  # the holder went silent (a crash)
     claims = await asyncio.gather(*(runs.claim_due(sessions, now=later) for _ in range(3)))
     [taken] = [run for claimed in claims for run in claimed]  # one runner, not three
