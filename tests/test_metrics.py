@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_runtime
 from bot.ids import Shortcut
+from bot.serve import serve_socket_mode
 from bot.server import OperationsServer
 from bot.slack import create_web_client
 from models import ActionItem, ActionStatus, Incident, IncidentStatus, Severity
@@ -31,6 +32,7 @@ from tests.conftest import (
     serve_app,
 )
 from tests.fakeslack import FakeSlack, SlackRequests
+from tests.fakeslack.socket_mode import APP_TOKEN, FakeSocketMode
 from tests.test_jobs import NOW, OWNER, seed_due_item
 from tests.timeline.test_capture import seed_channel, seed_incident
 from tests.timeline.test_shortcut import message_in
@@ -280,6 +282,33 @@ async def test_socket_mode_serves_metrics_and_health_on_metrics_port(
     assert metrics.status_code == 200 and "hindsight_incidents_open" in metrics.text
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert slack.status_code == 404
+
+
+async def test_hindsight_serve_in_socket_mode_answers_on_metrics_port(
+    fake_slack: FakeSlack, database_url: str, unused_tcp_port: int
+) -> None:
+    """`serve_socket_mode` (what `hindsight serve` runs with SLACK_APP_TOKEN): connected over
+    the fake's WebSocket, /metrics and /healthz on METRICS_PORT; the port closes with it."""
+    settings = make_settings(
+        fake_slack, database_url, SLACK_APP_TOKEN=APP_TOKEN, METRICS_PORT=str(unused_tcp_port)
+    )
+    runtime = build_runtime(settings)
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    async with FakeSocketMode(fake_slack) as socket_mode, httpx.AsyncClient() as http:
+        serving = asyncio.create_task(serve_socket_mode(runtime))
+        try:
+            await socket_mode.workspace.wait_until(
+                lambda: socket_mode.connections == 1, what="the connection"
+            )
+            metrics = await http.get(f"{base}/metrics")
+            health = await http.get(f"{base}/healthz")
+        finally:
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+        with pytest.raises(httpx.ConnectError):
+            await http.get(f"{base}/healthz")
+    assert metrics.status_code == 200 and "hindsight_http_ack_seconds" in metrics.text
+    assert health.status_code == 200 and health.json()["database"] == "ok"
 
 
 # --- the scrape with 10,000 open action items -------------------------------------------------
