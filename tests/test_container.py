@@ -377,8 +377,11 @@ async def test_hindsight_serve_in_socket_mode_answers_over_the_socket_and_is_hea
         )
         try:
             await fake_slack.wait_until(
-                lambda: socket_mode.connections == 1, timeout=30, what="a Socket Mode connection"
+                lambda: socket_mode.connections == 1 or process.returncode is not None,
+                timeout=30,
+                what="a Socket Mode connection",
             )
+            assert process.returncode is None, "hindsight serve stopped (its stderr below)"
             people = SignedRequests(
                 "http://socket-mode.invalid/slack/events",
                 signing_secret="unused in Socket Mode",
