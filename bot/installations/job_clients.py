@@ -23,6 +23,11 @@ def require_job_slack(settings: Settings, command: str) -> None:
         )
     if settings.slack_bot_token:
         return
+    if not workspaces.oauth:
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN is not set (nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many "
+            f"workspaces); it is required to {command}"
+        )
     missing = [
         name
         for name, value in (
@@ -32,11 +37,6 @@ def require_job_slack(settings: Settings, command: str) -> None:
         )
         if not value
     ]
-    if not workspaces.oauth:
-        raise ConfigError(
-            f"SLACK_BOT_TOKEN is not set (nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for many "
-            f"workspaces); it is required to {command}"
-        )
     if missing:
         raise ConfigError(f"{', '.join(missing)} not set; required to {command} many workspaces")
 

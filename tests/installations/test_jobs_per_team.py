@@ -10,7 +10,7 @@ the one `serve` builds in OAuth mode, and the fake Slack knows each team's token
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -141,12 +141,12 @@ def digest_channel(fake_slack: FakeSlack) -> str:
 @pytest.fixture
 async def runtime(
     fake_slack: FakeSlack, database_url: str, sessions: Sessions, digest_channel: str
-) -> Runtime:
+) -> AsyncIterator[Runtime]:
     fake_slack.oauth.client_id, fake_slack.oauth.client_secret = CLIENT_ID, CLIENT_SECRET
     await install_teams(sessions, fake_slack)
     settings = oauth_settings(fake_slack, database_url, DIGEST_CHANNEL=digest_channel, **ALWAYS)
     built = build_runtime(settings, clock=FrozenClock(NOW))
-    yield built  # type: ignore[misc]
+    yield built
     await built.close()
 
 
