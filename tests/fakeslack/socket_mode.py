@@ -169,8 +169,10 @@ class FakeSocketMode:
         if previous is not None:  # one connection at a time, as this app opens
             await previous.close()
         await socket.send_str(json.dumps(self._hello()))
-        for envelope in list(self._pending.values()):  # what the last socket left unacked
-            await self._send(socket, envelope)
+        for envelope in list(self._pending.values()):
+            # Events the last socket left unacked come again; anything queued goes out now.
+            if envelope.type == "events_api" or not envelope.sent:
+                await self._send(socket, envelope)
         async for message in socket:
             if message.type == WSMsgType.TEXT:
                 await self._receive(json.loads(message.data), connection)
