@@ -29,9 +29,8 @@ from bot.tasks import TaskSet
 from bot.timeline import backfill_runner
 from bot.timeline import backfill_store as runs
 from bot.timeline.backfill import backfill_channel, resume_backfills
-from bot.timeline.backfill_progress import about_total, progress_text
 from bot.timeline.backfill_reader import reading_client, retry_after
-from bot.timeline.backfill_store import LeaseLost, RunState
+from bot.timeline.backfill_store import LeaseLost
 from models import BackfillRun, EventSource, TimelineEvent, utcnow
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
@@ -384,53 +383,3 @@ async def test_a_run_slack_keeps_refusing_is_marked_failed_and_the_channel_told(
     assert await runs.claim_due(sessions, now=utcnow() + runs.LEASE * 2) == []
     [progress] = [m for m in fake_slack.channels[channel].messages if m["ts"] == run.progress_ts]
     assert progress["text"].startswith(":warning: Stopped reading this channel's history")
-
-
-def run_state(**values: object) -> RunState:
-    defaults: dict[str, object] = {
-        "id": 1,
-        "team_id": TEAM_ID,
-        "incident_id": 1,
-        "channel_id": "C1",
-        "bot_user_id": None,
-        "bot_id": None,
-        "owner": "o",
-        "history_cursor": None,
-        "history_done": False,
-        "channel_created": None,
-        "newest_ts": None,
-        "oldest_ts": None,
-        "read_count": 0,
-        "history_read": 0,
-        "replies_expected": 0,
-        "stored_count": 0,
-        "calls": 0,
-        "progress_ts": None,
-    }
-    return RunState(**(defaults | values))  # type: ignore[arg-type]
-
-
-def test_the_progress_says_about_how_many_from_what_the_pages_cover() -> None:
-    assert progress_text(run_state()) == (
-        ":hourglass_flowing_sand: Reading this channel's history into the incident's timeline: "
-        "read 0 messages so far."
-    )
-    # 300 top-level read (and threads announcing 150 replies) cover the newest quarter of the
-    # channel's life: about 1,800, shown with two significant figures.
-    quarter = run_state(
-        channel_created=1_000,
-        newest_ts="5000.000100",
-        oldest_ts="4000.000100",
-        read_count=450,
-        history_read=300,
-        replies_expected=150,
-    )
-    assert about_total(quarter) == 1_800
-    assert progress_text(quarter).endswith("read 450 of about 1,800 messages.")
-    exact = run_state(history_done=True, read_count=1_183, history_read=1_000, replies_expected=203)
-    assert about_total(exact) == 1_203  # the history read: what it holds, not rounded
-    assert progress_text(exact, done=True) == (
-        ":white_check_mark: Read this channel's history into the timeline: 1,183 messages."
-    )
-    no_birth = run_state(newest_ts="5000.1", oldest_ts="4000.1", history_read=15, read_count=15)
-    assert about_total(no_birth) is None
