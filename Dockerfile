@@ -3,10 +3,11 @@
 # Run:   docker run -e SLACK_BOT_TOKEN=xoxb-… -e SLACK_SIGNING_SECRET=… \
 #          -p 3000:3000 -v hindsight-data:/data hindsight
 #
-# The base is pinned to an exact release (Python 3.11.13 on Debian 12): a rebuild gets the same
-# interpreter and OS until this line changes. Pin the digest too where a registry is reachable:
-#   docker buildx imagetools inspect python:3.11.13-slim-bookworm  → FROM python:…@sha256:…
-FROM python:3.11.13-slim-bookworm
+# The base is pinned: an exact release (Python 3.11.13 on Debian 12) and its digest, so a
+# rebuild gets the same interpreter and OS until this line changes. To move it (for Debian's
+# security fixes too), take the tag's current digest from the registry:
+#   docker buildx imagetools inspect python:3.11.13-slim-bookworm
+FROM python:3.11.13-slim-bookworm@sha256:86adf8dbadc3d6e82ee5dd2c74bec2e1c2467cdad47886280501df722372d2e1
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
