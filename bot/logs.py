@@ -29,9 +29,10 @@ OWN_LOGGERS = ("hindsight", "bot", "handlers", "models", "migrations")
 
 _SEP = r"(?:/|\\/|%2F)"  # a slash as it appears in a URL, in escaped JSON and in a form body
 SECRET_PATTERN = re.compile(
-    # xoxb-/xoxp-/xapp-… tokens, and Bearer headers, wherever a library prints them.
-    r"\b(?P<token>xox[abprs]|xapp)-[A-Za-z0-9-]+"
-    r"|(?P<bearer>Bearer\s+)\S+"
+    # xoxb-/xoxp-/xapp-… tokens, refresh tokens (xoxe-1-…; a rotating token is xoxe.xoxb-1-…),
+    # and Bearer and Basic (client id and secret) headers, wherever a library prints them.
+    r"\b(?P<token>xox[abeprs]|xapp)-[A-Za-z0-9-]+"
+    r"|(?P<bearer>(?:Bearer|Basic)\s+)\S+"
     # A response_url is a credential for 30 minutes: Slack's hooks host, and the path shape
     # (/commands/T…/123/secret, /actions/…, /app/…) on whatever host it arrives from.
     rf"|(?P<hooks>hooks\.slack(?:-gov)?\.com){_SEP}[^\s'\"&,)}}\]]+"

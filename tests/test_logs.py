@@ -24,7 +24,13 @@ from tests.timeline.test_capture import seed_channel, seed_incident
 
 @pytest.mark.parametrize(
     "secret",
-    ["xoxb-1234-5678-abcdEFGH", "xoxp-9-9-9-zz", "xapp-1-A0-123-abc", "xoxe.xoxp-1-abc"],
+    [
+        "xoxb-1234-5678-abcdEFGH",
+        "xoxp-9-9-9-zz",
+        "xapp-1-A0-123-abc",
+        "xoxe.xoxp-1-abc",
+        "xoxe-1-abcDEF-123",  # a refresh token (token rotation)
+    ],
 )
 def test_slack_tokens_are_redacted(secret: str) -> None:
     line = redact(f"calling with token={secret} now")
@@ -32,8 +38,9 @@ def test_slack_tokens_are_redacted(secret: str) -> None:
     assert "[redacted]" in line
 
 
-def test_bearer_headers_are_redacted() -> None:
+def test_bearer_and_basic_headers_are_redacted() -> None:
     assert redact("Authorization: Bearer s3cr3t") == "Authorization: Bearer [redacted]"
+    assert redact("Authorization: Basic aWQ6c2VjcmV0") == "Authorization: Basic [redacted]"
 
 
 def test_formatter_redacts_arguments_too() -> None:
