@@ -16,9 +16,10 @@ from datetime import timedelta
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Installation
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import jobs
 from bot.app import build_runtime
 from bot.errors import SlackCallError
 from bot.installations.crypto import TokenCipher, generate_key
@@ -233,6 +234,43 @@ async def test_a_thousand_messages_under_strict_limits_survive_a_restart(
     assert_one_progress_message(fake_slack, channel, done)
     ok = [c for c in fake_slack.calls if c.method.startswith("conversations.") and not c.failed]
     assert strict.refused <= len(ok) // 4, (strict.refused, len(ok))  # paced, not hammering
+
+
+async def test_a_crashed_process_s_backfill_is_taken_over_once_its_lease_runs_out(
+    fake_slack: FakeSlack,
+    database_url: str,
+    sessions: Sessions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(jobs, "BACKFILL_RESUME_SECONDS", 0.2)
+    seed_people(fake_slack)
+    channel = fake_slack.add_channel("db-outage", members=["U0ALICE", "U0BOB"])
+    seeded = seed_spread_history(fake_slack, channel, top=150, threads=3, replies=20)
+    fake_slack.strict_limits(window=WINDOW)
+    settings = make_settings(fake_slack, database_url)
+    first = build_runtime(settings)
+    async with serve_app(first) as bot:
+        slack = SlackRequests(
+            bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID
+        )
+        await declare_via_slack(slack, fake_slack, channel_id=channel, channel="review")
+        await wait_until(lambda: reached(sessions, 60), what="60 read")
+    # What a crash leaves behind: the run leased by a process that is gone (the clean stop
+    # above gave it back; the dead process's lease is put back, with a second left to run).
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(BackfillRun).values(
+                lease_owner="a-process-that-died", leased_until=utcnow() + timedelta(seconds=1)
+            )
+        )
+    second = build_runtime(settings)
+    async with serve_app(second):
+        await asyncio.sleep(0.5)
+        assert (await the_run(sessions)).lease_owner == "a-process-that-died"  # not yet
+        await wait_until(lambda: finished(sessions), what="the backfill's end")
+    done = await the_run(sessions)
+    assert done.error is None and done.lease_owner is None
+    assert set(await message_ts(sessions)) == seeded
 
 
 async def reached(sessions: Sessions, count: int) -> bool:
