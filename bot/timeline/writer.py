@@ -17,8 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db import is_busy
 from bot.incidents.lifecycle import find_by_channel
-from bot.timeline.messages import DeleteMessage, MessageChange
-from bot.timeline.store import BatchStore, batch_operations
+from bot.logs import INCIDENT
+from bot.metrics import Metrics
+from bot.timeline.messages import DeleteMessage, EditMessage, MessageChange, StoreMessage
+from bot.timeline.store import (
+    BatchStore,
+    Operation,
+    batch_operations,
+    incident_channels,
+    rehearsal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +35,11 @@ MAX_BATCH = 1000
 # request answers 500 and Slack delivers the event again (the change may still be committed in
 # the meantime: every write is idempotent, so the retry stores nothing twice).
 COMMIT_WAIT_SECONDS = 2.0
+WARM_SECONDS = 10.0  # at most this long at start (a database locked by another process)
+# Batches in flight at once, each on its own held connection. PostgreSQL takes the next batch
+# while one waits for its commit to reach the disk; SQLite has one writer at a time anyway.
+# (Safe: every change is an idempotent upsert whose outcome does not depend on the order.)
+WRITERS = {"postgresql": 2}
 
 
 @dataclass(slots=True)
@@ -40,16 +53,32 @@ class CaptureWriter:
     """Owns the one task that writes captured messages; `record` returns once it is committed."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = MAX_BATCH
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        max_batch: int = MAX_BATCH,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sessions = sessions
+        self.metrics = metrics or Metrics()
+        # Counter children looked up once: every captured change passes here.
+        self._captured = {
+            StoreMessage: self.metrics.captured["message"],
+            EditMessage: self.metrics.captured["edit"],
+            DeleteMessage: self.metrics.captured["delete"],
+        }
+        self.metrics.watch_capture_queue(self.queued)
         self.engine: AsyncEngine = sessions.kw["bind"]
         self.max_batch = max_batch
         self.commit_wait = COMMIT_WAIT_SECONDS
-        self._store: BatchStore | None = None  # opened on the first batch, closed by stop()
+        self._stores: list[BatchStore] = []  # held connections not writing now
+        self._writer_count = WRITERS.get(self.engine.dialect.name, 1)
+        self._writers = asyncio.Semaphore(self._writer_count)
+        self._writing: set[asyncio.Task[None]] = set()
         # channel → incident never changes once declared; a miss always asks the database,
         # since another replica may have declared it a moment ago.
         self._incidents: dict[tuple[str, str], int] = {}
+        self._lookups: dict[tuple[str, str], asyncio.Task[int | None]] = {}  # misses in flight
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -69,16 +98,38 @@ class CaptureWriter:
             self._queue.put_nowait(None)
             await self._task
         self._task = None
-        store, self._store = self._store, None
-        if store is not None:
+        stores, self._stores = self._stores, []
+        for store in stores:
             await store.close()
+
+    def queued(self) -> int:
+        """Changes waiting for the writer task (a gauge on /metrics)."""
+        return self._queue.qsize()
 
     # ---- requests ------------------------------------------------------------------------
     async def incident_for(self, *, team_id: str, channel_id: str) -> int | None:
         """The id of the channel's incident, or None if it is not an incident channel."""
         key = (team_id, channel_id)
-        if key in self._incidents:
-            return self._incidents[key]
+        incident_id = self._incidents.get(key)
+        if incident_id is None:
+            incident_id = await self._look_up(key)
+            if incident_id is None:
+                return None
+        INCIDENT.set(incident_id)  # the request's log lines name it
+        return incident_id
+
+    async def _look_up(self, key: tuple[str, str]) -> int | None:
+        """Ask the database; requests that miss on one channel at once share one query (after
+        a start, every request in flight misses together)."""
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            lookup = asyncio.get_running_loop().create_task(self._query_incident(key))
+            self._lookups[key] = lookup
+            lookup.add_done_callback(lambda task: self._looked_up(key, task))
+        return await asyncio.shield(lookup)  # a request that gives up leaves it to the others
+
+    async def _query_incident(self, key: tuple[str, str]) -> int | None:
+        team_id, channel_id = key
         async with self.sessions() as session:
             incident = await find_by_channel(
                 session=session, team_id=team_id, channel_id=channel_id
@@ -87,6 +138,32 @@ class CaptureWriter:
             return None
         self._incidents[key] = incident.id
         return incident.id
+
+    def _looked_up(self, key: tuple[str, str], task: asyncio.Task[int | None]) -> None:
+        if self._lookups.get(key) is task:
+            del self._lookups[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: every waiter may have given up
+
+    async def warm(self) -> None:
+        """Make ready before the first request (the server calls this before /healthz answers):
+        the channels of every incident cached, a miss's query and each statement a batch runs
+        compiled, on the connection the writer holds, in a transaction rolled back (nothing is
+        stored). Without it the first events after a start waited on all of that at once. A
+        failure is only logged: health reports a database that cannot take writes."""
+        try:
+            async with asyncio.timeout(WARM_SECONDS):
+                async with self.sessions() as session:
+                    self._incidents.update(await incident_channels(session))
+                await self.incident_for(team_id="", channel_id="")  # a miss, compiled
+                for (team_id, channel_id), incident_id in list(self._incidents.items())[:1]:
+                    changes = rehearsal(team_id=team_id, channel_id=channel_id)
+                    operations = [(incident_id, change) for change in changes]
+                    await self._rehearse(batch_operations(self.engine.dialect.name, operations))
+        except Exception as error:
+            logger.warning(
+                "capture: warming up failed (%r); the first events will be slower", error
+            )
 
     async def record(self, change: MessageChange) -> bool:
         """Commit the change if its channel is an incident's; False when it is not."""
@@ -108,11 +185,20 @@ class CaptureWriter:
         async with asyncio.timeout(self.commit_wait):
             await done
 
+    async def _rehearse(self, operations: list[Operation]) -> None:
+        """On every held connection (opened here), so none meets a statement for the first
+        time in a real batch."""
+        while len(self._stores) < self._writer_count:
+            self._stores.append(BatchStore(self.engine))
+        for store in self._stores:
+            await store.rehearse(operations)
+
     # ---- the writer task -----------------------------------------------------------------
     async def _run(self) -> None:
         stopping = False
         while not (stopping and self._queue.empty()):
             batch: list[_Pending] = []
+            await self._writers.acquire()  # a free connection first: meanwhile changes gather
             item = await self._queue.get()
             while True:
                 if item is None:
@@ -122,12 +208,23 @@ class CaptureWriter:
                 if self._queue.empty() or len(batch) >= self.max_batch:
                     break
                 item = self._queue.get_nowait()
-            if batch:
-                await self._write(batch)
+            task = asyncio.get_running_loop().create_task(self._write_batch(batch))
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
+        await asyncio.gather(*self._writing)
 
-    async def _write(self, batch: list[_Pending]) -> None:
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        store = self._stores.pop() if self._stores else BatchStore(self.engine)
         try:
-            await self._apply(batch)
+            if batch:
+                await self._write(batch, store)
+        finally:
+            self._stores.append(store)
+            self._writers.release()
+
+    async def _write(self, batch: list[_Pending], store: BatchStore) -> None:
+        try:
+            await self._apply(batch, store)
         except Exception as error:
             if is_busy(error):  # one by one would only wait for the same lock again
                 logger.warning("%d captured changes not stored: database busy", len(batch))
@@ -141,7 +238,7 @@ class CaptureWriter:
                 "a batch of %d changes failed (%r); retrying one by one", len(batch), error
             )
             for pending in batch:
-                await self._write([pending])
+                await self._write([pending], store)
             return
         for pending in batch:
             _resolve(pending, None)
@@ -153,12 +250,13 @@ class CaptureWriter:
         self._incidents.pop(_where(pending.change), None)
         _resolve(pending, error)
 
-    async def _apply(self, batch: list[_Pending]) -> None:
-        if self._store is None:
-            self._store = BatchStore(self.engine)
+    async def _apply(self, batch: list[_Pending], store: BatchStore) -> None:
         changes = [(pending.incident_id, pending.change) for pending in batch]
-        await self._store.run(batch_operations(self.engine.dialect.name, changes))
+        await store.run(batch_operations(self.engine.dialect.name, changes))
         self.batches += 1
+        self.metrics.batch_size.observe(len(batch))
+        for pending in batch:
+            self._captured[type(pending.change)].inc()
 
 
 def _where(change: MessageChange) -> tuple[str, str]:
