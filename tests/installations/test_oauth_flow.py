@@ -4,10 +4,12 @@ and stores nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -19,7 +21,7 @@ from bot.simslack.signed import FORM
 from models import utcnow
 from models.installation import SlackInstallation, SlackOAuthState, SlackTeam
 from tests.conftest import ServedBot, serve_app
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import FakeSlack, SlackRequests
 from tests.installations.conftest import (
     CLIENT_ID,
     TEAM_A,
@@ -190,19 +192,7 @@ async def test_an_org_wide_install_answers_every_workspace_of_its_organisation(
     oauth_slack.clear_calls()
 
     slack = team_requests(many_bot, oauth_slack, "T0TEAM7")
-    fields = {
-        "team_id": "T0TEAM7",  # a workspace of the organisation, never installed on its own
-        "enterprise_id": "E0ORG",
-        "is_enterprise_install": "true",
-        "channel_id": "C0GENERAL",
-        "user_id": "U0ALICE",
-        "command": "/postmortem",
-        "text": "declare",
-        "api_app_id": oauth_slack.app_id,
-        "response_url": oauth_slack.issue_response_url(),
-        "trigger_id": oauth_slack.issue_trigger_id("U0ALICE"),
-    }
-    response = await slack.post_raw(urlencode(fields), content_type=FORM)
+    response = await org_command(slack, oauth_slack, "T0TEAM7")
     assert response.status_code == 200
     await many_bot.idle()
     [opened] = oauth_slack.calls_to("views.open")
@@ -289,3 +279,61 @@ async def test_slack_redirect_uri_is_sent_to_slack_and_on_the_exchange(
     assert page.status_code == 200, page.text
     [exchange] = oauth_slack.calls_to("oauth.v2.access")
     assert exchange.args["redirect_uri"] == public  # Slack refuses a different one
+
+
+async def test_an_org_wide_uninstall_forgets_the_organisations_install(
+    many_bot: ServedBot, oauth_slack: FakeSlack
+) -> None:
+    oauth_slack.oauth.add_workspace(
+        Workspace(None, "", "U0ALICE", enterprise_id="E0ORG", is_enterprise_install=True)
+    )
+    await install_team(many_bot, "E0ORG")
+    await install_team(many_bot, TEAM_B)  # a workspace of its own, not of the organisation
+    slack = team_requests(many_bot, oauth_slack, "T0TEAM7")
+    assert (await org_command(slack, oauth_slack, "T0TEAM7")).status_code == 200
+    await many_bot.idle()
+    assert await many_bot.runtime.clients.client_for("T0TEAM7") is not None  # seen: served
+    envelope = {
+        "type": "event_callback",
+        "team_id": "T0TEAM7",
+        "enterprise_id": "E0ORG",
+        "api_app_id": oauth_slack.app_id,
+        "event": {"type": "app_uninstalled"},
+        "event_id": "Ev0UNINSTALL",
+        "event_time": 1_700_000_000,
+        "authorizations": [
+            {
+                "enterprise_id": "E0ORG",
+                "team_id": None,
+                "user_id": oauth_slack.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": True,
+            }
+        ],
+    }
+    response = await slack.post_raw(json.dumps(envelope), content_type="application/json")
+    assert response.status_code == 200
+    await many_bot.idle()
+
+    async with many_bot.runtime.sessions() as session:
+        installs = list(await session.scalars(select(SlackInstallation.team_id)))
+    assert installs == [TEAM_B]
+    assert await many_bot.runtime.clients.client_for("T0TEAM7") is None
+    assert await many_bot.runtime.clients.client_for(TEAM_B) is not None
+
+
+async def org_command(slack: SlackRequests, fake: FakeSlack, team_id: str) -> httpx.Response:
+    """`/postmortem declare` from a workspace of organisation E0ORG (never installed alone)."""
+    fields = {
+        "team_id": team_id,
+        "enterprise_id": "E0ORG",
+        "is_enterprise_install": "true",
+        "channel_id": "C0GENERAL",
+        "user_id": "U0ALICE",
+        "command": "/postmortem",
+        "text": "declare",
+        "api_app_id": fake.app_id,
+        "response_url": fake.issue_response_url(),
+        "trigger_id": fake.issue_trigger_id("U0ALICE"),
+    }
+    return await slack.post_raw(urlencode(fields), content_type=FORM)
