@@ -17,14 +17,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.trackers.shapes import IntentState
-from models import ActionItem, Incident, TrackerIntent
+from models import ActionItem, BackfillRun, Incident, TrackerIntent
 from models.action import ActionStatus
 from models.incident import IncidentStatus
 
@@ -63,6 +71,10 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
+        # The process's memory, CPU, open files, Python version and GC, as every client shows.
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
         captured = Counter(
             "hindsight_timeline_events_captured",
             "Timeline changes stored from Slack events, by kind (message, edit, delete, reaction).",
@@ -201,11 +213,13 @@ class GaugeCounts:
     action_items_open: int
     action_items_overdue: int
     tracker_intents_pending: int
+    backfills_unfinished: int
 
 
-def counts_statement(today: date) -> Select[tuple[int, int, int, int]]:
+def counts_statement(today: date) -> Select[tuple[int, int, int, int, int]]:
     """One round trip, each COUNT on an index or a small table: action items by
-    ix_action_items_due (status first), intents by ix_tracker_intents_due (state first)."""
+    ix_action_items_due (status first), intents by ix_tracker_intents_due (state first),
+    backfills by ix_backfill_runs_unfinished (finished_at first)."""
     open_items = select(func.count()).where(ActionItem.status == ActionStatus.OPEN)
     closed = (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
     return select(
@@ -213,6 +227,7 @@ def counts_statement(today: date) -> Select[tuple[int, int, int, int]]:
         open_items.scalar_subquery(),
         open_items.where(ActionItem.due_date < today).scalar_subquery(),
         select(func.count()).where(TrackerIntent.state == IntentState.PENDING).scalar_subquery(),
+        select(func.count()).where(BackfillRun.finished_at.is_(None)).scalar_subquery(),
     )
 
 
@@ -246,6 +261,11 @@ class DatabaseGauges:
             "hindsight_tracker_outbox_depth",
             "Tracker intents (GitHub/Jira) waiting for their next attempt.",
             counts.tracker_intents_pending,
+        )
+        yield gauge(
+            "hindsight_backfills_unfinished",
+            "Channel histories still being read into a timeline (resumed after a restart).",
+            counts.backfills_unfinished,
         )
 
 

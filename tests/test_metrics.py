@@ -235,8 +235,13 @@ async def test_no_team_id_and_no_secret_in_the_scrape(
         text = (await http.get(f"{bot.url}/metrics")).text
     for secret in (TEAM_ID, BOT_TOKEN, SIGNING_SECRET, channel, "U0ALICE"):
         assert secret not in text
-    labels = {key for _, labelset in parse(text) for key, _ in labelset}
-    assert labels <= {"kind", "method", "outcome", "le"}
+    samples = parse(text)
+    labels = {
+        key for name, labelset in samples if name.startswith("hindsight_") for key, _ in labelset
+    }
+    assert labels == {"kind", "method", "outcome", "le"}
+    # The process's own figures are there too (the soak reads RSS from here).
+    assert value(samples, "process_resident_memory_bytes") > 0
 
 
 async def test_database_gauges_left_out_when_the_database_fails(
@@ -371,6 +376,8 @@ async def test_scrape_under_50_ms_with_10000_open_action_items(
     assert value(samples, "hindsight_action_items_open") == OPEN_ITEMS
     assert value(samples, "hindsight_action_items_overdue") == OPEN_ITEMS // 4
     assert value(samples, "hindsight_incidents_open") == 10
+    assert ("hindsight_backfills_unfinished", frozenset()) in samples
+    assert ("hindsight_tracker_outbox_depth", frozenset()) in samples
     median, best = statistics.median(timings), min(timings)
     print(
         f"\n/metrics with {OPEN_ITEMS} open action items ({backend}): median {median:.1f} ms, "
