@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
 from bot.app import Runtime, build_runtime
@@ -28,7 +30,7 @@ from bot.publish.export import export_text
 from bot.simslack import SignedRequests
 from bot.socket_mode import SocketModeHandler
 from models import TimelineEvent
-from tests.conftest import SIGNING_SECRET, TEAM_ID, make_settings
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, make_settings
 from tests.fakeslack import FakeSlack
 from tests.fakeslack.socket_mode import APP_TOKEN, FakeSocketMode, SocketModeTransport
 from tests.timeline_seed import seed_incident
@@ -196,3 +198,15 @@ async def test_a_dropped_socket_is_replaced_and_events_whose_acks_it_lost_are_st
             ).all()
         )
     assert stored == dict.fromkeys(said, 1)  # every message, each once
+
+
+async def test_apps_connections_open_gives_the_socket_url_to_the_app_token_alone(
+    fake_slack: FakeSlack, socket_mode: FakeSocketMode
+) -> None:
+    client = AsyncWebClient(base_url=fake_slack.base_url)
+    opened = await client.apps_connections_open(app_token=APP_TOKEN)
+    assert opened["url"] == fake_slack.socket_mode_url
+    assert str(opened["url"]).startswith("ws://127.0.0.1:")
+    with pytest.raises(SlackApiError) as refused:
+        await client.apps_connections_open(app_token=BOT_TOKEN)  # a bot token cannot
+    assert refused.value.response["error"] == "not_allowed_token_type"
