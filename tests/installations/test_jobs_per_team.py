@@ -293,6 +293,33 @@ async def test_remind_once_sweeps_each_installed_team_with_its_token(
         assert secret not in result.stdout + result.stderr
 
 
+async def test_digest_once_posts_each_installed_teams_digest_with_its_token(
+    runtime: Runtime,
+    fake_slack: FakeSlack,
+    sessions: Sessions,
+    database_url: str,
+    digest_channel: str,
+    tmp_path: Path,
+) -> None:
+    """`hindsight digest --once` (a real process) in many-workspace mode, this week."""
+    for team_id in TEAMS:
+        await seed_work(sessions, team_id)
+    env = base_env() | {"DATABASE_URL": database_url, "DIGEST_CHANNEL": digest_channel}
+    env |= {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
+    env |= {"TOKEN_ENCRYPTION_KEY": ENCRYPTION_KEY, "SLACK_API_URL": fake_slack.base_url}
+
+    result = await asyncio.to_thread(run, ["digest", "--once"], env, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    said = {line.split(" for ")[1].split(":")[0]: line for line in result.stdout.splitlines()}
+    assert sorted(said) == sorted(TEAMS)
+    assert "posted" in said[TEAM_A] and "posted" in said[TEAM_B]
+    assert "skipped: not installed" in said[TEAM_GONE]
+    posts = sent_to(fake_slack, digest_channel)
+    assert sorted(call.token or "" for call in posts) == [token_of(TEAM_A), token_of(TEAM_B)]
+    assert gone_calls(fake_slack) == []
+
+
 async def test_sync_once_redraws_a_closed_issues_item_with_its_teams_token(
     runtime: Runtime,
     fake_slack: FakeSlack,
