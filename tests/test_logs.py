@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from bot import server
 from bot.app import build_runtime
 from bot.db import create_engine
 from bot.logs import OWN_LOGGERS, RedactingFormatter, configure_logging, log_context, redact
@@ -200,3 +201,25 @@ async def test_served_app_json_lines_name_kind_team_incident_and_slack_method(
     assert calls, "no Web API call was logged"
     timed = [line for line in calls if line["duration_ms"] is not None]
     assert timed and all(line["duration_ms"] >= 0 for line in timed)
+
+
+async def test_a_late_ack_is_a_warning_with_its_duration(
+    fake_slack: FakeSlack,
+    database_url: str,
+    restore_logging: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(server, "SLOW_ACK_SECONDS", 0.0)  # every ack counts as late
+    stream = io.StringIO()
+    configure_logging("INFO", fmt="json", stream=stream)
+    runtime = build_runtime(make_settings(fake_slack, database_url, LOG_LEVEL="INFO"))
+    async with serve_app(runtime) as bot:
+        slack = SlackRequests(
+            bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID
+        )
+        channel = seed_channel(fake_slack)
+        assert (await slack.event(slack.message_event(channel, "hi", user="U0ALICE"))).is_success
+    [late] = [line for line in json_lines(stream.getvalue()) if line["logger"] == "bot.server"]
+    assert late["level"] == "WARNING" and late["message"].startswith("event answered 200 in ")
+    assert (late["request_kind"], late["team"]) == ("event", TEAM_ID)
+    assert late["duration_ms"] > 0
