@@ -20,13 +20,7 @@ from bot.incidents.lifecycle import find_by_channel
 from bot.logs import INCIDENT
 from bot.metrics import Metrics
 from bot.timeline.messages import DeleteMessage, EditMessage, MessageChange, StoreMessage
-from bot.timeline.store import (
-    BatchStore,
-    Operation,
-    batch_operations,
-    incident_channels,
-    rehearsal,
-)
+from bot.timeline.store import BatchStore, batch_operations, incident_channels, rehearsal
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +30,6 @@ MAX_BATCH = 1000
 # the meantime: every write is idempotent, so the retry stores nothing twice).
 COMMIT_WAIT_SECONDS = 2.0
 WARM_SECONDS = 10.0  # at most this long at start (a database locked by another process)
-# Batches in flight at once, each on its own held connection. PostgreSQL takes the next batch
-# while one waits for its commit to reach the disk; SQLite has one writer at a time anyway.
-# (Safe: every change is an idempotent upsert whose outcome does not depend on the order.)
-WRITERS = {"postgresql": 2}
 
 
 @dataclass(slots=True)
@@ -71,10 +61,7 @@ class CaptureWriter:
         self.engine: AsyncEngine = sessions.kw["bind"]
         self.max_batch = max_batch
         self.commit_wait = COMMIT_WAIT_SECONDS
-        self._stores: list[BatchStore] = []  # held connections not writing now
-        self._writer_count = WRITERS.get(self.engine.dialect.name, 1)
-        self._writers = asyncio.Semaphore(self._writer_count)
-        self._writing: set[asyncio.Task[None]] = set()
+        self._store: BatchStore | None = None  # opened by warm() or the first batch
         # channel → incident never changes once declared; a miss always asks the database,
         # since another replica may have declared it a moment ago.
         self._incidents: dict[tuple[str, str], int] = {}
@@ -98,8 +85,8 @@ class CaptureWriter:
             self._queue.put_nowait(None)
             await self._task
         self._task = None
-        stores, self._stores = self._stores, []
-        for store in stores:
+        store, self._store = self._store, None
+        if store is not None:
             await store.close()
 
     def queued(self) -> int:
@@ -159,7 +146,9 @@ class CaptureWriter:
                 for (team_id, channel_id), incident_id in list(self._incidents.items())[:1]:
                     changes = rehearsal(team_id=team_id, channel_id=channel_id)
                     operations = [(incident_id, change) for change in changes]
-                    await self._rehearse(batch_operations(self.engine.dialect.name, operations))
+                    await self._held().rehearse(
+                        batch_operations(self.engine.dialect.name, operations)
+                    )
         except Exception as error:
             logger.warning(
                 "capture: warming up failed (%r); the first events will be slower", error
@@ -185,20 +174,16 @@ class CaptureWriter:
         async with asyncio.timeout(self.commit_wait):
             await done
 
-    async def _rehearse(self, operations: list[Operation]) -> None:
-        """On every held connection (opened here), so none meets a statement for the first
-        time in a real batch."""
-        while len(self._stores) < self._writer_count:
-            self._stores.append(BatchStore(self.engine))
-        for store in self._stores:
-            await store.rehearse(operations)
+    def _held(self) -> BatchStore:
+        if self._store is None:
+            self._store = BatchStore(self.engine)
+        return self._store
 
     # ---- the writer task -----------------------------------------------------------------
     async def _run(self) -> None:
         stopping = False
         while not (stopping and self._queue.empty()):
             batch: list[_Pending] = []
-            await self._writers.acquire()  # a free connection first: meanwhile changes gather
             item = await self._queue.get()
             while True:
                 if item is None:
@@ -208,23 +193,12 @@ class CaptureWriter:
                 if self._queue.empty() or len(batch) >= self.max_batch:
                     break
                 item = self._queue.get_nowait()
-            task = asyncio.get_running_loop().create_task(self._write_batch(batch))
-            self._writing.add(task)
-            task.add_done_callback(self._writing.discard)
-        await asyncio.gather(*self._writing)
-
-    async def _write_batch(self, batch: list[_Pending]) -> None:
-        store = self._stores.pop() if self._stores else BatchStore(self.engine)
-        try:
             if batch:
-                await self._write(batch, store)
-        finally:
-            self._stores.append(store)
-            self._writers.release()
+                await self._write(batch)
 
-    async def _write(self, batch: list[_Pending], store: BatchStore) -> None:
+    async def _write(self, batch: list[_Pending]) -> None:
         try:
-            await self._apply(batch, store)
+            await self._apply(batch)
         except Exception as error:
             if is_busy(error):  # one by one would only wait for the same lock again
                 logger.warning("%d captured changes not stored: database busy", len(batch))
@@ -238,7 +212,7 @@ class CaptureWriter:
                 "a batch of %d changes failed (%r); retrying one by one", len(batch), error
             )
             for pending in batch:
-                await self._write([pending], store)
+                await self._write([pending])
             return
         for pending in batch:
             _resolve(pending, None)
@@ -250,9 +224,9 @@ class CaptureWriter:
         self._incidents.pop(_where(pending.change), None)
         _resolve(pending, error)
 
-    async def _apply(self, batch: list[_Pending], store: BatchStore) -> None:
+    async def _apply(self, batch: list[_Pending]) -> None:
         changes = [(pending.incident_id, pending.change) for pending in batch]
-        await store.run(batch_operations(self.engine.dialect.name, changes))
+        await self._held().run(batch_operations(self.engine.dialect.name, changes))
         self.batches += 1
         self.metrics.batch_size.observe(len(batch))
         for pending in batch:

@@ -111,7 +111,7 @@ async def test_requests_that_miss_together_share_one_query(sessions: Sessions) -
 async def test_many_concurrent_changes_with_duplicates_are_stored_once(
     sessions: Sessions,
 ) -> None:
-    """PostgreSQL writes two batches at once: duplicates split across them still store once."""
+    """After the warm-up's rolled-back rehearsal, waves of duplicates still store once."""
     await seed_incident(sessions, "C0INC")
     writer = CaptureWriter(sessions)
     await writer.warm()
