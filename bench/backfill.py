@@ -12,7 +12,7 @@ the time against that floor, the calls made and the calls Slack refused.
     .venv/bin/python bench/backfill.py --messages 3000 --threads 40 --replies 25 --window 0.1
     .venv/bin/python bench/backfill.py --database-url postgresql+asyncpg://…/hindsight_bench
 
-A database given with --database-url is migrated and added to (one more incident), not wiped.
+A database given with --database-url must be a fresh, empty one (it is migrated, not wiped).
 """
 
 from __future__ import annotations
@@ -73,12 +73,9 @@ async def run(args: argparse.Namespace, database_url: str) -> None:
         )
         strict = slack.strict_limits(window=args.window)
         async with sessions() as session, session.begin():
-            last = await session.scalar(
-                select(func.max(Incident.number)).where(Incident.team_id == slack.team_id)
-            )
             incident = Incident(
                 team_id=slack.team_id,
-                number=(last or 0) + 1,
+                number=1,
                 title="bench",
                 severity=Severity.SEV3,
                 channel_id=channel,
