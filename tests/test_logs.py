@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import signal
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +22,7 @@ from bot.db import create_engine
 from bot.logs import OWN_LOGGERS, RedactingFormatter, configure_logging, log_context, redact
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, make_settings, serve_app
 from tests.fakeslack import FakeSlack, SlackRequests
+from tests.test_cli import Running, base_env, free_port
 from tests.timeline.test_capture import seed_channel, seed_incident
 
 
@@ -223,3 +226,33 @@ async def test_a_late_ack_is_a_warning_with_its_duration(
     assert late["level"] == "WARNING" and late["message"].startswith("event answered 200 in ")
     assert (late["request_kind"], late["team"]) == ("event", TEAM_ID)
     assert late["duration_ms"] > 0
+
+
+def test_hindsight_serve_with_log_format_json_writes_one_object_a_line(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """The real command: LOG_FORMAT=json from the environment, every stderr line an object,
+    from start-up through a scrape of /metrics to the shutdown after SIGTERM."""
+    port = free_port()
+    env = base_env() | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hindsight.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "LOG_FORMAT": "json",
+    }
+    running = Running(env, tmp_path)
+    try:
+        running.wait_for("Uvicorn running on", count=1)
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        running.wait_for("GET /metrics", count=1)
+    finally:
+        code, _, stderr = running.stop(signal.SIGTERM)
+    assert code == 0, stderr
+    assert scraped.status_code == 200 and "hindsight_http_ack_seconds" in scraped.text
+    lines = json_lines(stderr)
+    assert all(set(line) >= JSON_KEYS for line in lines)
+    assert {"bot.serve", "uvicorn.access", "bot.app"} <= {line["logger"] for line in lines}
+    assert BOT_TOKEN not in stderr and SIGNING_SECRET not in stderr
