@@ -46,9 +46,12 @@ def reading_client(client: AsyncWebClient) -> AsyncWebClient:
 
 
 def retry_after(error: SlackApiError) -> float | None:
-    """Seconds a 429 asks to wait (fractional allowed); None when it is not a 429."""
+    """Seconds a 429 asks to wait (fractional allowed); None when it is not a 429 (nor an
+    answer saying `ratelimited`)."""
     response = error.response
-    if response is None or response.status_code != 429:
+    if response is None:
+        return None
+    if response.status_code != 429 and response.get("error") != "ratelimited":
         return None
     headers = response.headers or {}
     for name, value in headers.items():

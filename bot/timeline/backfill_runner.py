@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -37,6 +37,7 @@ logger = logging.getLogger("bot.timeline.backfill")
 PAGE_SIZE = 200  # what we ask; the strict regime serves 15 whatever we ask
 HISTORY, REPLIES = "conversations.history", "conversations.replies"
 PROGRESS_EVERY = 5.0  # seconds between updates of the progress message (the last one always)
+UNINSTALLED_RETRY = timedelta(minutes=10)  # a run of a team without a live installation waits
 HEARTBEAT = 10.0  # seconds between renewals of the lease while a run is read
 
 Clock = Callable[[], datetime]
@@ -237,6 +238,7 @@ async def resume_backfills(
                 run.id,
                 run.team_id,
             )
+            await runs.hold(sessions, run, until=now + UNINSTALLED_RETRY)  # asked again later
             continue
         runner = Runner(sessions=sessions, client=client, run=run, pause=pause)
         start_runner(tasks, runner, name=f"backfill {run.team_id} run {run.id} (resumed)")
