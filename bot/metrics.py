@@ -71,10 +71,6 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
-        # The process's memory, CPU, open files, Python version and GC, as every client shows.
-        ProcessCollector(registry=registry)
-        PlatformCollector(registry=registry)
-        GCCollector(registry=registry)
         captured = Counter(
             "hindsight_timeline_events_captured",
             "Timeline changes stored from Slack events, by kind (message, edit, delete, reaction).",
@@ -112,6 +108,14 @@ class Metrics:
         )
         self._web_api_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self._reminder_counters(registry)
+        self._process_gauges(registry)
+        self.database: DatabaseGauges | None = None
+
+    def _process_gauges(self, registry: CollectorRegistry) -> None:
+        # The process's memory, CPU, open files, Python version and GC, as every client shows.
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
         self.capture_queue = Gauge(
             "hindsight_capture_queue_depth",
             "Captured changes waiting for the group-commit writer in this process.",
@@ -122,7 +126,6 @@ class Metrics:
             "Scrapes whose database gauges could not be counted (left out of that scrape).",
             registry=registry,
         )
-        self.database: DatabaseGauges | None = None
 
     def _reminder_counters(self, registry: CollectorRegistry) -> None:
         sent = Counter(
