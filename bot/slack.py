@@ -3,6 +3,7 @@ call counted and timed by method and outcome (bot/metrics.py) when given an obse
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -67,7 +68,8 @@ class SlackWebClient(AsyncWebClient):
 
 
 def call_outcome(error: BaseException) -> str:
-    """ "429", "5xx", Slack's error code, "timeout", "connection_error", or "error"."""
+    """Slack's error code, or "429", "5xx", "timeout", "connection_error", "cancelled" (the
+    caller gave up, e.g. at shutdown) or "error"."""
     if isinstance(error, SlackApiError):
         status = error.response.status_code
         if status == 429:
@@ -82,7 +84,7 @@ def call_outcome(error: BaseException) -> str:
         return "timeout"
     if isinstance(error, aiohttp.ClientError):
         return "connection_error"
-    return "error"
+    return "cancelled" if isinstance(error, asyncio.CancelledError) else "error"
 
 
 def measure_calls(client: AsyncWebClient, observer: WebCallObserver) -> None:

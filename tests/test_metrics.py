@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
+import aiohttp
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_runtime
 from bot.ids import Shortcut
+from bot.metrics import Metrics
 from bot.serve import serve_socket_mode
 from bot.server import OperationsServer
 from bot.slack import create_web_client
@@ -187,6 +189,28 @@ async def test_web_api_calls_by_method_and_outcome(
     latency = "hindsight_slack_api_call_seconds_count"
     assert value(samples, latency, method="chat.postMessage") == 4
     assert value(samples, "hindsight_slack_api_call_seconds_sum", method="users.info") >= 0.2
+
+
+async def test_an_unreachable_slack_and_a_cancelled_call_have_their_outcomes() -> None:
+    metrics = Metrics()
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = create_web_client(
+        base_url=f"http://127.0.0.1:{port}/api/", token=BOT_TOKEN, observer=metrics
+    )
+    client.retry_handlers = []
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await client.auth_test()
+    call = asyncio.ensure_future(client.users_info(user="U0ALICE"))
+    await asyncio.sleep(0)  # the call has started
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    samples = parse((await metrics.exposition())[0].decode())
+    calls = "hindsight_slack_api_calls_total"
+    assert value(samples, calls, method="auth.test", outcome="connection_error") == 1
+    assert value(samples, calls, method="users.info", outcome="cancelled") == 1
 
 
 async def test_reminders_sent_and_sweep_duration(fake_slack: FakeSlack, database_url: str) -> None:
