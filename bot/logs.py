@@ -50,7 +50,16 @@ def _replacement(match: re.Match[str]) -> str:
     return kept + ("/[redacted]" if match["hooks"] else "[redacted]")
 
 
+# Every match of SECRET_PATTERN holds one of these, lowercased. Most lines (an access line, a
+# count) hold none and skip the pattern, which costs ten times as much as this look.
+SECRET_MARKERS = re.compile(
+    r"xox|xapp|bearer|basic|hooks\.slack|commands|actions|/app|%2fapp|response_url"
+)
+
+
 def redact(text: str) -> str:
+    if SECRET_MARKERS.search(text.lower()) is None:
+        return text
     return SECRET_PATTERN.sub(_replacement, text)
 
 
@@ -122,6 +131,9 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, every key always present (null when unknown); the message and
     any traceback redacted before they are encoded."""
@@ -144,7 +156,7 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = redact(record.exc_text)
         if record.stack_info:
             line["stack"] = redact(self.formatStack(record.stack_info))
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _encode(line)
 
 
 def configure_logging(level: str, *, fmt: str = "text", stream: TextIO | None = None) -> None:

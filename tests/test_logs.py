@@ -47,6 +47,23 @@ def test_bearer_and_basic_headers_are_redacted() -> None:
     assert redact("Authorization: Basic aWQ6c2VjcmV0") == "Authorization: Basic [redacted]"
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "posting to HTTPS://HOOKS.SLACK.COM/commands/T0A/123/s3cr3t now",
+        "url https://example.test/actions/T0A/123/s3cr3t",
+        'json {"url": "https:\\/\\/h.test\\/app\\/T0A\\/123\\/s3cr3t"}',
+        "form url=https%3A%2F%2Fh.test%2FAPP%2FT0A%2F123%2Fs3cr3t&x=1",
+        "{'Response_URL': 's3cr3t'}",
+        "AUTHORIZATION: BEARER s3cr3t",
+        "token XOXB-1-2-s3cr3t",
+    ],
+)
+def test_every_shape_is_redacted_whatever_its_case(line: str) -> None:
+    """The quick look for markers before the pattern misses none of the pattern's shapes."""
+    assert "s3cr3t" not in redact(line)
+
+
 def test_formatter_redacts_arguments_too() -> None:
     record = logging.LogRecord(
         "x", logging.INFO, __file__, 1, "token %s", ("xoxb-1-2-s3cr3t",), None
