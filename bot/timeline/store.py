@@ -3,14 +3,23 @@ run in one transaction on a connection the writer holds."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, Text, bindparam, cast, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from bot.timeline.events import deletion_upsert, edit_upsert, message_row, new_messages_insert
+from bot.timeline.events import (
+    NATURAL_KEY,
+    deletion_upsert,
+    edit_upsert,
+    message_row,
+    new_messages_insert,
+)
 from bot.timeline.messages import (
     CapturedMessage,
     DeleteMessage,
@@ -19,12 +28,12 @@ from bot.timeline.messages import (
     StoreMessage,
     ts_to_datetime,
 )
-from models import Incident
+from models import Incident, TimelineEvent, utcnow
 
 logger = logging.getLogger(__name__)
 
-# A statement and its parameters: a list of rows (executemany) or None.
-Operation = tuple[Any, list[dict[str, Any]] | None]
+# A statement and its parameters: a list of rows (executemany), one set of them, or None.
+Operation = tuple[Any, list[dict[str, Any]] | dict[str, Any] | None]
 
 
 def batch_operations(dialect: str, changes: Sequence[tuple[int, MessageChange]]) -> list[Operation]:
@@ -35,7 +44,11 @@ def batch_operations(dialect: str, changes: Sequence[tuple[int, MessageChange]])
         for incident_id, change in changes
         if isinstance(change, StoreMessage)
     ]
-    operations: list[Operation] = [(new_messages_insert(dialect), rows)] if rows else []
+    operations: list[Operation] = []
+    if rows and dialect == "postgresql":
+        operations.append((unnested_insert(), as_columns(rows)))
+    elif rows:
+        operations.append((new_messages_insert(dialect), rows))
     for incident_id, change in changes:
         if isinstance(change, EditMessage):
             operations.append((edit_upsert(dialect, change.message, incident_id), None))
@@ -53,6 +66,36 @@ def batch_operations(dialect: str, changes: Sequence[tuple[int, MessageChange]])
             )
             operations.append((statement, None))
     return operations
+
+
+# PostgreSQL: the new messages as one array per column, inserted by one statement that unnests
+# them, instead of an executemany that runs the insert (its triggers, its plan) once per row:
+# about a third of the database's time per batch here. JSON goes as text, cast in SQL.
+UNNESTED = [
+    *("team_id", "incident_id", "source", "channel_id", "ts", "thread_ts", "author_id"),
+    *("author_name", "text", "files", "occurred_at", "edited_at", "deleted_at", "created_at"),
+]
+
+
+@cache
+def unnested_insert() -> Any:
+    columns = TimelineEvent.__table__.c
+    arrays = [
+        cast(func.unnest(bindparam(name, type_=postgresql.ARRAY(Text))), JSON)
+        if name == "files"
+        else func.unnest(bindparam(name, type_=postgresql.ARRAY(columns[name].type)))
+        for name in UNNESTED
+    ]
+    statement = postgresql.insert(TimelineEvent.__table__).from_select(UNNESTED, select(*arrays))
+    return statement.on_conflict_do_nothing(index_elements=NATURAL_KEY)
+
+
+def as_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """message_row's rows as unnested_insert's arrays (files as JSON text, created now)."""
+    columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in UNNESTED[:-1]}
+    columns["files"] = [json.dumps(files) for files in columns["files"]]
+    columns["created_at"] = [utcnow()] * len(rows)
+    return columns
 
 
 async def incident_channels(session: AsyncSession) -> dict[tuple[str, str], int]:
