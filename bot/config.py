@@ -100,6 +100,12 @@ class Settings:
                 "SLACK_BOT_TOKEN for one workspace, or the client id and secret (and "
                 "TOKEN_ENCRYPTION_KEY) for many, not both"
             )
+        if self.workspaces.oauth and self.socket_mode:
+            raise ConfigError(
+                "SLACK_APP_TOKEN (Socket Mode) and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both "
+                "set; many workspaces install the app through /slack/install over HTTP: unset "
+                "SLACK_APP_TOKEN, or set SLACK_BOT_TOKEN instead of the client id and secret"
+            )
         if self.workspaces.oauth:
             self._require(
                 {

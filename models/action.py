@@ -46,6 +46,8 @@ class ActionItem(TeamScoped, Timestamps, Base):
     __table_args__ = (
         # The reminder sweep's query: open items whose next nudge is due.
         Index("ix_action_items_due", "status", "next_reminder_at"),
+        # One team's sweep (many workspaces) reads only its own due items, not every team's.
+        Index("ix_action_items_team_due", "team_id", "status", "next_reminder_at"),
         Index("ix_action_items_owner", "team_id", "owner_id", "status"),
         # A row of the retro's action-items form keeps its item across resubmissions.
         UniqueConstraint("incident_id", "form_key"),

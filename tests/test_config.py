@@ -169,3 +169,38 @@ def test_follow_through_settings_are_read() -> None:
 def test_bad_follow_through_settings_are_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({name: value})
+
+
+def test_many_workspaces_are_not_served_over_socket_mode() -> None:
+    settings = load_settings(
+        {
+            "SLACK_CLIENT_ID": "1.2",
+            "SLACK_CLIENT_SECRET": "secret",
+            "SLACK_SIGNING_SECRET": "s",
+            "TOKEN_ENCRYPTION_KEY": "k",
+            "SLACK_APP_TOKEN": "xapp-1",
+        }
+    )
+    with pytest.raises(ConfigError) as refused:
+        settings.require_slack()
+    assert "SLACK_APP_TOKEN" in refused.value.message
+    assert "unset SLACK_APP_TOKEN" in refused.value.message
+
+
+def test_both_modes_or_neither_are_refused_naming_what_is_wrong() -> None:
+    both = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"}
+    )
+    with pytest.raises(ConfigError) as refused:
+        both.require_slack()
+    assert "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set" in (
+        refused.value.message
+    )
+    with pytest.raises(ConfigError) as neither:
+        load_settings({}).require_slack()
+    assert "SLACK_CLIENT_ID" in neither.value.message
+    missing_key = load_settings(
+        {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"}
+    )
+    with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEY is not set"):
+        missing_key.require_slack()
