@@ -20,7 +20,13 @@ from bot.incidents.lifecycle import find_by_channel
 from bot.logs import INCIDENT
 from bot.metrics import Metrics
 from bot.timeline.messages import DeleteMessage, EditMessage, MessageChange, StoreMessage
-from bot.timeline.store import BatchStore, batch_operations, incident_channels, rehearsal
+from bot.timeline.store import (
+    BatchStore,
+    Operation,
+    batch_operations,
+    incident_channels,
+    rehearsal,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -143,16 +149,21 @@ class CaptureWriter:
                 async with self.sessions() as session:
                     self._incidents.update(await incident_channels(session))
                 await self.incident_for(team_id="", channel_id="")  # a miss, compiled
-                for (team_id, channel_id), incident_id in list(self._incidents.items())[:1]:
-                    changes = rehearsal(team_id=team_id, channel_id=channel_id)
-                    operations = [(incident_id, change) for change in changes]
-                    await self._held().rehearse(
-                        batch_operations(self.engine.dialect.name, operations)
-                    )
+                await self._held().rehearse(self._rehearsal())  # opens the held connection
         except Exception as error:
             logger.warning(
                 "capture: warming up failed (%r); the first events will be slower", error
             )
+
+    def _rehearsal(self) -> list[Operation]:
+        """A batch of each kind of change for a known incident channel (none without one:
+        nothing can be captured before an incident is declared)."""
+        first = next(iter(self._incidents.items()), None)
+        if first is None:
+            return []
+        (team_id, channel_id), incident_id = first
+        changes = rehearsal(team_id=team_id, channel_id=channel_id)
+        return batch_operations(self.engine.dialect.name, [(incident_id, c) for c in changes])
 
     async def record(self, change: MessageChange) -> bool:
         """Commit the change if its channel is an incident's; False when it is not."""
