@@ -13,16 +13,19 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import build_runtime
 from bot.db import create_engine, create_sessionmaker
 from bot.text_clean import clean_strings, json_is_storable
 from bot.timeline.messages import StoreMessage, captured_from_slack
 from bot.timeline.writer import CaptureWriter
 from models import TimelineEvent
-from tests.conftest import TEAM_ID
+from tests.conftest import SIGNING_SECRET, TEAM_ID, make_settings, serve_app
+from tests.fakeslack import FakeSlack, SlackRequests
 from tests.timeline.test_capture import seed_incident
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -82,6 +85,24 @@ async def test_the_warm_up_stores_nothing_and_the_first_event_asks_no_query(
     async with sessions() as session:
         rows = (await session.execute(select(TimelineEvent.incident_id, TimelineEvent.ts))).all()
     assert sorted(rows) == [(first, "1700000000.000001"), (second, "1700000000.000002")]
+
+
+async def test_a_served_bot_is_warm_once_its_health_says_ok(
+    fake_slack: FakeSlack, database_url: str, sessions: Sessions
+) -> None:
+    channel = fake_slack.add_channel("inc-warm", bot_is_member=True)
+    await seed_incident(sessions, channel)  # before the start, as after a restart
+    runtime = build_runtime(make_settings(fake_slack, database_url))
+    async with serve_app(runtime) as bot:
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{bot.url}/healthz")).status_code == 200
+        slack = SlackRequests(
+            bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID
+        )
+        with incident_queries(runtime.sessions) as queries:
+            response = await slack.event(slack.message_event(channel, "db-1 is down", user="U1"))
+        assert (response.status_code, queries) == (200, [])  # the channel was known already
+    assert await stored(sessions) == 1
 
 
 async def test_requests_that_miss_together_share_one_query(sessions: Sessions) -> None:
