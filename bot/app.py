@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import handlers
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker
-from bot.installation import Identity, Installation, RefuseOtherWorkspaces
+from bot.installation import NOT_INSTALLED, Identity, Installation, RefuseOtherWorkspaces
 from bot.installations.clients import SingleWorkspaceClients, TeamClients
+from bot.installations.oauth import InstalledWorkspaces, build_oauth_flow, installed_workspaces
 from bot.locks import KeyedLocks
-from bot.slack import create_web_client
+from bot.metrics import Metrics
+from bot.slack import MeasuredClients, create_web_client, measure_calls
 from bot.tasks import Rerun, TaskSet
-from bot.text_clean import clean_strings
+from bot.text_clean import clean_strings, json_is_storable
 from bot.timeline.writer import CaptureWriter
 from bot.trackers.adapters import build_trackers
 from bot.trackers.http import tracker_client
@@ -52,6 +54,8 @@ class Runtime:
     capture: CaptureWriter
     clients: TeamClients  # each team's Web API client, for jobs and work outside requests
     clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
+    metrics: Metrics = field(default_factory=Metrics)  # this process's /metrics (bot/metrics.py)
+    installed: InstalledWorkspaces | None = None  # many workspaces' stores (None: one token)
     running_jobs: TaskSet = field(default_factory=TaskSet)  # scheduled runs, see bot.jobs.tracked
     # Work started after an ack: reviewed channels being read, similar incidents, stats posts.
     backfills: TaskSet = field(default_factory=TaskSet)
@@ -98,9 +102,12 @@ def build_runtime(
 ) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(engine)
-    capture = CaptureWriter(sessions)
+    metrics = Metrics()
+    metrics.count_from(sessions, clock)
+    capture = CaptureWriter(sessions, metrics=metrics)
     backfills, publish_locks, rosters = TaskSet(), PublishLocks(), Rosters()
     http = tracker_client() if settings.trackers.github or settings.trackers.jira else None
+    installed = installed_workspaces(settings, sessions) if settings.multi_workspace else None
     runtime: Runtime | None = None
 
     def kick_trackers() -> asyncio.Task[None] | None:  # the handlers' way to the runtime below
@@ -116,6 +123,8 @@ def build_runtime(
         publish_locks=publish_locks,
         rosters=rosters,
         kick_trackers=kick_trackers,
+        installed=installed,
+        metrics=metrics,
     )
     runtime = Runtime(
         settings=settings,
@@ -124,7 +133,11 @@ def build_runtime(
         app=app,
         scheduler=AsyncIOScheduler(timezone="UTC"),
         capture=capture,
-        clients=SingleWorkspaceClients(app.client),
+        clients=MeasuredClients(
+            SingleWorkspaceClients(app.client) if installed is None else installed.clients, metrics
+        ),
+        metrics=metrics,
+        installed=installed,
         clock=clock,
         backfills=backfills,
         publish_locks=publish_locks,
@@ -146,12 +159,44 @@ def create_app(
     publish_locks: PublishLocks | None = None,
     rosters: Rosters | None = None,
     kick_trackers: Kick | None = None,
+    installed: InstalledWorkspaces | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncApp:
     """`identity`: what auth.test said at start, if it could be asked (else the first request
     asks). `backfills`, `publish_locks` and `rosters`: the runtime's (made here when there is
-    none). `kick_trackers`: drains the tracker outbox after a press (nothing without one)."""
+    none). `kick_trackers`: drains the tracker outbox after a press (nothing without one).
+    `installed`: many workspaces' stores and caches, the runtime's (made here when none).
+    `metrics`: where every Web API call is counted, the runtime's (made here when none)."""
     settings.require_slack()
     writer = capture or CaptureWriter(sessions)
+    if settings.multi_workspace:
+        installed = installed or installed_workspaces(settings, sessions)
+        app = many_workspaces_app(settings, installed)
+    else:
+        app = one_workspace_app(settings, identity)
+    metrics = metrics or writer.metrics
+    measure_calls(app.client, metrics)
+    app.use(CleanText())  # before any listener reads the body, after the signature check
+    app.use(
+        Provide(
+            sessions=sessions,
+            settings=settings,
+            capture=writer,
+            clock=clock,
+            backfills=TaskSet() if backfills is None else backfills,
+            publish_locks=PublishLocks() if publish_locks is None else publish_locks,
+            rosters=Rosters() if rosters is None else rosters,
+            kick_trackers=kick_trackers or (lambda: None),
+            installed=installed,
+            metrics=metrics,
+        )
+    )
+    handlers.register(app)
+    return app
+
+
+def one_workspace_app(settings: Settings, identity: Identity | None) -> AsyncApp:
+    """SLACK_BOT_TOKEN: the token's own workspace; a request from any other is refused."""
     client = create_web_client(base_url=settings.slack_api_url)
     installation = Installation(client, identity)
     app = AsyncApp(
@@ -164,29 +209,29 @@ def create_app(
     # The token is set after: next to `authorize`, Bolt would warn that it ignores it.
     # (Jobs outside requests use app.client; requests get the token from `authorize`.)
     client.token = settings.slack_bot_token
-
     app.use(RefuseOtherWorkspaces(installation))  # first: a foreign request touches nothing
-    app.use(CleanText())  # before any listener reads the body, after the signature check
-    app.use(
-        Provide(
-            sessions=sessions,
-            settings=settings,
-            capture=writer,
-            clock=clock,
-            backfills=TaskSet() if backfills is None else backfills,
-            publish_locks=PublishLocks() if publish_locks is None else publish_locks,
-            rosters=Rosters() if rosters is None else rosters,
-            kick_trackers=kick_trackers or (lambda: None),
-        )
-    )
-    handlers.register(app)
     return app
+
+
+def many_workspaces_app(settings: Settings, installed: InstalledWorkspaces) -> AsyncApp:
+    """SLACK_CLIENT_ID/SECRET: Slack's OAuth install on /slack/install, each request answered
+    with its own team's token; a team with no live installation gets no call at all."""
+    client = create_web_client(base_url=settings.slack_api_url)  # no token: each team's own
+    return AsyncApp(
+        signing_secret=settings.slack_signing_secret or "",
+        client=client,
+        authorize=installed.authorize,
+        installation_store=installed.store,
+        oauth_flow=build_oauth_flow(settings, installed.store, installed.state_store, client),
+        user_facing_authorize_error_message=NOT_INSTALLED,
+        request_verification_enabled=not settings.socket_mode,
+    )
 
 
 class Provide(AsyncMiddleware):
     """Puts the runtime's parts in every listener's context: context["sessions"], ["settings"],
-    ["capture"], ["clock"], ["backfills"], ["publish_locks"], ["rosters"], ["kick_trackers"]. A
-    middleware class, not a
+    ["capture"], ["clock"], ["backfills"], ["publish_locks"], ["rosters"], ["kick_trackers"],
+    ["installed"] (many workspaces' stores; None with one bot token). A middleware class, not a
     function, so Bolt builds no kwargs for it on every request (it runs on each of them, and
     message capture is the hot path)."""
 
@@ -201,7 +246,10 @@ class Provide(AsyncMiddleware):
         publish_locks: PublishLocks,
         rosters: Rosters,
         kick_trackers: Kick,
+        installed: InstalledWorkspaces | None,
+        metrics: Metrics,
     ) -> None:
+        self.metrics = metrics
         self.parts = {
             "sessions": sessions,
             "settings": settings,
@@ -211,6 +259,7 @@ class Provide(AsyncMiddleware):
             "publish_locks": publish_locks,
             "rosters": rosters,
             "kick_trackers": kick_trackers,
+            "installed": installed,
         }
 
     async def async_process(
@@ -221,12 +270,14 @@ class Provide(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         req.context.update(self.parts)
+        measure_calls(req.context.client, self.metrics)  # Bolt's per-request copy counts too
         return await next()
 
 
 class CleanText(AsyncMiddleware):
     """Every string in the request body made storable (bot/text_clean.py), in place, so a NUL
-    typed into a message, a title or a command never reaches a database."""
+    typed into a message, a title or a command never reaches a database. A JSON body (every
+    event) whose raw text cannot hold such a character is left as it is, unwalked."""
 
     async def async_process(
         self,
@@ -235,5 +286,6 @@ class CleanText(AsyncMiddleware):
         resp: BoltResponse,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
-        clean_strings(req.body)
+        if not json_is_storable(req.raw_body):  # Socket Mode has no raw body: always cleaned
+            clean_strings(req.body)
         return await next()

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, DatabaseUnavailableError, HindsightError
+from bot.installations import commands as installation_commands
 
 if TYPE_CHECKING:
-    from slack_sdk.web.async_client import AsyncWebClient
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.installations.clients import TeamClients
 
     Sessions = async_sessionmaker[AsyncSession]
 
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a name to treat as a person, as the Slack user cache does (repeatable)",
     )
     add_demo(commands)
+    installation_commands.add_commands(commands)  # keygen, rekey, teams, purge
     return parser
 
 
@@ -153,15 +156,19 @@ def run(args: argparse.Namespace) -> int:
         from bot.demo import main as play_demo
 
         return play_demo(Path(args.out), speed=max(args.speed, 0.0))
+    if args.command == "keygen":  # prints a new key: needs no settings
+        return installation_commands.keygen()
     settings = load_settings()
     if args.command == "serve":
         settings.require_slack()
-    elif args.command in ("remind", "digest") and not settings.slack_bot_token:
-        raise ConfigError(f"SLACK_BOT_TOKEN is not set; it is required to {args.command}")
+    elif args.command in ("remind", "digest"):
+        from bot.installations.job_clients import require_job_slack
+
+        require_job_slack(settings, args.command)
 
     from bot.logs import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     if args.command == "serve":
         from bot.serve import serve
 
@@ -176,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(digest_once(settings))
     elif args.command == "export":
         return asyncio.run(export(settings, args))
+    elif args.command in installation_commands.COMMANDS:
+        return asyncio.run(installation_commands.run_command(settings, args))
     elif args.command == "sync":
         from bot.trackers.runs import sync_once
 
@@ -210,12 +219,21 @@ async def export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def remind_once(settings: Settings) -> int:
-    """One reminder sweep now; prints its one-line summary. 1 when the database can't be used."""
+    """One reminder sweep now (one per installed team, with its token); prints its one-line
+    summary. 1 when the database can't be used."""
     from bot.followup.sweep import sweep
+    from models import utcnow
 
-    async def run(sessions: Sessions, client: AsyncWebClient, now: datetime) -> int:
-        report = await sweep(sessions=sessions, client=client, settings=settings, now=now)
-        print(report.summary())
+    async def run(sessions: Sessions, clients: TeamClients, now: datetime) -> int:
+        teams = await clients.live_teams()
+        if not teams:
+            print("hindsight remind: no workspace has the app installed")
+        for team_id, client in teams:
+            report = await sweep(
+                sessions=sessions, client=client, settings=settings, now=now, team_id=team_id
+            )
+            print(report.summary() if team_id is None else f"{team_id}: {report.summary()}")
+            now = utcnow()  # the next team's claims are leased from when its sweep starts
         return 0
 
     return await batch_run("remind", settings, run)
@@ -225,16 +243,17 @@ async def digest_once(settings: Settings) -> int:
     """This week's digest for the workspace, now (whatever DIGEST_SCHEDULE says; a week's digest
     is posted once however often this runs). One line per team; 1 if a post failed or the
     database can't be used."""
-    from bot.followup.digest import post_weekly_digests
+    from bot.followup.digest import post_live_teams_digests
     from bot.jobs import describe
 
     if settings.digest_channel is None:
         print("hindsight digest: no channel; set DIGEST_CHANNEL or POSTMORTEM_CHANNEL")
         return 0
 
-    async def run(sessions: Sessions, client: AsyncWebClient, now: datetime) -> int:
-        outcomes = await post_weekly_digests(
-            sessions=sessions, client=client, settings=settings, now=now
+    async def run(sessions: Sessions, clients: TeamClients, now: datetime) -> int:
+        teams = await clients.live_teams()
+        outcomes = await post_live_teams_digests(
+            sessions=sessions, teams=teams, settings=settings, now=now
         )
         for outcome in outcomes:
             print(f"hindsight digest {outcome.period} for {outcome.team_id}: {describe(outcome)}")
@@ -248,20 +267,20 @@ async def digest_once(settings: Settings) -> int:
 async def batch_run(
     command: str,
     settings: Settings,
-    work: Callable[[Sessions, AsyncWebClient, datetime], Awaitable[int]],
+    work: Callable[[Sessions, TeamClients, datetime], Awaitable[int]],
 ) -> int:
-    """A cron command's database and Slack client, closed after `work`; 1 with one line on
-    stderr when the database can't be used."""
+    """A cron command's database and each team's Slack client, closed after `work`; 1 with one
+    line on stderr when the database can't be used."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.db import create_engine, create_sessionmaker
-    from bot.slack import create_web_client
+    from bot.installations.job_clients import batch_team_clients
     from models import utcnow
 
     engine = create_engine(settings.database_url)
-    client = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
+    sessions = create_sessionmaker(engine)
     try:
-        return await work(create_sessionmaker(engine), client, utcnow())
+        return await work(sessions, batch_team_clients(settings, sessions), utcnow())
     except (SQLAlchemyError, OSError) as error:
         reason = type(getattr(error, "orig", None) or error).__name__
         print(f"hindsight {command}: the database can't be used ({reason})", file=sys.stderr)

@@ -7,6 +7,10 @@
   to one post whatever the number of processes;
 - with a tracker configured, the tracker outbox drained every 10 seconds (and right after a
   press, Runtime.kick_trackers), and every open filed item polled every TRACKER_POLL_MINUTES.
+- unfinished backfills (bot/timeline/backfill.py) taken up at start-up and every 10 seconds:
+  a stopped process's at once, a crashed one's when its lease runs out.
+- with many workspaces, the daily purge (bot/installations/lifecycle.py) of the teams uninstalled
+  DATA_RETENTION_DAYS_AFTER_UNINSTALL ago, and of expired OAuth states; at start-up, then daily.
 
 The jobs are given the runtime (bot.app.Runtime) and use only what `JobHost` names, so this
 module imports nothing from the app that schedules it; the runs in flight are kept on that
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -27,10 +32,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.followup.digest import DigestOutcome, digest_due, post_weekly_digests
+from bot.followup.digest import DigestOutcome, digest_due, post_live_teams_digests
 from bot.followup.sweep import sweep
 from bot.installations.clients import TeamClients
+from bot.installations.lifecycle import purge_due
+from bot.logs import log_context
+from bot.metrics import Metrics
 from bot.tasks import TaskSet
+from bot.timeline.backfill import resume_backfills
 from bot.trackers.runs import drain_outbox, poll_trackers, summary
 from bot.trackers.shapes import Tracker, TrackerKind
 
@@ -42,6 +51,10 @@ DIGEST_CHECK_MINUTES = 15
 TRACKER_DRAIN_JOB_ID = "trackers.drain"
 TRACKER_POLL_JOB_ID = "trackers.poll"
 TRACKER_DRAIN_SECONDS = 10
+BACKFILL_RESUME_JOB_ID = "backfill.resume"
+BACKFILL_RESUME_SECONDS = 10  # a crashed replica's backfill is taken over once its lease ends
+PURGE_JOB_ID = "installations.purge"
+PURGE_INTERVAL_HOURS = 24
 
 
 class JobHost(Protocol):
@@ -52,8 +65,10 @@ class JobHost(Protocol):
     scheduler: AsyncIOScheduler
     clock: Callable[[], datetime]
     running_jobs: TaskSet  # the job runs in flight, stopped on shutdown
+    backfills: TaskSet  # work after an ack; resumed backfills are read there
     trackers: Mapping[TrackerKind, Tracker]  # empty when no tracker is configured
     clients: TeamClients  # each team's Web API client
+    metrics: Metrics  # sweeps' durations and sends are counted on /metrics
 
     @property
     def client(self) -> AsyncWebClient: ...
@@ -72,6 +87,17 @@ def schedule_jobs(runtime: JobHost) -> None:
         next_run_time=datetime.now(UTC),  # first sweep right away: catch up after a restart
         replace_existing=True,
     )
+    runtime.scheduler.add_job(
+        run_backfill_resume,
+        "interval",
+        args=[runtime],
+        id=BACKFILL_RESUME_JOB_ID,
+        seconds=BACKFILL_RESUME_SECONDS,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),  # at start-up: what the last process left unread
+        replace_existing=True,
+    )
     if runtime.settings.digest_schedule is not None:
         runtime.scheduler.add_job(
             run_weekly_digest,
@@ -86,6 +112,18 @@ def schedule_jobs(runtime: JobHost) -> None:
         )
     if runtime.trackers:
         schedule_tracker_jobs(runtime)
+    if runtime.settings.multi_workspace:
+        runtime.scheduler.add_job(
+            run_purge,
+            "interval",
+            args=[runtime],
+            id=PURGE_JOB_ID,
+            hours=PURGE_INTERVAL_HOURS,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),  # a process restarted daily still purges
+            replace_existing=True,
+        )
 
 
 def schedule_tracker_jobs(runtime: JobHost) -> None:
@@ -130,22 +168,53 @@ def tracked(job: Callable[[JobHost], Awaitable[None]]) -> Callable[[JobHost], Aw
 
 @tracked
 async def run_reminder_sweep(runtime: JobHost) -> None:
-    """One sweep at the runtime's clock; an error is logged, and the next run tries again
-    (the database still says what is due)."""
+    """One sweep per live team, each with its team's client, at the runtime's clock when it
+    starts (its claims' lease runs from there); an error is logged, and the next run tries
+    again (the database still says what is due). A team without a live installation has no
+    sweep: its items wait, unsent."""
+    for team_id, client in await live_teams(runtime, "reminder sweep"):
+        started = time.perf_counter()
+        try:
+            with log_context(team=team_id):
+                report = await sweep(
+                    sessions=runtime.sessions,
+                    client=client,
+                    settings=runtime.settings,
+                    now=runtime.clock(),
+                    team_id=team_id,
+                )
+        except Exception:
+            runtime.metrics.sweeps_failed.inc()
+            logger.exception(
+                "reminder sweep%s failed; the next one picks up what is still due", of(team_id)
+            )
+            continue
+        seconds = time.perf_counter() - started
+        runtime.metrics.record_sweep(report, seconds)
+        if report.claimed:
+            logger.info("%s%s", report.summary(), of(team_id), extra=duration(seconds))
+        else:
+            logger.debug("%s%s", report.summary(), of(team_id))
+
+
+async def live_teams(runtime: JobHost, job: str) -> list[tuple[str | None, AsyncWebClient]]:
+    """The teams to run `job` for, with their clients; none (logged) when the installations
+    can't be read now."""
     try:
-        report = await sweep(
-            sessions=runtime.sessions,
-            client=runtime.client,
-            settings=runtime.settings,
-            now=runtime.clock(),
-        )
+        return await runtime.clients.live_teams()
     except Exception:
-        logger.exception("reminder sweep failed; the next one picks up what is still due")
-        return
-    if report.claimed:
-        logger.info(report.summary())
-    else:
-        logger.debug(report.summary())
+        logger.exception("%s skipped: the installed teams can't be read now", job)
+        return []
+
+
+def duration(seconds: float) -> dict[str, float]:
+    """A log line's `extra`: its duration_ms field in LOG_FORMAT=json."""
+    return {"duration_ms": round(seconds * 1000, 1)}
+
+
+def of(team_id: str | None) -> str:
+    """The words naming the team a job ran for (none with one workspace's token: every row)."""
+    return "" if team_id is None else f" for {team_id}"
 
 
 @tracked
@@ -156,8 +225,11 @@ async def run_weekly_digest(runtime: JobHost) -> None:
     if not digest_due(runtime.settings.digest_schedule, now):
         return
     try:
-        outcomes = await post_weekly_digests(
-            sessions=runtime.sessions, client=runtime.client, settings=runtime.settings, now=now
+        outcomes = await post_live_teams_digests(
+            sessions=runtime.sessions,
+            teams=await runtime.clients.live_teams(),
+            settings=runtime.settings,
+            now=now,
         )
     except Exception:
         logger.exception("weekly digest failed; the next check tries again")
@@ -199,3 +271,35 @@ async def run_tracker_poll(runtime: JobHost) -> None:
         return
     if changed:
         logger.info("tracker poll: %d item(s) changed in the tracker", len(changed))
+
+
+@tracked
+async def run_purge(runtime: JobHost) -> None:
+    """Purge the teams whose retention window after an uninstall is over (every replica may
+    run it: a team is purged once, and one reinstalled meanwhile is kept)."""
+    try:
+        purged = await purge_due(
+            runtime.sessions,
+            now=runtime.clock(),
+            retention_days=runtime.settings.workspaces.retention_days_after_uninstall,
+        )
+    except Exception:
+        logger.exception("the daily purge failed; the next one tries again")
+        return
+    if purged:
+        logger.info("daily purge: the data of %s deleted", ", ".join(purged))
+
+
+@tracked
+async def run_backfill_resume(runtime: JobHost) -> None:
+    """Take up the backfills nobody reads (a stopped process's, or a crashed replica's once
+    its lease ran out), each with its team's client, in the runtime's background tasks."""
+    try:
+        await resume_backfills(
+            sessions=runtime.sessions,
+            clients=runtime.clients,
+            tasks=runtime.backfills,
+            now=datetime.now(UTC),  # leases run on the wall clock (bot/timeline/backfill_store)
+        )
+    except Exception:
+        logger.exception("resuming backfills failed; the next pass tries again")

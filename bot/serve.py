@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from bot.app import Runtime
 from bot.config import Settings, hide_password
 from bot.errors import DatabaseUnavailableError
 from bot.installation import Identity
+
+if TYPE_CHECKING:
+    from bot.server import OperationsServer
 
 logger = logging.getLogger(__name__)
 
@@ -19,13 +23,25 @@ async def serve(settings: Settings, *, host: str | None, port: int | None) -> No
     from bot.app import build_runtime
     from bot.server import serve_http
 
-    identity = await check_bot_token(settings)  # a refused token: nothing touched yet
+    identity = await check_slack(settings)  # a refused token or key: nothing touched yet
     await migrate(settings)
     runtime = build_runtime(settings, identity=identity)
     if settings.socket_mode:
         await serve_socket_mode(runtime)
         return
     await serve_http(runtime, host=host or settings.host, port=port or settings.port)
+
+
+async def check_slack(settings: Settings) -> Identity | None:
+    """One workspace: its token asked about (auth.test). Many: each team's token is read when
+    its requests come; here only TOKEN_ENCRYPTION_KEY is checked (a key that isn't a Fernet key
+    stops the start, exit 2)."""
+    if not settings.multi_workspace:
+        return await check_bot_token(settings)
+    from bot.installations.crypto import TokenCipher
+
+    TokenCipher(settings.workspaces.encryption_keys)
+    return None
 
 
 async def check_bot_token(settings: Settings) -> Identity | None:
@@ -44,6 +60,8 @@ async def serve_socket_mode(runtime: Runtime) -> None:
     from bot.socket_mode import SocketModeHandler
 
     handler = SocketModeHandler(runtime.app, runtime.settings.slack_app_token or "")
+    await runtime.capture.warm()  # as over HTTP: before /healthz answers, before any event
+    operations = await serve_operations(runtime)  # METRICS_PORT: /metrics and /healthz
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -64,7 +82,22 @@ async def serve_socket_mode(runtime: Runtime) -> None:
             task.cancel()
         await asyncio.gather(connecting, stopping, return_exceptions=True)
         await handler.close_async()
+        if operations is not None:
+            await operations.stop()
         await runtime.close()
+
+
+async def serve_operations(runtime: Runtime) -> OperationsServer | None:
+    """Socket Mode has no HTTP port of its own: with METRICS_PORT set, /metrics and /healthz
+    are served there (on HOST), from before Slack is reached until the runtime closes."""
+    from bot.server import OperationsServer
+
+    port = runtime.settings.metrics_port
+    if port is None:
+        return None
+    operations = OperationsServer(runtime, host=runtime.settings.host, port=port)
+    await operations.start()
+    return operations
 
 
 async def migrate(settings: Settings) -> None:

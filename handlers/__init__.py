@@ -13,6 +13,7 @@ from handlers import (
     header_controls,
     home,
     item_buttons,
+    lifecycle_events,
     retro,
     search_commands,
     shortcuts,
@@ -35,3 +36,4 @@ def register(app: AsyncApp) -> None:
     debt_buttons.register(app)
     search_commands.register(app)
     tracker_buttons.register(app)
+    lifecycle_events.register(app)

@@ -10,6 +10,7 @@ from models.action import (
     ReminderDelivery,
 )
 from models.audit import AuditEntry
+from models.backfill import BackfillRun, BackfillThread
 from models.base import Base, utcnow
 from models.incident import (
     EventSource,
@@ -30,6 +31,8 @@ __all__ = [
     "ActionKind",
     "ActionStatus",
     "AuditEntry",
+    "BackfillRun",
+    "BackfillThread",
     "Base",
     "ContributingFactor",
     "DeliveryKind",

@@ -51,6 +51,14 @@ def member_joined(slack: SlackRequests, fake: FakeSlack) -> dict[str, Any]:
     return event
 
 
+def app_uninstalled(slack: SlackRequests, fake: FakeSlack) -> dict[str, Any]:
+    return {"type": "app_uninstalled"}
+
+
+def tokens_revoked(slack: SlackRequests, fake: FakeSlack) -> dict[str, Any]:
+    return {"type": "tokens_revoked", "tokens": {"oauth": ["U0ALICE"], "bot": []}}
+
+
 # One way to build each event a manifest may subscribe to, from the real payloads in
 # fixtures/events; a subscribed event missing here fails the test below.
 BUILDERS: dict[str, Build] = {
@@ -61,6 +69,8 @@ BUILDERS: dict[str, Build] = {
     "reaction_removed": reaction(added=False),
     "app_home_opened": lambda slack, fake: slack.app_home_opened_event("U0ALICE"),
     "member_joined_channel": member_joined,
+    "app_uninstalled": app_uninstalled,
+    "tokens_revoked": tokens_revoked,
 }
 
 

@@ -3,7 +3,8 @@
 New channel: the channel is created first (Slack can refuse it, and then nothing else exists);
 then the incident row goes in, in one short transaction; if that fails, the channel is
 archived again. Reviewing an existing channel: the bot joins it, the row goes in, and the
-channel's history is backfilled in the background. Either way the declarer and the roles are
+channel's history is backfilled in the background (a run kept in the database, resumed after a
+restart: bot/timeline/backfill.py). Either way the declarer and the roles are
 invited and the header message is posted and pinned; then, in the background too, similar past
 incidents of the team are posted in the channel (bot/insights/similar_load.py), if any.
 """
@@ -27,7 +28,7 @@ from bot.incidents import lifecycle as incidents
 from bot.incidents.forms import Declaration, DeclareForm
 from bot.insights.similar_load import start_similar
 from bot.tasks import TaskSet
-from bot.timeline.backfill import backfill_channel
+from bot.timeline import backfill
 from models import Incident
 
 logger = logging.getLogger(__name__)
@@ -191,11 +192,14 @@ async def declare_incident(
     else:
         await incidents.set_header_ts(sessions=sessions, incident=incident, header_ts=header_ts)
     if review is not None:
-        start_backfill(
+        await backfill.start_backfill(
             backfills,
+            name=f"backfill {incident.team_id} {incident.ref}",
             client=client,
             sessions=sessions,
-            incident=incident,
+            team_id=incident.team_id,
+            incident_id=incident.id,
+            channel_id=review,
             bot_user_id=bot_user_id,
             bot_id=bot_id,
         )
@@ -248,39 +252,3 @@ async def _declare_in_new_channel(
             f"I couldn't save the incident, so nothing was declared; the channel "
             f"#{channel.name} I had created was {where}. Please try again."
         ) from error
-
-
-def start_backfill(
-    backfills: TaskSet,
-    *,
-    client: AsyncWebClient,
-    sessions: async_sessionmaker[AsyncSession],
-    incident: Incident,
-    bot_user_id: str | None,
-    bot_id: str | None,
-) -> asyncio.Task[int]:
-    """Read the reviewed channel's history into the timeline, after this request is answered."""
-    assert incident.channel_id is not None
-    task = backfills.start(
-        backfill_channel(
-            client=client,
-            sessions=sessions,
-            team_id=incident.team_id,
-            incident_id=incident.id,
-            channel_id=incident.channel_id,
-            bot_user_id=bot_user_id,
-            bot_id=bot_id,
-        ),
-        name=f"backfill {incident.team_id} {incident.ref}",
-    )
-    task.add_done_callback(_backfill_done)
-    return task
-
-
-def _backfill_done(task: asyncio.Task[int]) -> None:
-    if task.cancelled():
-        logger.warning("%s was cancelled before it finished", task.get_name())
-    elif (error := task.exception()) is not None:
-        logger.error("%s failed", task.get_name(), exc_info=error)
-    else:
-        logger.info("%s stored %d events", task.get_name(), task.result())

@@ -9,14 +9,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import limits, methods_views
+from . import limits, methods_oauth, methods_views
 from .http import LoopbackServer, Response, json_response, parse_args, text_response
+from .methods_apps import HANDLERS as APPS_HANDLERS
 from .methods_chat import HANDLERS as CHAT_HANDLERS
 from .methods_conversations import HANDLERS as CONVERSATIONS_HANDLERS
 from .methods_files import HANDLERS as FILES_HANDLERS
 from .methods_users import HANDLERS as USERS_HANDLERS
 from .records import Call, Rejection, Req, SlackError
 from .state import Handler
+from .strict import StrictReads
 from .waiting import Waiting
 
 METHODS: dict[str, Handler] = {
@@ -25,6 +27,7 @@ METHODS: dict[str, Handler] = {
     **FILES_HANDLERS,
     **methods_views.HANDLERS,
     **USERS_HANDLERS,
+    **APPS_HANDLERS,
 }
 
 DEFAULT_SCOPES = (
@@ -60,6 +63,9 @@ class SimSlack(Waiting):
             bot_name=bot_name,
         )
         self.scopes = DEFAULT_SCOPES
+        self.oauth = methods_oauth.OAuthApp()  # the app's OAuth install (many workspaces)
+        # Slack's strict history/replies limits, when a test or a bench turns them on.
+        self.strict_reads: StrictReads | None = None
         self._response_urls: dict[str, int] = {}
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -103,6 +109,13 @@ class SimSlack(Waiting):
         if self._server is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
         return f"{self.root_url}/api/"
+
+    def strict_limits(self, *, window: float = 60.0, page_size: int = 15) -> StrictReads:
+        """Answer conversations.history/replies as Slack does for commercially distributed
+        apps outside the Marketplace (see ``strict``); returns the limiter (its counts)."""
+        with self._lock:
+            self.strict_reads = StrictReads(window=window, page_size=page_size)
+            return self.strict_reads
 
     # ---- hooks for a subclass (the tests' fake) ---------------------------------------------
     def missing_args(self, method: str, args: dict[str, Any]) -> list[str]:
@@ -151,6 +164,9 @@ class SimSlack(Waiting):
             return self._upload(path.removeprefix("/upload/"), body)
         if path.startswith(RESPONSE_URL_PATHS) and verb == "POST":
             return self._response_url(path.rsplit("/", 1)[-1], ctype, body)
+        if path == methods_oauth.AUTHORIZE_PATH and verb == "GET":
+            with self._lock:
+                return methods_oauth.authorize_page(self, self.oauth, parts.query)
         method = path.removeprefix("/api/").strip("/")
         if not method or "/" in method:
             return text_response("not found", 404)
@@ -159,6 +175,8 @@ class SimSlack(Waiting):
         except (json.JSONDecodeError, UnicodeDecodeError):
             return json_response({"ok": False, "error": "invalid_json"})
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if method == "oauth.v2.access":  # the app's credentials, no token
+            return self._oauth_access(verb, args, auth)
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         token = token or args.pop("token", None)
         args.pop("token", None)
@@ -180,6 +198,14 @@ class SimSlack(Waiting):
             answer = self.intercept(call)
             if answer is not None:
                 return answer
+            if self.strict_reads is not None:
+                wait = self.strict_reads.wait_left(method, token, call.at)
+                if wait is not None:
+                    call.failed, call.status, call.error = True, 429, "ratelimited"
+                    retry_after = self.strict_reads.retry_after(wait)
+                    body = {"ok": False, "error": "ratelimited"}
+                    return json_response(body, 429, **{"Retry-After": retry_after})
+                args = self.strict_reads.capped(method, args)
             body = self._answer(method, args, token, missing)
             call.error = None if body["ok"] else body["error"]
             return json_response(body, **{"X-OAuth-Scopes": self.scopes})
@@ -216,6 +242,21 @@ class SimSlack(Waiting):
             if exc.rejected:
                 self.rejections.append(Rejection(req.method, exc.error, exc.messages))
             return body
+
+    def _oauth_access(self, verb: str, args: dict[str, Any], authorization: str) -> Response:
+        recorded = {key: value for key, value in args.items() if key != "client_secret"}
+        with self._lock:
+            call = Call("oauth.v2.access", recorded, None, verb, time.monotonic())
+            self._calls.append(call)
+            answer = self.intercept(call)
+            if answer is not None:
+                return answer
+            try:
+                body = methods_oauth.oauth_v2_access(self, self.oauth, args, authorization)
+            except SlackError as exc:
+                call.error = exc.error
+                return json_response({"ok": False, "error": exc.error})
+            return json_response({"ok": True, **body})
 
     def _upload(self, file_id: str, body: bytes) -> Response:
         with self._lock:

@@ -47,6 +47,8 @@ class SlackState:
         self.home_enabled = True
         self.canvases_enabled = True
         self.tokens: dict[str, str] = {bot_token: team_id}
+        self.app_tokens: set[str] = set()  # app-level tokens (xapp-…), for Socket Mode
+        self.socket_mode_url: str | None = None  # what apps.connections.open answers
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, Channel] = {}
         self.dms: dict[frozenset[str], str] = {}
@@ -105,6 +107,13 @@ class SlackState:
         """Accept another bot token, belonging to ``team_id``."""
         with self._lock:
             self.tokens[token] = team_id
+
+    def add_app_token(self, token: str, *, socket_mode_url: str) -> None:
+        """Accept an app-level token whose apps.connections.open answers ``socket_mode_url``."""
+        with self._lock:
+            self.tokens[token] = self.team_id
+            self.app_tokens.add(token)
+            self.socket_mode_url = socket_mode_url
 
     def add_user(
         self,

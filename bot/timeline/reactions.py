@@ -53,8 +53,10 @@ async def mark_by_reaction(
     where = {"team_id": reaction.team_id, "channel_id": reaction.channel_id, "ts": reaction.ts}
     mark = {"kind": kind, "marked_by": reaction.user_id, "reaction": reaction.reaction}
     async with sessions() as session, session.begin():
-        if await mark_event(session=session, **where, **mark) is not None:
-            return True
+        marked = await mark_event(session=session, **where, **mark) is not None
+    if marked:
+        capture.metrics.captured["reaction"].inc()
+        return True
     message = await fetch_message(client=client, channel_id=reaction.channel_id, ts=reaction.ts)
     captured = message and captured_from_slack(
         message,
@@ -70,7 +72,10 @@ async def mark_by_reaction(
         await store_messages(
             session=session, incident_id=incident_id, team_id=reaction.team_id, messages=[captured]
         )
-        return await mark_event(session=session, **where, **mark) is not None
+        marked = await mark_event(session=session, **where, **mark) is not None
+    if marked:
+        capture.metrics.captured["reaction"].inc()
+    return marked
 
 
 async def unmark_by_reaction(
