@@ -92,6 +92,12 @@ class Metrics:
             buckets=BATCH_BUCKETS,
             registry=registry,
         )
+        self._web_api_metrics(registry)
+        self._reminder_counters(registry)
+        self._process_gauges(registry)
+        self.database: DatabaseGauges | None = None
+
+    def _web_api_metrics(self, registry: CollectorRegistry) -> None:
         self._web_api_calls = Counter(
             "hindsight_slack_api_calls",
             "Slack Web API calls by method and outcome (ok, Slack's error code, 429, 5xx, "
@@ -107,9 +113,6 @@ class Metrics:
             registry=registry,
         )
         self._web_api_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
-        self._reminder_counters(registry)
-        self._process_gauges(registry)
-        self.database: DatabaseGauges | None = None
 
     def _process_gauges(self, registry: CollectorRegistry) -> None:
         # The process's memory, CPU, open files, Python version and GC, as every client shows.
