@@ -33,6 +33,7 @@ from bot.trackers.http import tracker_client
 from bot.trackers.runs import drain_outbox
 from bot.trackers.shapes import Tracker, TrackerKind
 from bot.users import Rosters
+from handlers.events import BotFinder, DirectCapture
 from models import utcnow
 
 Clock = Callable[[], datetime]
@@ -56,6 +57,8 @@ class Runtime:
     clock: Clock = field(default=utcnow)  # "now" for reminders and buttons; tests set their own
     metrics: Metrics = field(default_factory=Metrics)  # this process's /metrics (bot/metrics.py)
     installed: InstalledWorkspaces | None = None  # many workspaces' stores (None: one token)
+    # Message events over HTTP, answered before Bolt's dispatch (handlers/events.py).
+    direct_capture: DirectCapture | None = None
     running_jobs: TaskSet = field(default_factory=TaskSet)  # scheduled runs, see bot.jobs.tracked
     # Work started after an ack: reviewed channels being read, similar incidents, stats posts.
     backfills: TaskSet = field(default_factory=TaskSet)
@@ -108,6 +111,7 @@ def build_runtime(
     backfills, publish_locks, rosters = TaskSet(), PublishLocks(), Rosters()
     http = tracker_client() if settings.trackers.github or settings.trackers.jira else None
     installed = installed_workspaces(settings, sessions) if settings.multi_workspace else None
+    installation = None if installed else one_installation(settings, identity, metrics)
     runtime: Runtime | None = None
 
     def kick_trackers() -> asyncio.Task[None] | None:  # the handlers' way to the runtime below
@@ -124,6 +128,7 @@ def build_runtime(
         rosters=rosters,
         kick_trackers=kick_trackers,
         installed=installed,
+        installation=installation,
         metrics=metrics,
     )
     runtime = Runtime(
@@ -133,11 +138,10 @@ def build_runtime(
         app=app,
         scheduler=AsyncIOScheduler(timezone="UTC"),
         capture=capture,
-        clients=MeasuredClients(
-            SingleWorkspaceClients(app.client) if installed is None else installed.clients, metrics
-        ),
+        clients=MeasuredClients(installed.clients if installed else one_client(app), metrics),
         metrics=metrics,
         installed=installed,
+        direct_capture=direct_capture(settings, installation or installed, capture, clock),
         clock=clock,
         backfills=backfills,
         publish_locks=publish_locks,
@@ -146,6 +150,38 @@ def build_runtime(
         tracker_client=http,
     )
     return runtime
+
+
+def one_client(app: AsyncApp) -> SingleWorkspaceClients:
+    return SingleWorkspaceClients(app.client)  # one workspace: the app's own token
+
+
+def direct_capture(
+    settings: Settings,
+    bots: Installation | InstalledWorkspaces | None,
+    capture: CaptureWriter,
+    clock: Clock,
+) -> DirectCapture | None:
+    """Message events stored before Bolt's dispatch: over HTTP (Socket Mode has no signature
+    to check and goes through Bolt)."""
+    if settings.socket_mode or bots is None:
+        return None
+    finder: BotFinder = bots.authorize if isinstance(bots, InstalledWorkspaces) else bots
+    return DirectCapture(
+        signing_secret=settings.slack_signing_secret or "",
+        bots=finder,
+        capture=capture,
+        clock=clock,
+    )
+
+
+def one_installation(
+    settings: Settings, identity: Identity | None, metrics: Metrics
+) -> Installation:
+    """One workspace's token and identity: Bolt's authorize, and the direct capture's."""
+    client = create_web_client(base_url=settings.slack_api_url, token=settings.slack_bot_token)
+    measure_calls(client, metrics)
+    return Installation(client, identity)
 
 
 def create_app(
@@ -160,12 +196,14 @@ def create_app(
     rosters: Rosters | None = None,
     kick_trackers: Kick | None = None,
     installed: InstalledWorkspaces | None = None,
+    installation: Installation | None = None,
     metrics: Metrics | None = None,
 ) -> AsyncApp:
     """`identity`: what auth.test said at start, if it could be asked (else the first request
     asks). `backfills`, `publish_locks` and `rosters`: the runtime's (made here when there is
     none). `kick_trackers`: drains the tracker outbox after a press (nothing without one).
     `installed`: many workspaces' stores and caches, the runtime's (made here when none).
+    `installation`: one workspace's token and identity, the runtime's (made here when none).
     `metrics`: where every Web API call is counted, the runtime's (made here when none)."""
     settings.require_slack()
     writer = capture or CaptureWriter(sessions)
@@ -173,7 +211,7 @@ def create_app(
         installed = installed or installed_workspaces(settings, sessions)
         app = many_workspaces_app(settings, installed)
     else:
-        app = one_workspace_app(settings, identity)
+        app = one_workspace_app(settings, identity, installation)
     metrics = metrics or writer.metrics
     measure_calls(app.client, metrics)
     app.use(CleanText())  # before any listener reads the body, after the signature check
@@ -195,10 +233,12 @@ def create_app(
     return app
 
 
-def one_workspace_app(settings: Settings, identity: Identity | None) -> AsyncApp:
+def one_workspace_app(
+    settings: Settings, identity: Identity | None, installation: Installation | None
+) -> AsyncApp:
     """SLACK_BOT_TOKEN: the token's own workspace; a request from any other is refused."""
     client = create_web_client(base_url=settings.slack_api_url)
-    installation = Installation(client, identity)
+    installation = installation or Installation(client, identity)
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret or "",
         client=client,

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -95,6 +96,21 @@ class Installation(AsyncAuthorize):
             bot_id=identity.bot_id,
             bot_token=self.client.token,
             user_id=user_id,
+        )
+
+    async def bot_for(self, payload: dict[str, Any]) -> AuthorizeResult | None:
+        """What Bolt's authorize and RefuseOtherWorkspaces would conclude for this signed
+        payload: the bot, or None when the request is not this installation's."""
+        identity = await self.identity()
+        teams = {team for team in (extract_team_id(payload), payload_team_id(payload)) if team}
+        if not identity.owns(team_ids=teams, enterprise_id=extract_enterprise_id(payload)):
+            return None
+        return AuthorizeResult(
+            enterprise_id=identity.enterprise_id,
+            team_id=identity.team_id,
+            bot_user_id=identity.bot_user_id,
+            bot_id=identity.bot_id,
+            bot_token=self.client.token,
         )
 
 

@@ -173,3 +173,19 @@ def configure_logging(level: str, *, fmt: str = "text", stream: TextIO | None = 
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(own)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    access.filters[:] = [] if own <= logging.DEBUG else [QuietEventAcks()]
+
+
+class QuietEventAcks(logging.Filter):
+    """Below DEBUG, Slack's event deliveries answered 2xx get no access line: a busy incident
+    channel would write one per message, and /metrics counts them
+    (`hindsight_http_ack_seconds{kind="event"}`). Failed deliveries, commands, interactions,
+    health checks and scrapes keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if REQUEST_KIND.get() != "event":
+            return True
+        args = record.args
+        status = args[4] if isinstance(args, tuple) and len(args) > 4 else None
+        return not (isinstance(status, int) and status < 400)

@@ -55,6 +55,7 @@ class SlackHandler(AsyncSlackRequestHandler):
         super().__init__(runtime.app, path=SLACK_PATH)
         self.verifier = SignatureVerifier(runtime.settings.slack_signing_secret or "")
         self.acks = runtime.metrics.acks
+        self.direct = runtime.direct_capture
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         started = time.perf_counter()
@@ -73,8 +74,12 @@ class SlackHandler(AsyncSlackRequestHandler):
             logger.warning("rejected a signed request with an unreadable body: %s", error)
             return BoltResponse(status=400, body='{"error": "unreadable body"}')
         kind = bind_request(payload)  # log lines name the kind and team from here on
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
-        response = await self.app.async_dispatch(bolt_request)
+        response = None
+        if self.direct is not None:  # a message event, plainly fine: stored without Bolt
+            response = await self.direct.answer(body, headers, payload)
+        if response is None:
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+            response = await self.app.async_dispatch(bolt_request)
         self._acked(kind, response.status, time.perf_counter() - started)
         return response
 

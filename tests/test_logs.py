@@ -83,9 +83,11 @@ def restore_logging() -> Iterator[None]:
     names = (*OWN_LOGGERS, "alembic.runtime.plugins")
     handlers, level = root.handlers[:], root.level
     levels = {name: logging.getLogger(name).level for name in names}
+    access_filters = logging.getLogger("uvicorn.access").filters[:]
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    logging.getLogger("uvicorn.access").filters[:] = access_filters
     for name, saved in levels.items():
         logging.getLogger(name).setLevel(saved)
 
@@ -273,3 +275,35 @@ def test_hindsight_serve_with_log_format_json_writes_one_object_a_line(
     assert all(set(line) >= JSON_KEYS for line in lines)
     assert {"bot.serve", "uvicorn.access", "bot.app"} <= {line["logger"] for line in lines}
     assert BOT_TOKEN not in stderr and SIGNING_SECRET not in stderr
+
+
+async def test_at_info_stored_messages_get_no_access_line_but_commands_and_failures_do(
+    fake_slack: FakeSlack, database_url: str, restore_logging: None
+) -> None:
+    """One line per message in a busy channel would be noise: /metrics counts them. A
+    command, a refused request and DEBUG keep their lines."""
+    stream = io.StringIO()
+    configure_logging("INFO", fmt="json", stream=stream)
+    runtime = build_runtime(make_settings(fake_slack, database_url, LOG_LEVEL="INFO"))
+    async with serve_app(runtime) as bot:
+        slack = SlackRequests(
+            bot.events_url, signing_secret=SIGNING_SECRET, fake=fake_slack, team_id=TEAM_ID
+        )
+        channel = seed_channel(fake_slack)
+        await seed_incident(runtime.sessions, channel)
+        for number in range(3):
+            stored = await slack.event(slack.message_event(channel, f"m{number}", user="U0A"))
+            assert stored.status_code == 200
+        assert (await slack.command("help", channel_id=channel)).status_code == 200
+        async with httpx.AsyncClient() as client:
+            forged = await client.post(
+                bot.events_url,
+                content=b'{"type": "event_callback"}',
+                headers={"x-slack-signature": "v0=0", "content-type": "application/json"},
+            )
+        assert forged.status_code == 401
+    access = [line for line in json_lines(stream.getvalue()) if line["logger"] == "uvicorn.access"]
+    kinds = sorted((line["request_kind"], line["message"].rsplit(" ", 1)[-1]) for line in access)
+    assert kinds == [("command", "200"), ("event", "401")]
+    configure_logging("DEBUG", fmt="json", stream=stream)  # at DEBUG every request has its line
+    assert logging.getLogger("uvicorn.access").filters == []

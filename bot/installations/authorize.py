@@ -10,10 +10,17 @@ made with any token.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.internals import (
+    extract_enterprise_id,
+    extract_is_enterprise_install,
+    extract_team_id,
+    extract_user_id,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.installations.bots import DEFAULT_ROTATION_MINUTES, LiveBots
@@ -51,6 +58,17 @@ class InstalledTeamsAuthorize(AsyncAuthorize):
     @token_rotation_expiration_minutes.setter
     def token_rotation_expiration_minutes(self, minutes: int) -> None:
         self.bots.token_rotation_expiration_minutes = minutes
+
+    async def bot_for(self, payload: dict[str, Any]) -> AuthorizeResult | None:
+        """What Bolt's authorize would conclude for this signed payload, outside a Bolt request
+        (the message capture's direct path): the team's bot, or None."""
+        context = AsyncBoltContext(is_enterprise_install=extract_is_enterprise_install(payload))
+        return await self(
+            context=context,
+            enterprise_id=extract_enterprise_id(payload),
+            team_id=extract_team_id(payload),
+            user_id=extract_user_id(payload),
+        )
 
     async def __call__(
         self,

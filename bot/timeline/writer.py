@@ -180,10 +180,15 @@ class CaptureWriter:
         if self._stopping:
             raise RuntimeError("the capture writer is shutting down")
         self.start()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
         self._queue.put_nowait(_Pending(incident_id, change, done))
-        async with asyncio.timeout(self.commit_wait):
+        # A bare timer rather than asyncio.timeout(): this runs once per captured message.
+        timer = loop.call_later(self.commit_wait, _time_out, done)
+        try:
             await done
+        finally:
+            timer.cancel()
 
     def _held(self) -> BatchStore:
         if self._store is None:
@@ -242,6 +247,11 @@ class CaptureWriter:
         self.metrics.batch_size.observe(len(batch))
         for pending in batch:
             self._captured[type(pending.change)].inc()
+
+
+def _time_out(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_exception(TimeoutError("the change was not committed in time"))
 
 
 def _where(change: MessageChange) -> tuple[str, str]:
