@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from bot.followup.after_send import (
 )
 from bot.followup.cadence import Cadence, WorkingHours
 from bot.followup.claim import ITEMS, release
+from bot.followup.pending import Marks, Resolution, Sent, prepare, reminder_metadata, resolve
 from bot.followup.plan import Nudge, OwnerDM, Plan
 from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
 from bot.trackers.shapes import ItemTracker, TrackerKind
@@ -111,11 +112,9 @@ async def deliver(
         )
         report.owners += 1
         report.escalations += pause.escalations
-        if pause.sent:
-            report.dms_sent += 1
-            report.nudged += len(owner.nudges)
-        else:
-            report.failed += len(owner.nudges)
+        report.dms_sent += pause.sent
+        report.nudged += pause.nudged
+        report.failed += pause.failed
         if pause.rate_limited is not None:
             report.rate_limited = True
             rest = [n.item.id for later in work.owners[index + 1 :] for n in later.nudges]
@@ -150,18 +149,15 @@ async def _reschedule(
 
 @dataclass(slots=True)
 class _Outcome:
-    sent: bool = False
+    sent: bool = False  # a DM went out now
+    nudged: int = 0  # items nudged, by it or by an earlier DM found in Slack
+    failed: int = 0
     escalations: int = 0
     rate_limited: timedelta | None = None
 
-
-@dataclass(slots=True)
-class _Sent:
-    """A DM or channel message tried: where it landed, or why not."""
-
-    channel_id: str | None = None
-    message_ts: str | None = None
-    failure: SendFailure | None = None
+    def count(self, failure: SendFailure | None) -> None:
+        self.nudged += failure is None
+        self.failed += failure is not None
 
 
 @dataclass(slots=True)
@@ -181,34 +177,45 @@ async def _nudge_owner(
     cadence: Cadence,
     tracker: TrackerKind | None = None,
 ) -> _Outcome:
-    """One owner's DM, then what it means for each of their items, recorded at once."""
-    trackers = await _tracker_views(sessions, owner, tracker)
-    sent = await _send_reminder(client, owner, now=now, trackers=trackers)
-    failure = sent.failure
-    outcome = _Outcome(sent=failure is None)
-    if failure is not None and failure.rate_limited:
-        outcome.rate_limited = timedelta(seconds=failure.retry_after)
-    deliveries = [
-        _delivery(owner.team_id, nudge.item.id, owner.owner_id, DeliveryKind.REMINDER, sent, now)
-        for nudge in owner.nudges
-    ]
-    writes = []
+    """One owner's DM (marked pending first; none for the items an earlier, unrecorded DM
+    already nudged), then what it means for each of their items, recorded at once."""
+    ids = [nudge.item.id for nudge in owner.nudges]
+    marks = await prepare(
+        sessions, client, team_id=owner.team_id, owner_id=owner.owner_id, item_ids=ids, now=now
+    )
+    sent = Sent(failure=marks.failure)
+    if marks.new:
+        to_send = replace(owner, nudges=[n for n in owner.nudges if n.item.id in marks.new])
+        trackers = await _tracker_views(sessions, to_send, tracker)
+        sent = await _send_reminder(client, to_send, now=now, trackers=trackers, marks=marks)
+    outcome = _Outcome(sent=bool(marks.new) and sent.failure is None)
+    writes, deliveries, resolutions = [], [], []
     for nudge in owner.nudges:
+        failure, resolution = marks.outcome(nudge.item.id, sent)
+        resolutions += [resolution] if resolution is not None else []
         write, escalation = await _settle(
             client, owner, nudge, failure=failure, now=now, cadence=cadence
         )
         writes.append(write)
+        outcome.count(failure)
         if escalation is not None:
             deliveries += escalation.rows
             outcome.escalations += int(escalation.escalated)
             if escalation.rate_limited is not None:
                 outcome.rate_limited = escalation.rate_limited
-    if failure is not None:
-        log_failure = log.info if failure.transient else log.warning
-        will = "will retry" if failure.transient else "counted as sent"
-        log_failure("reminder DM to %s failed (%s); %s", owner.owner_id, failure.code, will)
-    await _record(sessions, writes, deliveries, claim=claim)
+    _log_failure(owner, sent.failure, outcome)
+    await _record(sessions, writes, deliveries, resolutions, claim=claim)
     return outcome
+
+
+def _log_failure(owner: OwnerDM, failure: SendFailure | None, outcome: _Outcome) -> None:
+    if failure is None:
+        return
+    if failure.rate_limited:
+        outcome.rate_limited = timedelta(seconds=failure.retry_after)
+    log_failure = log.info if failure.transient else log.warning
+    will = "will retry" if failure.transient else "counted as sent"
+    log_failure("reminder DM to %s failed (%s); %s", owner.owner_id, failure.code, will)
 
 
 async def _tracker_views(
@@ -231,8 +238,9 @@ async def _send_reminder(
     *,
     now: datetime,
     trackers: Mapping[int, ItemTracker] | None = None,
-) -> _Sent:
-    """The owner's one DM listing their items that need a look."""
+    marks: Marks,
+) -> Sent:
+    """The owner's one DM listing their items that need a look, naming its pending rows."""
     text_, blocks = reminder_message(
         recipient_id=owner.owner_id,
         entries=[(as_item(nudge.item), nudge.incident) for nudge in owner.nudges],
@@ -241,25 +249,26 @@ async def _send_reminder(
         hours=owner.hours,
         trackers=trackers,
     )
-    return await _post(client, channel=owner.owner_id, text=text_, blocks=blocks)
+    metadata = reminder_metadata(list(marks.new.values()))
+    return await _post(client, channel=owner.owner_id, text=text_, blocks=blocks, metadata=metadata)
 
 
-async def _post(client: AsyncWebClient, **arguments: Any) -> _Sent:
+async def _post(client: AsyncWebClient, **arguments: Any) -> Sent:
     try:
         response = await client.chat_postMessage(**arguments)
     except SEND_ERRORS as error:
-        return _Sent(failure=classify(error))
-    return _Sent(response.get("channel"), response.get("ts"))
+        return Sent(failure=classify(error))
+    return Sent(response.get("channel"), response.get("ts"))
 
 
 def _delivery(
-    team_id: str, item_id: int, recipient_id: str, kind: DeliveryKind, sent: _Sent, now: datetime
+    team_id: str, item_id: int, recipient_id: str, sent: Sent, now: datetime
 ) -> ReminderDelivery:
     return ReminderDelivery(
         team_id=team_id,
         action_item_id=item_id,
         recipient_id=recipient_id,
-        kind=kind,
+        kind=DeliveryKind.ESCALATION,
         channel_id=sent.channel_id,
         message_ts=sent.message_ts,
         error=sent.failure.code if sent.failure else None,
@@ -308,9 +317,7 @@ async def _escalate(
     escalation = _Escalation()
     for recipient, arguments in _escalation_messages(item, incident, hours, today, now):
         sent = await _post(client, **arguments)
-        escalation.rows.append(
-            _delivery(item.team_id, item.id, recipient, DeliveryKind.ESCALATION, sent, now)
-        )
+        escalation.rows.append(_delivery(item.team_id, item.id, recipient, sent, now))
         if sent.failure is None:
             escalation.escalated = True
             continue
@@ -352,11 +359,13 @@ async def _record(
     sessions: Sessions,
     writes: Sequence[ItemWrite],
     deliveries: Sequence[ReminderDelivery],
+    resolutions: Sequence[Resolution],
     *,
     claim: str,
 ) -> None:
-    """One short transaction: the items' new schedule (only while the claim is still ours)
-    and the delivery log. The UPDATE goes first, so SQLite takes its write lock up front."""
+    """One short transaction: the items' new schedule (only while the claim is still ours),
+    the reminder's pending rows turned into its outcome, and the escalations' log. The UPDATE
+    goes first, so SQLite takes its write lock up front."""
     async with sessions() as session, session.begin():
         await session.execute(
             _release_ours(claim).values(
@@ -381,4 +390,5 @@ async def _record(
                 for write in writes
             ],
         )
+        await resolve(session, resolutions)
         session.add_all(deliveries)

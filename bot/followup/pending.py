@@ -1,0 +1,239 @@
+"""Reminder DMs sent exactly once, even when the process dies between the send and its record.
+
+Before an owner's DM goes out, one short transaction writes a "pending" delivery row per item
+(the mark), and the DM carries message metadata naming those rows. The sweep's record turns
+the rows into the outcome. A process killed in between leaves the rows pending and the items
+claimed; when the lease ends, the next sweep finds the rows and looks in the owner's DM for a
+message naming them: found, the items were nudged by that message (no second DM); Slack says
+it isn't there, the DM never went out and is sent now. When Slack can't answer (a rate limit,
+a 5xx, a timeout), the items wait like a failed send and the rows stay for the next look.
+
+A pending row counts only for its recipient and for `RECOVERY_HORIZON` after it was written:
+by then the crashed sweep's lease is long over, and an older mark (the owner snoozed the item
+meanwhile, the look-up kept failing) must not stand for a nudge that is due now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
+from models import DeliveryKind, ReminderDelivery
+
+Sessions = async_sessionmaker[AsyncSession]
+
+PENDING = "pending"  # ReminderDelivery.error of a DM that may have gone out
+REMINDER_EVENT = "hindsight_reminder"  # the DM's metadata event_type
+RECOVERY_HORIZON = timedelta(hours=1)
+# Slack's clock and ours differ a little; the DM was sent after the mark, never before.
+LOOK_BEFORE = timedelta(minutes=5)
+HISTORY_PAGE = 200
+DELIVERIES = ReminderDelivery.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A DM or channel message tried: where it landed, or why not."""
+
+    channel_id: str | None = None
+    message_ts: str | None = None
+    failure: SendFailure | None = None
+
+
+@dataclass(slots=True)
+class Marks:
+    """One owner's items before their DM: the new pending rows (item id → delivery id) of the
+    items to send now, the items an earlier, unrecorded DM already nudged (item id → its
+    delivery id and where it landed), or why Slack couldn't say (nothing is sent)."""
+
+    new: dict[int, int] = field(default_factory=dict)
+    recovered: dict[int, tuple[int, Sent]] = field(default_factory=dict)
+    failure: SendFailure | None = None
+
+    def outcome(self, item_id: int, sent: Sent) -> tuple[SendFailure | None, Resolution | None]:
+        """What one item's nudge came to, given this sweep's DM: nudged by the earlier DM
+        found, or by this one (or not: the look-up failed); and what its pending row becomes
+        (None: it stays pending for the next look)."""
+        if item_id in self.recovered:
+            delivery_id, landed = self.recovered[item_id]
+            return None, Resolution(delivery_id, landed)
+        if item_id not in self.new:
+            return self.failure, None
+        return sent.failure, Resolution(self.new[item_id], sent)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A pending row's outcome, written with the items' record."""
+
+    delivery_id: int
+    sent: Sent
+
+
+def reminder_metadata(delivery_ids: Sequence[int]) -> dict[str, Any]:
+    """The DM's message metadata: the pending rows it delivers."""
+    payload = {"deliveries": ",".join(map(str, sorted(delivery_ids)))}
+    return {"event_type": REMINDER_EVENT, "event_payload": payload}
+
+
+async def prepare(
+    sessions: Sessions,
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    owner_id: str,
+    item_ids: Sequence[int],
+    now: datetime,
+) -> Marks:
+    """Before an owner's DM: find what an earlier, unrecorded DM already nudged, and mark the
+    rest as pending. One transaction when nothing is pending (every sweep but the one after a
+    crash)."""
+    async with sessions() as session, session.begin():
+        earlier = await _earlier(session, team_id, owner_id, item_ids, now)
+        if not earlier:
+            new = await _mark(session, team_id, owner_id, item_ids, now, keep=())
+            return Marks(new=new)
+    found = await _find_sent(client, owner_id, since=min(earlier.values()))
+    if isinstance(found, SendFailure):
+        return Marks(failure=found)
+    recovered = {
+        item_id: (delivery_id, found[delivery_id])
+        for item_id, delivery_id in _latest_per_item(earlier).items()
+        if delivery_id in found
+    }
+    rest = [item_id for item_id in item_ids if item_id not in recovered]
+    keep = [delivery_id for delivery_id, _ in recovered.values()]
+    async with sessions() as session, session.begin():
+        new = await _mark(session, team_id, owner_id, rest, now, keep=keep)
+    return Marks(new=new, recovered=recovered)
+
+
+async def _earlier(
+    session: AsyncSession, team_id: str, owner_id: str, item_ids: Sequence[int], now: datetime
+) -> dict[tuple[int, int], datetime]:
+    """The owner's pending reminder rows on these items still worth a look:
+    (item id, delivery id) → when marked."""
+    rows = await session.execute(
+        select(
+            ReminderDelivery.action_item_id, ReminderDelivery.id, ReminderDelivery.sent_at
+        ).where(
+            ReminderDelivery.team_id == team_id,
+            ReminderDelivery.action_item_id.in_(item_ids),
+            ReminderDelivery.kind == DeliveryKind.REMINDER,
+            ReminderDelivery.error == PENDING,
+            ReminderDelivery.recipient_id == owner_id,
+            ReminderDelivery.sent_at > now - RECOVERY_HORIZON,
+        )
+    )
+    return {(item_id, delivery_id): sent_at for item_id, delivery_id, sent_at in rows if item_id}
+
+
+def _latest_per_item(earlier: Mapping[tuple[int, int], datetime]) -> dict[int, int]:
+    latest: dict[int, int] = {}
+    for item_id, delivery_id in earlier:
+        latest[item_id] = max(delivery_id, latest.get(item_id, delivery_id))
+    return latest
+
+
+async def _mark(
+    session: AsyncSession,
+    team_id: str,
+    owner_id: str,
+    item_ids: Sequence[int],
+    now: datetime,
+    *,
+    keep: Sequence[int],
+) -> dict[int, int]:
+    """Drop the items' other pending rows (a DM that never went out, a mark past the horizon)
+    and write a new one for each item to send now; returns item id → delivery id."""
+    stale = delete(ReminderDelivery).where(
+        ReminderDelivery.team_id == team_id,
+        ReminderDelivery.action_item_id.in_(item_ids),
+        ReminderDelivery.kind == DeliveryKind.REMINDER,
+        ReminderDelivery.error == PENDING,
+    )
+    if keep:
+        stale = stale.where(ReminderDelivery.id.not_in(keep))
+    await session.execute(stale)
+    rows = [
+        ReminderDelivery(
+            team_id=team_id,
+            action_item_id=item_id,
+            recipient_id=owner_id,
+            kind=DeliveryKind.REMINDER,
+            error=PENDING,
+            sent_at=now,
+        )
+        for item_id in item_ids
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return {row.action_item_id: row.id for row in rows if row.action_item_id is not None}
+
+
+async def _find_sent(
+    client: AsyncWebClient, owner_id: str, *, since: datetime
+) -> dict[int, Sent] | SendFailure:
+    """The pending rows an earlier DM to the owner delivered (delivery id → where), read from
+    the DM's newest page since `since`; a failure when Slack couldn't answer (only then)."""
+    try:
+        opened = await client.conversations_open(users=owner_id)
+        channel = str(opened["channel"]["id"])
+        page = await client.conversations_history(
+            channel=channel,
+            oldest=f"{(since - LOOK_BEFORE).timestamp():.6f}",
+            include_all_metadata=True,
+            limit=HISTORY_PAGE,
+        )
+    except SEND_ERRORS as error:
+        failure = classify(error)
+        # Slack answered that it can't show the DM (the person left, no such channel): no DM
+        # of ours is there to find, so it is sent (and fails the same way, recorded).
+        return failure if failure.transient else {}
+    found: dict[int, Sent] = {}
+    for message in page.get("messages") or []:
+        for delivery_id in _named(message.get("metadata")):
+            found[delivery_id] = Sent(channel, str(message["ts"]))
+    return found
+
+
+def _named(metadata: Any) -> list[int]:
+    """The delivery ids a message's metadata names (none when it isn't our reminder's)."""
+    if not isinstance(metadata, dict) or metadata.get("event_type") != REMINDER_EVENT:
+        return []
+    payload = metadata.get("event_payload")
+    named = payload.get("deliveries") if isinstance(payload, dict) else None
+    if not isinstance(named, str):
+        return []
+    return [int(part) for part in named.split(",") if part.strip().isdigit()]
+
+
+async def resolve(session: AsyncSession, resolutions: Sequence[Resolution]) -> None:
+    """Pending rows become their outcome (inside the record's transaction)."""
+    if not resolutions:
+        return
+    await session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id == bindparam("b_delivery"))
+        .values(
+            channel_id=bindparam("b_channel", type_=DELIVERIES.c.channel_id.type),
+            message_ts=bindparam("b_ts", type_=DELIVERIES.c.message_ts.type),
+            error=bindparam("b_error", type_=DELIVERIES.c.error.type),
+        ),
+        [
+            {
+                "b_delivery": resolution.delivery_id,
+                "b_channel": resolution.sent.channel_id,
+                "b_ts": resolution.sent.message_ts,
+                "b_error": resolution.sent.failure.code if resolution.sent.failure else None,
+            }
+            for resolution in resolutions
+        ],
+    )
