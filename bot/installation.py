@@ -88,15 +88,7 @@ class Installation(AsyncAuthorize):
         user_id: str | None,
         **_: Any,
     ) -> AuthorizeResult:
-        identity = await self.identity()
-        return AuthorizeResult(
-            enterprise_id=identity.enterprise_id,
-            team_id=identity.team_id,
-            bot_user_id=identity.bot_user_id,
-            bot_id=identity.bot_id,
-            bot_token=self.client.token,
-            user_id=user_id,
-        )
+        return self._result(await self.identity(), user_id=user_id)
 
     async def bot_for(self, payload: dict[str, Any]) -> AuthorizeResult | None:
         """What Bolt's authorize and RefuseOtherWorkspaces would conclude for this signed
@@ -105,12 +97,16 @@ class Installation(AsyncAuthorize):
         teams = {team for team in (extract_team_id(payload), payload_team_id(payload)) if team}
         if not identity.owns(team_ids=teams, enterprise_id=extract_enterprise_id(payload)):
             return None
+        return self._result(identity)
+
+    def _result(self, identity: Identity, *, user_id: str | None = None) -> AuthorizeResult:
         return AuthorizeResult(
             enterprise_id=identity.enterprise_id,
             team_id=identity.team_id,
             bot_user_id=identity.bot_user_id,
             bot_id=identity.bot_id,
             bot_token=self.client.token,
+            user_id=user_id,
         )
 
 
