@@ -4,7 +4,13 @@
 each team is swept with its own token); `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two `serve`
 processes never take the same row. A claim is a lease in its own unindexed column,
 `claimed_until`, ten minutes ahead, so a sweep that dies leaves the item due once the lease is
-over: at most one repeat, never a miss.
+over: never a miss. Nor a repeat: a DM that went out before the sweep died is found in Slack by
+its pending delivery row (bot/followup/pending.py) and recorded instead of sent again.
+
+The lease must outlast a live sweep's claim-to-record time (its send budget, 70% of the lease,
+then the last owner's look-up, DM and escalations, each up to the client's timeout and retries
+or Slack's Retry-After): a shorter one would let a second sweep take an owner whose DM is still
+on its way, which no look-up can tell from a DM that never went out.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The sweep's last stage: DM each owner once, escalate what has waited too long, and record
 the outcome in one short transaction per owner, guarded by the claim, so a sweep whose claim
 was released (the item snoozed, reassigned or closed meanwhile) or whose lease ran out changes
-nothing. What each item gets written is decided by bot/followup/after_send.py."""
+nothing. What each item gets written is decided by bot/followup/after_send.py. Each DM is
+marked pending before it is sent, so one a killed sweep sent but never recorded is found, not
+sent again (bot/followup/pending.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from bot.followup.after_send import (
 )
 from bot.followup.cadence import Cadence, WorkingHours
 from bot.followup.claim import ITEMS, release
-from bot.followup.pending import Marks, Resolution, Sent, prepare, reminder_metadata, resolve
+from bot.followup.pending import Marks, Resolution, Sent, metadata, prepare, resolve
 from bot.followup.plan import Nudge, OwnerDM, Plan
 from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
 from bot.trackers.shapes import ItemTracker, TrackerKind
@@ -249,8 +251,8 @@ async def _send_reminder(
         hours=owner.hours,
         trackers=trackers,
     )
-    metadata = reminder_metadata(list(marks.new.values()))
-    return await _post(client, channel=owner.owner_id, text=text_, blocks=blocks, metadata=metadata)
+    named = metadata(list(marks.new.values()))
+    return await _post(client, channel=owner.owner_id, text=text_, blocks=blocks, metadata=named)
 
 
 async def _post(client: AsyncWebClient, **arguments: Any) -> Sent:

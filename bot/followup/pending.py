@@ -8,9 +8,9 @@ message naming them: found, the items were nudged by that message (no second DM)
 it isn't there, the DM never went out and is sent now. When Slack can't answer (a rate limit,
 a 5xx, a timeout), the items wait like a failed send and the rows stay for the next look.
 
-A pending row counts only for its recipient and for `RECOVERY_HORIZON` after it was written:
-by then the crashed sweep's lease is long over, and an older mark (the owner snoozed the item
-meanwhile, the look-up kept failing) must not stand for a nudge that is due now.
+A pending row counts only for its recipient, while the item wasn't snoozed after it, and for
+`RECOVERY_HORIZON` after it was written: by then the crashed sweep's lease is long over, and an
+older mark (the look-up kept failing) must not stand for a nudge that is due now.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
-from models import DeliveryKind, ReminderDelivery
+from models import ActionItem, DeliveryKind, ReminderDelivery
 
 Sessions = async_sessionmaker[AsyncSession]
 
 PENDING = "pending"  # ReminderDelivery.error of a DM that may have gone out
 REMINDER_EVENT = "hindsight_reminder"  # the DM's metadata event_type
+ASSIGNED_EVENT = "hindsight_assigned"  # the owner's "assigned" notice (bot/followup/notices.py)
+_EVENTS = frozenset({REMINDER_EVENT, ASSIGNED_EVENT})
 RECOVERY_HORIZON = timedelta(hours=1)
 # Slack's clock and ours differ a little; the DM was sent after the mark, never before.
 LOOK_BEFORE = timedelta(minutes=5)
@@ -77,10 +79,10 @@ class Resolution:
     sent: Sent
 
 
-def reminder_metadata(delivery_ids: Sequence[int]) -> dict[str, Any]:
+def metadata(delivery_ids: Sequence[int], event_type: str = REMINDER_EVENT) -> dict[str, Any]:
     """The DM's message metadata: the pending rows it delivers."""
     payload = {"deliveries": ",".join(map(str, sorted(delivery_ids)))}
-    return {"event_type": REMINDER_EVENT, "event_payload": payload}
+    return {"event_type": event_type, "event_payload": payload}
 
 
 async def prepare(
@@ -96,11 +98,11 @@ async def prepare(
     rest as pending. One transaction when nothing is pending (every sweep but the one after a
     crash)."""
     async with sessions() as session, session.begin():
-        earlier = await _earlier(session, team_id, owner_id, item_ids, now)
+        earlier = await find_pending(session, team_id, owner_id, item_ids, now)
         if not earlier:
-            new = await _mark(session, team_id, owner_id, item_ids, now, keep=())
+            new = await mark(session, team_id, owner_id, item_ids, now, keep=())
             return Marks(new=new)
-    found = await _find_sent(client, owner_id, since=min(earlier.values()))
+    found = await find_sent(client, owner_id, since=min(earlier.values()))
     if isinstance(found, SendFailure):
         return Marks(failure=found)
     recovered = {
@@ -111,25 +113,36 @@ async def prepare(
     rest = [item_id for item_id in item_ids if item_id not in recovered]
     keep = [delivery_id for delivery_id, _ in recovered.values()]
     async with sessions() as session, session.begin():
-        new = await _mark(session, team_id, owner_id, rest, now, keep=keep)
+        new = await mark(session, team_id, owner_id, rest, now, keep=keep, drop=item_ids)
     return Marks(new=new, recovered=recovered)
 
 
-async def _earlier(
-    session: AsyncSession, team_id: str, owner_id: str, item_ids: Sequence[int], now: datetime
+async def find_pending(
+    session: AsyncSession,
+    team_id: str,
+    owner_id: str,
+    item_ids: Sequence[int],
+    now: datetime,
+    kind: DeliveryKind = DeliveryKind.REMINDER,
 ) -> dict[tuple[int, int], datetime]:
-    """The owner's pending reminder rows on these items still worth a look:
+    """The owner's pending rows (of `kind`) on these items still worth a look:
     (item id, delivery id) → when marked."""
+    sent_at = ReminderDelivery.sent_at
     rows = await session.execute(
-        select(
-            ReminderDelivery.action_item_id, ReminderDelivery.id, ReminderDelivery.sent_at
-        ).where(
+        select(ReminderDelivery.action_item_id, ReminderDelivery.id, sent_at)
+        .where(
             ReminderDelivery.team_id == team_id,
             ReminderDelivery.action_item_id.in_(item_ids),
-            ReminderDelivery.kind == DeliveryKind.REMINDER,
+            ReminderDelivery.kind == kind,
             ReminderDelivery.error == PENDING,
             ReminderDelivery.recipient_id == owner_id,
             ReminderDelivery.sent_at > now - RECOVERY_HORIZON,
+            # Snoozed since (from that very DM, likely): the nudge due now is the snooze's end.
+            or_(ActionItem.snoozed_until.is_(None), ActionItem.snoozed_until <= sent_at),
+        )
+        .join(
+            ActionItem,
+            (ActionItem.id == ReminderDelivery.action_item_id) & (ActionItem.team_id == team_id),
         )
     )
     return {(item_id, delivery_id): sent_at for item_id, delivery_id, sent_at in rows if item_id}
@@ -142,7 +155,7 @@ def _latest_per_item(earlier: Mapping[tuple[int, int], datetime]) -> dict[int, i
     return latest
 
 
-async def _mark(
+async def mark(
     session: AsyncSession,
     team_id: str,
     owner_id: str,
@@ -150,13 +163,16 @@ async def _mark(
     now: datetime,
     *,
     keep: Sequence[int],
+    drop: Sequence[int] | None = None,
+    kind: DeliveryKind = DeliveryKind.REMINDER,
 ) -> dict[int, int]:
-    """Drop the items' other pending rows (a DM that never went out, a mark past the horizon)
-    and write a new one for each item to send now; returns item id → delivery id."""
+    """Drop the pending rows but `keep` of the items (`drop`, by default `item_ids`: a DM that
+    never went out, a mark past the horizon) and write a new one for each item to send now;
+    returns item id → delivery id."""
     stale = delete(ReminderDelivery).where(
         ReminderDelivery.team_id == team_id,
-        ReminderDelivery.action_item_id.in_(item_ids),
-        ReminderDelivery.kind == DeliveryKind.REMINDER,
+        ReminderDelivery.action_item_id.in_(item_ids if drop is None else drop),
+        ReminderDelivery.kind == kind,
         ReminderDelivery.error == PENDING,
     )
     if keep:
@@ -167,7 +183,7 @@ async def _mark(
             team_id=team_id,
             action_item_id=item_id,
             recipient_id=owner_id,
-            kind=DeliveryKind.REMINDER,
+            kind=kind,
             error=PENDING,
             sent_at=now,
         )
@@ -178,7 +194,7 @@ async def _mark(
     return {row.action_item_id: row.id for row in rows if row.action_item_id is not None}
 
 
-async def _find_sent(
+async def find_sent(
     client: AsyncWebClient, owner_id: str, *, since: datetime
 ) -> dict[int, Sent] | SendFailure:
     """The pending rows an earlier DM to the owner delivered (delivery id → where), read from
@@ -206,7 +222,7 @@ async def _find_sent(
 
 def _named(metadata: Any) -> list[int]:
     """The delivery ids a message's metadata names (none when it isn't our reminder's)."""
-    if not isinstance(metadata, dict) or metadata.get("event_type") != REMINDER_EVENT:
+    if not isinstance(metadata, dict) or metadata.get("event_type") not in _EVENTS:
         return []
     payload = metadata.get("event_payload")
     named = payload.get("deliveries") if isinstance(payload, dict) else None

@@ -20,9 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.followup import deliver as delivery
-from bot.followup import pending
+from bot.followup import pending, schedule
 from bot.followup import sweep as reminders
-from models import DeliveryKind, ReminderDelivery
+from models import ActionItem, DeliveryKind, ReminderDelivery
 from tests.fakeslack import FakeSlack
 from tests.followup.test_reminders import (
     OWNER,
@@ -284,3 +284,34 @@ async def test_every_reminder_dm_names_its_delivery_rows(
     assert not await pending_rows(sessions)
     for user in (OWNER, SECOND):
         await assert_nudged_once_by(sessions, fake_slack, owned_by(user, items), NOW)
+
+
+async def test_an_item_snoozed_after_the_lost_dm_is_nudged_when_the_snooze_ends(
+    sessions: Sessions,
+    settings: Settings,
+    client: AsyncWebClient,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    items: list[int],
+) -> None:
+    """The owner snoozed the item from the DM the killed sweep never recorded: that DM is not
+    the nudge due when the snooze ends (a new one is)."""
+    crashed_to = await kill_during_send(
+        sessions, client, settings, fake_slack, monkeypatch, landed=True
+    )
+    [snoozed, *_] = owned_by(crashed_to, items)
+    back = NOW + timedelta(minutes=30)
+    async with sessions() as session, session.begin():
+        item = await session.get(ActionItem, snoozed)
+        assert item is not None
+        schedule.snooze(item, until=back)  # what the DM's Snooze button writes
+
+    await run(sessions, client, settings, back)
+
+    assert len(sent_to(fake_slack, crashed_to)) == 2
+    item = await load(sessions, snoozed)
+    assert item.reminder_count == 1 and item.last_reminded_at == back
+    assert item.snoozed_until is None
+    [row] = await deliveries(sessions, action_item_id=snoozed)  # the old mark dropped
+    assert row.error is None and row.sent_at == back
+    fake_slack.assert_no_rejections()
