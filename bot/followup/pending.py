@@ -15,6 +15,7 @@ older mark (the look-up kept failing) must not stand for a nudge that is due now
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
 from models import ActionItem, DeliveryKind, ReminderDelivery
+
+log = logging.getLogger(__name__)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -110,6 +113,13 @@ async def prepare(
         for item_id, delivery_id in _latest_per_item(earlier).items()
         if delivery_id in found
     }
+    log.info(
+        "reminder DM to %s: %d of %d item(s) pending from a stopped sweep found in Slack, "
+        "not sent again",
+        owner_id,
+        len(recovered),
+        len(earlier),
+    )
     rest = [item_id for item_id in item_ids if item_id not in recovered]
     keep = [delivery_id for delivery_id, _ in recovered.values()]
     async with sessions() as session, session.begin():
