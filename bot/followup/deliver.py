@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Update, bindparam, select, update
@@ -23,17 +22,17 @@ from bot.followup.after_send import (
     after_send,
     as_item,
     nudge_spent,
-    working_days_between,
 )
-from bot.followup.cadence import Cadence, WorkingHours
+from bot.followup.cadence import Cadence
 from bot.followup.claim import ITEMS, release
+from bot.followup.escalate import Escalation, escalate, post
 from bot.followup.pending import Marks, Resolution, Sent, metadata, prepare, resolve
 from bot.followup.plan import Nudge, OwnerDM, Plan
-from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
+from bot.followup.send_failures import SendFailure
 from bot.trackers.shapes import ItemTracker, TrackerKind
 from bot.trackers.shown import tracker_views
-from bot.ui.reminder import escalation_message, escalation_note, reminder_message
-from models import ActionItem, DeliveryKind, Incident, ReminderDelivery
+from bot.ui.reminder import reminder_message
+from models import ActionItem, ReminderDelivery
 
 log = logging.getLogger(__name__)
 
@@ -162,13 +161,6 @@ class _Outcome:
         self.failed += failure is not None
 
 
-@dataclass(slots=True)
-class _Escalation:
-    escalated: bool = False
-    rate_limited: timedelta | None = None
-    rows: list[ReminderDelivery] = field(default_factory=list)
-
-
 async def _nudge_owner(
     sessions: Sessions,
     client: AsyncWebClient,
@@ -252,30 +244,7 @@ async def _send_reminder(
         trackers=trackers,
     )
     named = metadata(list(marks.new.values()))
-    return await _post(client, channel=owner.owner_id, text=text_, blocks=blocks, metadata=named)
-
-
-async def _post(client: AsyncWebClient, **arguments: Any) -> Sent:
-    try:
-        response = await client.chat_postMessage(**arguments)
-    except SEND_ERRORS as error:
-        return Sent(failure=classify(error))
-    return Sent(response.get("channel"), response.get("ts"))
-
-
-def _delivery(
-    team_id: str, item_id: int, recipient_id: str, sent: Sent, now: datetime
-) -> ReminderDelivery:
-    return ReminderDelivery(
-        team_id=team_id,
-        action_item_id=item_id,
-        recipient_id=recipient_id,
-        kind=DeliveryKind.ESCALATION,
-        channel_id=sent.channel_id,
-        message_ts=sent.message_ts,
-        error=sent.failure.code if sent.failure else None,
-        sent_at=now,
-    )
+    return await post(client, channel=owner.owner_id, text=text_, blocks=blocks, metadata=named)
 
 
 async def _settle(
@@ -286,13 +255,13 @@ async def _settle(
     failure: SendFailure | None,
     now: datetime,
     cadence: Cadence,
-) -> tuple[ItemWrite, _Escalation | None]:
+) -> tuple[ItemWrite, Escalation | None]:
     """What to write for one item after the DM, escalating it first when it is time."""
     decide = {"now": now, "hours": owner.hours, "cadence": cadence, "failure": failure}
     write = after_send(nudge.item, overdue=nudge.overdue, **decide)
     if not (nudge.escalate and nudge_spent(failure)):
         return write, None
-    escalation = await _escalate(
+    escalation = await escalate(
         client,
         as_item(nudge.item, write),
         nudge.incident,
@@ -303,58 +272,6 @@ async def _settle(
     if escalation.escalated:
         write = after_send(nudge.item, overdue=nudge.overdue, escalated=True, **decide)
     return write, escalation
-
-
-async def _escalate(
-    client: AsyncWebClient,
-    item: ActionItem,
-    incident: Incident,
-    *,
-    hours: WorkingHours,
-    today: date,
-    now: datetime,
-) -> _Escalation:
-    """Ask the facilitator (or the commander) to help, and say so in the incident channel.
-    Escalated when either message went out; otherwise it is tried again at the next nudge."""
-    escalation = _Escalation()
-    for recipient, arguments in _escalation_messages(item, incident, hours, today, now):
-        sent = await _post(client, **arguments)
-        escalation.rows.append(_delivery(item.team_id, item.id, recipient, sent, now))
-        if sent.failure is None:
-            escalation.escalated = True
-            continue
-        log.warning("escalation of item %s to %s failed: %s", item.id, recipient, sent.failure.code)
-        if sent.failure.rate_limited:
-            escalation.rate_limited = timedelta(seconds=sent.failure.retry_after)
-    return escalation
-
-
-def _escalation_messages(
-    item: ActionItem, incident: Incident, hours: WorkingHours, today: date, now: datetime
-) -> list[tuple[str, dict[str, Any]]]:
-    """(recipient, chat.postMessage arguments): the helper's DM, and the channel's note."""
-    helper = next(
-        (
-            person
-            for person in (incident.facilitator_id, incident.commander_id)
-            if person and person != item.owner_id
-        ),
-        None,
-    )
-    assert item.due_date is not None
-    late = working_days_between(item.due_date, today, hours.weekdays)
-    sends: list[tuple[str, dict[str, Any]]] = []
-    if helper is not None:
-        text_, blocks = escalation_message(
-            item=item, incident=incident, working_days_late=late, today=today, now=now
-        )
-        sends.append((helper, {"channel": helper, "text": text_, "blocks": blocks}))
-    if incident.channel_id:
-        note = escalation_note(
-            item=item, incident=incident, helper_id=helper, working_days_late=late
-        )
-        sends.append((incident.channel_id, {"channel": incident.channel_id, "text": note}))
-    return sends
 
 
 async def _record(
