@@ -26,7 +26,16 @@ from bot.followup.after_send import (
 from bot.followup.cadence import Cadence
 from bot.followup.claim import ITEMS, release
 from bot.followup.escalate import Escalation, escalate, post
-from bot.followup.pending import Marks, Resolution, Sent, metadata, prepare, resolve
+from bot.followup.pending import (
+    Marks,
+    Resolution,
+    Sent,
+    drop,
+    mark_unless_pending,
+    metadata,
+    prepare,
+    resolve,
+)
 from bot.followup.plan import Nudge, OwnerDM, Plan
 from bot.followup.send_failures import SendFailure
 from bot.trackers.shapes import ItemTracker, TrackerKind
@@ -101,16 +110,26 @@ async def deliver(
     if work.later:
         await _reschedule(sessions, work.later, claim=claim)
         report.rescheduled += len(work.later)
+    marked: Marks | None = None  # the owner's pending rows, written with the last record
     for index, owner in enumerate(work.owners):
         if time.monotonic() > deadline:
             rest = [n.item.id for later in work.owners[index:] for n in later.nudges]
             log.warning("reminder sweep ran out of time; %d item(s) go to the next", len(rest))
             await release(sessions, claim=claim, ids=rest)
+            await drop(sessions, marked)
             report.out_of_time = True
             return
+        following = work.owners[index + 1] if index + 1 < len(work.owners) else None
         pause = await _nudge_owner(
-            sessions, client, owner, claim=claim, now=now, cadence=cadence, tracker=tracker
+            sessions,
+            client,
+            (owner, marked, following),
+            claim=claim,
+            now=now,
+            cadence=cadence,
+            tracker=tracker,
         )
+        marked = pause.following
         report.owners += 1
         report.escalations += pause.escalations
         report.dms_sent += pause.sent
@@ -120,6 +139,7 @@ async def deliver(
             report.rate_limited = True
             rest = [n.item.id for later in work.owners[index + 1 :] for n in later.nudges]
             await release(sessions, claim=claim, at=now + pause.rate_limited, ids=rest)
+            await drop(sessions, marked)
             return
 
 
@@ -155,6 +175,7 @@ class _Outcome:
     failed: int = 0
     escalations: int = 0
     rate_limited: timedelta | None = None
+    following: Marks | None = None  # the next owner's pending rows, written with the record
 
     def count(self, failure: SendFailure | None) -> None:
         self.nudged += failure is None
@@ -164,19 +185,21 @@ class _Outcome:
 async def _nudge_owner(
     sessions: Sessions,
     client: AsyncWebClient,
-    owner: OwnerDM,
+    turn: tuple[OwnerDM, Marks | None, OwnerDM | None],
     *,
     claim: str,
     now: datetime,
     cadence: Cadence,
     tracker: TrackerKind | None = None,
 ) -> _Outcome:
-    """One owner's DM (marked pending first; none for the items an earlier, unrecorded DM
-    already nudged), then what it means for each of their items, recorded at once."""
-    ids = [nudge.item.id for nudge in owner.nudges]
-    marks = await prepare(
-        sessions, client, team_id=owner.team_id, owner_id=owner.owner_id, item_ids=ids, now=now
-    )
+    """One owner's DM (marked pending first, by the last owner's record or now; none for the
+    items an earlier, unrecorded DM already nudged), then what it means for each of their
+    items, recorded at once with the next owner's marks."""
+    owner, marks, following = turn
+    if marks is None:
+        ids = [nudge.item.id for nudge in owner.nudges]
+        where = {"team_id": owner.team_id, "owner_id": owner.owner_id, "item_ids": ids}
+        marks = await prepare(sessions, client, **where, now=now)
     sent = Sent(failure=marks.failure)
     if marks.new:
         to_send = replace(owner, nudges=[n for n in owner.nudges if n.item.id in marks.new])
@@ -198,7 +221,9 @@ async def _nudge_owner(
             if escalation.rate_limited is not None:
                 outcome.rate_limited = escalation.rate_limited
     _log_failure(owner, sent.failure, outcome)
-    await _record(sessions, writes, deliveries, resolutions, claim=claim)
+    outcome.following = await _record(
+        sessions, writes, deliveries, resolutions, claim=claim, following=following, now=now
+    )
     return outcome
 
 
@@ -281,10 +306,14 @@ async def _record(
     resolutions: Sequence[Resolution],
     *,
     claim: str,
-) -> None:
+    following: OwnerDM | None = None,
+    now: datetime,
+) -> Marks | None:
     """One short transaction: the items' new schedule (only while the claim is still ours),
     the reminder's pending rows turned into its outcome, and the escalations' log. The UPDATE
-    goes first, so SQLite takes its write lock up front."""
+    goes first, so SQLite takes its write lock up front. The `following` owner's items are
+    marked pending in it too (one transaction per owner, not two); None when they weren't
+    (an earlier pending row asks for a look in Slack first)."""
     async with sessions() as session, session.begin():
         await session.execute(
             _release_ours(claim).values(
@@ -311,3 +340,7 @@ async def _record(
         )
         await resolve(session, resolutions)
         session.add_all(deliveries)
+        if following is None:
+            return None
+        ids = [nudge.item.id for nudge in following.nudges]
+        return await mark_unless_pending(session, following.team_id, following.owner_id, ids, now)

@@ -127,6 +127,26 @@ async def prepare(
     return Marks(new=new, recovered=recovered)
 
 
+async def mark_unless_pending(
+    session: AsyncSession, team_id: str, owner_id: str, item_ids: Sequence[int], now: datetime
+) -> Marks | None:
+    """Inside another transaction (the last owner's record): the owner's items marked, or None
+    when an earlier pending row asks for a look in Slack first (`prepare` does both)."""
+    if await find_pending(session, team_id, owner_id, item_ids, now):
+        return None
+    return Marks(new=await mark(session, team_id, owner_id, item_ids, now, keep=()))
+
+
+async def drop(sessions: Sessions, marks: Marks | None) -> None:
+    """Pending rows of a DM that won't be sent now (the sweep stopped before it)."""
+    if marks is None or not marks.new:
+        return
+    async with sessions() as session, session.begin():
+        await session.execute(
+            delete(ReminderDelivery).where(DELIVERIES.c.id.in_(marks.new.values()))
+        )
+
+
 async def find_pending(
     session: AsyncSession,
     team_id: str,

@@ -139,6 +139,7 @@ async def assert_nudged_once_by(
     at: datetime,
     *,
     sent_at: datetime | None = None,
+    failed_before: int = 0,
 ) -> str:
     """Each item nudged once, at `at`, its one delivery row (marked at `sent_at`, by default
     `at`) naming the message that did it (which names the row in its metadata); returns that
@@ -148,8 +149,10 @@ async def assert_nudged_once_by(
         item = await load(sessions, item_id)
         assert item.reminder_count == 1 and item.last_reminded_at == at
         assert item.reminder_claim is None and item.next_reminder_at == utc(11, 26, 14)
-        [row] = await deliveries(sessions, action_item_id=item_id)
-        assert row.kind is DeliveryKind.REMINDER and row.error is None
+        rows = await deliveries(sessions, action_item_id=item_id)
+        assert [row.error is None for row in rows] == [False] * failed_before + [True]
+        row = rows[-1]
+        assert row.kind is DeliveryKind.REMINDER
         assert row.channel_id and row.message_ts and row.sent_at == (sent_at or at)
         message = fake_slack.find_message(row.channel_id, row.message_ts)
         assert message is not None and row.id in named_deliveries(message)
@@ -315,3 +318,32 @@ async def test_an_item_snoozed_after_the_lost_dm_is_nudged_when_the_snooze_ends(
     [row] = await deliveries(sessions, action_item_id=snoozed)  # the old mark dropped
     assert row.error is None and row.sent_at == back
     fake_slack.assert_no_rejections()
+
+
+async def test_a_sweep_stopped_by_a_rate_limit_leaves_no_pending_rows(
+    sessions: Sessions,
+    settings: Settings,
+    client: AsyncWebClient,
+    fake_slack: FakeSlack,
+    items: list[int],
+) -> None:
+    """The next owner's rows are written with the last owner's record; a sweep that stops
+    there (rate limited) drops them, so the next sweep sends without looking in Slack."""
+    fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=4)
+    report = await run(sessions, client, settings, NOW)
+    assert report.rate_limited and report.owners == 1
+    assert not await pending_rows(sessions)
+
+    report = await run(sessions, client, settings, NOW + timedelta(minutes=1))
+
+    assert (report.dms_sent, report.nudged) == (2, 3)
+    assert not fake_slack.calls_to("conversations.history")
+    [refused] = [call.args["channel"] for call in fake_slack.calls_to("chat.postMessage")][:1]
+    for user in (OWNER, SECOND):
+        await assert_nudged_once_by(
+            sessions,
+            fake_slack,
+            owned_by(user, items),
+            NOW + timedelta(minutes=1),
+            failed_before=int(user == refused),  # its rate-limited attempt, logged
+        )
