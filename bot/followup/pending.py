@@ -1,12 +1,13 @@
 """Reminder DMs sent exactly once, even when the process dies between the send and its record.
 
-Before an owner's DM goes out, one short transaction writes a "pending" delivery row per item
-(the mark), and the DM carries message metadata naming those rows. The sweep's record turns
-the rows into the outcome. A process killed in between leaves the rows pending and the items
-claimed; when the lease ends, the next sweep finds the rows and looks in the owner's DM for a
-message naming them: found, the items were nudged by that message (no second DM); Slack says
-it isn't there, the DM never went out and is sent now. When Slack can't answer (a rate limit,
-a 5xx, a timeout), the items wait like a failed send and the rows stay for the next look.
+Before an owner's DM goes out, a "pending" delivery row per item (the mark) is committed, with
+the previous owner's record or in a short transaction of its own, and the DM carries message
+metadata naming those rows. The sweep's record turns the rows into the outcome. A process
+killed in between leaves the rows pending and the items claimed; when the lease ends, the next
+sweep finds the rows and looks in the owner's DM for a message naming them: found, the items
+were nudged by that message (no second DM); Slack says it isn't there, the DM never went out
+and is sent now. When Slack can't answer (a rate limit, a 5xx, a timeout), the items wait like
+a failed send and the rows stay for the next look.
 
 A pending row counts only for its recipient, while the item wasn't snoozed after it, and for
 `RECOVERY_HORIZON` after it was written: by then the crashed sweep's lease is long over, and an
@@ -34,8 +35,6 @@ Sessions = async_sessionmaker[AsyncSession]
 
 PENDING = "pending"  # ReminderDelivery.error of a DM that may have gone out
 REMINDER_EVENT = "hindsight_reminder"  # the DM's metadata event_type
-ASSIGNED_EVENT = "hindsight_assigned"  # the owner's "assigned" notice (bot/followup/notices.py)
-_EVENTS = frozenset({REMINDER_EVENT, ASSIGNED_EVENT})
 RECOVERY_HORIZON = timedelta(hours=1)
 # Slack's clock and ours differ a little; the DM was sent after the mark, never before.
 LOOK_BEFORE = timedelta(minutes=5)
@@ -252,7 +251,7 @@ async def find_sent(
 
 def _named(metadata: Any) -> list[int]:
     """The delivery ids a message's metadata names (none when it isn't our reminder's)."""
-    if not isinstance(metadata, dict) or metadata.get("event_type") not in _EVENTS:
+    if not isinstance(metadata, dict) or metadata.get("event_type") != REMINDER_EVENT:
         return []
     payload = metadata.get("event_payload")
     named = payload.get("deliveries") if isinstance(payload, dict) else None
