@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.followup.send_failures import SEND_ERRORS, SendFailure, classify
@@ -100,10 +100,12 @@ async def prepare(
     rest as pending. One transaction when nothing is pending (every sweep but the one after a
     crash)."""
     async with sessions() as session, session.begin():
-        earlier = await find_pending(session, team_id, owner_id, item_ids, now)
+        earlier, stale = await find_pending(session, team_id, owner_id, item_ids, now)
         if not earlier:
-            new = await mark(session, team_id, owner_id, item_ids, now, keep=())
-            return Marks(new=new)
+            drop = item_ids if stale else ()
+            return Marks(
+                new=await mark(session, team_id, owner_id, item_ids, now, keep=(), drop=drop)
+            )
     found = await find_sent(client, owner_id, since=min(earlier.values()))
     if isinstance(found, SendFailure):
         return Marks(failure=found)
@@ -131,9 +133,11 @@ async def mark_unless_pending(
 ) -> Marks | None:
     """Inside another transaction (the last owner's record): the owner's items marked, or None
     when an earlier pending row asks for a look in Slack first (`prepare` does both)."""
-    if await find_pending(session, team_id, owner_id, item_ids, now):
+    earlier, stale = await find_pending(session, team_id, owner_id, item_ids, now)
+    if earlier:
         return None
-    return Marks(new=await mark(session, team_id, owner_id, item_ids, now, keep=()))
+    drop = item_ids if stale else ()
+    return Marks(new=await mark(session, team_id, owner_id, item_ids, now, keep=(), drop=drop))
 
 
 async def drop(sessions: Sessions, marks: Marks | None) -> None:
@@ -153,28 +157,35 @@ async def find_pending(
     item_ids: Sequence[int],
     now: datetime,
     kind: DeliveryKind = DeliveryKind.REMINDER,
-) -> dict[tuple[int, int], datetime]:
+) -> tuple[dict[tuple[int, int], datetime], bool]:
     """The owner's pending rows (of `kind`) on these items still worth a look:
-    (item id, delivery id) → when marked."""
+    (item id, delivery id) → when marked; and whether there are others (to drop)."""
     sent_at = ReminderDelivery.sent_at
+    live = and_(
+        ReminderDelivery.recipient_id == owner_id,
+        sent_at > now - RECOVERY_HORIZON,
+        # Snoozed since (from that very DM, likely): the nudge due now is the snooze's end.
+        or_(ActionItem.snoozed_until.is_(None), ActionItem.snoozed_until <= sent_at),
+    )
     rows = await session.execute(
-        select(ReminderDelivery.action_item_id, ReminderDelivery.id, sent_at)
+        select(ReminderDelivery.action_item_id, ReminderDelivery.id, sent_at, live)
         .where(
             ReminderDelivery.team_id == team_id,
             ReminderDelivery.action_item_id.in_(item_ids),
             ReminderDelivery.kind == kind,
             ReminderDelivery.error == PENDING,
-            ReminderDelivery.recipient_id == owner_id,
-            ReminderDelivery.sent_at > now - RECOVERY_HORIZON,
-            # Snoozed since (from that very DM, likely): the nudge due now is the snooze's end.
-            or_(ActionItem.snoozed_until.is_(None), ActionItem.snoozed_until <= sent_at),
         )
         .join(
             ActionItem,
             (ActionItem.id == ReminderDelivery.action_item_id) & (ActionItem.team_id == team_id),
         )
     )
-    return {(item_id, delivery_id): sent_at for item_id, delivery_id, sent_at in rows if item_id}
+    earlier, stale = {}, False
+    for item_id, delivery_id, marked_at, counts in rows:
+        if counts:
+            earlier[(item_id, delivery_id)] = marked_at
+        stale = stale or not counts
+    return earlier, stale
 
 
 def _latest_per_item(earlier: Mapping[tuple[int, int], datetime]) -> dict[int, int]:
@@ -192,35 +203,42 @@ async def mark(
     now: datetime,
     *,
     keep: Sequence[int],
-    drop: Sequence[int] | None = None,
+    drop: Sequence[int],
     kind: DeliveryKind = DeliveryKind.REMINDER,
 ) -> dict[int, int]:
-    """Drop the pending rows but `keep` of the items (`drop`, by default `item_ids`: a DM that
-    never went out, a mark past the horizon) and write a new one for each item to send now;
-    returns item id → delivery id."""
-    stale = delete(ReminderDelivery).where(
-        ReminderDelivery.team_id == team_id,
-        ReminderDelivery.action_item_id.in_(item_ids if drop is None else drop),
-        ReminderDelivery.kind == kind,
-        ReminderDelivery.error == PENDING,
-    )
-    if keep:
-        stale = stale.where(ReminderDelivery.id.not_in(keep))
-    await session.execute(stale)
-    rows = [
-        ReminderDelivery(
-            team_id=team_id,
-            action_item_id=item_id,
-            recipient_id=owner_id,
-            kind=kind,
-            error=PENDING,
-            sent_at=now,
+    """Drop the pending rows but `keep` of the items `drop` (a DM that never went out, a mark
+    past the horizon) and write a new one for each item to send now; returns item id →
+    delivery id."""
+    if drop:
+        stale = delete(ReminderDelivery).where(
+            ReminderDelivery.team_id == team_id,
+            ReminderDelivery.action_item_id.in_(drop),
+            ReminderDelivery.kind == kind,
+            ReminderDelivery.error == PENDING,
         )
-        for item_id in item_ids
-    ]
-    session.add_all(rows)
-    await session.flush()
-    return {row.action_item_id: row.id for row in rows if row.action_item_id is not None}
+        if keep:
+            stale = stale.where(ReminderDelivery.id.not_in(keep))
+        await session.execute(stale)
+    if not item_ids:
+        return {}
+    # Core, not ORM objects: this runs for every owner of every sweep.
+    written = await session.execute(
+        insert(DELIVERIES).returning(
+            DELIVERIES.c.action_item_id, DELIVERIES.c.id, sort_by_parameter_order=True
+        ),
+        [
+            {
+                "team_id": team_id,
+                "action_item_id": item_id,
+                "recipient_id": owner_id,
+                "kind": kind,
+                "error": PENDING,
+                "sent_at": now,
+            }
+            for item_id in item_ids
+        ],
+    )
+    return {item_id: delivery_id for item_id, delivery_id in written}
 
 
 async def find_sent(
