@@ -106,7 +106,8 @@ async def prepare(
             return Marks(
                 new=await mark(session, team_id, owner_id, item_ids, now, keep=(), drop=drop)
             )
-    found = await find_sent(client, owner_id, since=min(earlier.values()))
+        channel = await _dm_channel(session, team_id, owner_id)
+    found = await find_sent(client, channel, since=min(earlier.values())) if channel else {}
     if isinstance(found, SendFailure):
         return Marks(failure=found)
     recovered = {
@@ -241,14 +242,28 @@ async def mark(
     return {item_id: delivery_id for item_id, delivery_id in written}
 
 
+async def _dm_channel(session: AsyncSession, team_id: str, owner_id: str) -> str | None:
+    """The bot's DM channel with the owner, as an earlier DM to them was recorded (their
+    "assigned" notice, most often; reading it needs no conversations.open, so no im:write).
+    None: no DM to them was ever recorded, so the pending one is taken as never sent."""
+    return await session.scalar(
+        select(ReminderDelivery.channel_id)
+        .where(
+            ReminderDelivery.team_id == team_id,
+            ReminderDelivery.recipient_id == owner_id,
+            ReminderDelivery.channel_id.like("D%"),
+        )
+        .order_by(ReminderDelivery.id.desc())
+        .limit(1)
+    )
+
+
 async def find_sent(
-    client: AsyncWebClient, owner_id: str, *, since: datetime
+    client: AsyncWebClient, channel: str, *, since: datetime
 ) -> dict[int, Sent] | SendFailure:
-    """The pending rows an earlier DM to the owner delivered (delivery id → where), read from
+    """The pending rows an earlier DM in `channel` delivered (delivery id → where), read from
     the DM's newest page since `since`; a failure when Slack couldn't answer (only then)."""
     try:
-        opened = await client.conversations_open(users=owner_id)
-        channel = str(opened["channel"]["id"])
         page = await client.conversations_history(
             channel=channel,
             oldest=f"{(since - LOOK_BEFORE).timestamp():.6f}",

@@ -23,6 +23,7 @@ from bot.followup import deliver as delivery
 from bot.followup import pending, schedule
 from bot.followup import sweep as reminders
 from models import ActionItem, DeliveryKind, ReminderDelivery
+from tests.conftest import TEAM_ID
 from tests.fakeslack import FakeSlack
 from tests.followup.test_reminders import (
     OWNER,
@@ -30,7 +31,6 @@ from tests.followup.test_reminders import (
     cache_user,
     channel,
     client,
-    deliveries,
     load,
     run,
     seed_incident,
@@ -38,6 +38,9 @@ from tests.followup.test_reminders import (
     sent_to,
     settings,
     utc,
+)
+from tests.followup.test_reminders import (
+    deliveries as reminder_log,
 )
 
 __all__ = ["channel", "client", "settings"]  # fixtures from test_reminders
@@ -69,6 +72,19 @@ async def items(
                 assigned_at=utc(11, 16, 15),
             )
         )
+    async with sessions() as session, session.begin():
+        for owner in (OWNER, SECOND):  # each was told of their item: the bot's DM is known
+            session.add(
+                ReminderDelivery(
+                    team_id=TEAM_ID,
+                    action_item_id=made[0 if owner == OWNER else 2],
+                    recipient_id=owner,
+                    kind=DeliveryKind.ASSIGNED,
+                    channel_id=fake_slack.open_dm([owner]).id,
+                    message_ts="1700000000.000100",
+                    sent_at=utc(11, 16, 15),
+                )
+            )
     return made
 
 
@@ -126,6 +142,12 @@ def named_deliveries(message: dict[str, Any]) -> set[int]:
 
 async def pending_rows(sessions: Sessions) -> list[ReminderDelivery]:
     return [row for row in await deliveries(sessions) if row.error == pending.PENDING]
+
+
+async def deliveries(sessions: Sessions, **where: Any) -> list[ReminderDelivery]:
+    """The reminder rows (the seeded "assigned" notices left out)."""
+    rows = await reminder_log(sessions, **where)
+    return [row for row in rows if row.kind is not DeliveryKind.ASSIGNED]
 
 
 def owned_by(user: str, items: list[int]) -> list[int]:
