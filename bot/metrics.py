@@ -63,7 +63,9 @@ class SweepFigures(Protocol):
     debts_nudged: int
     debts_failed: int
     escalations: int
+    escalations_failed: int
     debt_escalations: int
+    debt_escalations_failed: int
 
 
 class Metrics:
@@ -152,6 +154,13 @@ class Metrics:
         self.reminders_sent = {kind: sent.labels(kind) for kind in REMINDER_KINDS}
         self.reminders_failed = {kind: failed.labels(kind) for kind in REMINDER_KINDS}
         self.escalations = {kind: escalations.labels(kind) for kind in ESCALATION_KINDS}
+        escalations_failed = Counter(
+            "hindsight_escalations_failed",
+            "Escalations tried that Slack refused or did not take, by kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.escalations_failed = {k: escalations_failed.labels(k) for k in ESCALATION_KINDS}
         self.sweep_seconds = Histogram(
             "hindsight_reminder_sweep_seconds",
             "Duration of one team's reminder sweep (or the one workspace's), sends included.",
@@ -189,6 +198,8 @@ class Metrics:
             self.reminders_failed[kind].inc(failed)
         self.escalations["action_item"].inc(report.escalations)
         self.escalations["postmortem_debt"].inc(report.debt_escalations)
+        self.escalations_failed["action_item"].inc(report.escalations_failed)
+        self.escalations_failed["postmortem_debt"].inc(report.debt_escalations_failed)
 
     def watch_capture_queue(self, depth: Callable[[], int]) -> None:
         self.capture_queue.set_function(depth)

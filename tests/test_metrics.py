@@ -13,11 +13,13 @@ from datetime import date, timedelta
 import aiohttp
 import httpx
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_runtime
+from bot.followup.deliver import SweepReport
 from bot.ids import Shortcut
 from bot.metrics import Metrics
 from bot.serve import serve_socket_mode
@@ -409,3 +411,14 @@ async def test_scrape_under_50_ms_with_10000_open_action_items(
     )
     # The median of 15, so one scrape slowed by a busy shared machine does not decide it.
     assert median < SCRAPE_LIMIT_MS
+
+
+def test_escalations_sent_and_failed_are_counted_from_a_sweeps_report() -> None:
+    metrics = Metrics()
+    report = SweepReport(escalations=2, escalations_failed=1, debt_escalations_failed=3)
+    metrics.record_sweep(report, 0.5)
+    families = parse(generate_latest(metrics.registry).decode())
+    assert value(families, "hindsight_escalations_sent_total", kind="action_item") == 2
+    assert value(families, "hindsight_escalations_failed_total", kind="action_item") == 1
+    assert value(families, "hindsight_escalations_failed_total", kind="postmortem_debt") == 3
+    assert value(families, "hindsight_escalations_sent_total", kind="postmortem_debt") == 0

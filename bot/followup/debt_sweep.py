@@ -169,6 +169,7 @@ async def _nudge(chase: DebtPass, one: _Due) -> timedelta | None:
             now=now,
         )
         report.debt_escalations += int(escalated)
+        report.debt_escalations_failed += int(not escalated)
     await _write(chase, [_spent(chase, one, sent, escalated=escalated)])
     if failure is None:
         report.debts_nudged += 1

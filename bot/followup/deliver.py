@@ -59,6 +59,7 @@ class SweepReport:
     rescheduled: int = 0
     failed: int = 0
     escalations: int = 0
+    escalations_failed: int = 0  # escalations tried that Slack did not take
     notices_sent: int = 0  # owners' "assigned" DMs still due (bot/followup/notices.py)
     notices_failed: int = 0
     # Postmortem debt (bot/followup/debt_sweep.py): incidents looked at, owners DMed, failed
@@ -67,6 +68,7 @@ class SweepReport:
     debts_nudged: int = 0
     debts_failed: int = 0
     debt_escalations: int = 0
+    debt_escalations_failed: int = 0
     rate_limited: bool = False
     out_of_time: bool = False
     select_seconds: float = 0.0
@@ -132,6 +134,7 @@ async def deliver(
         marked = pause.following
         report.owners += 1
         report.escalations += pause.escalations
+        report.escalations_failed += pause.escalations_failed
         report.dms_sent += pause.sent
         report.nudged += pause.nudged
         report.failed += pause.failed
@@ -174,6 +177,7 @@ class _Outcome:
     nudged: int = 0  # items nudged, by it or by an earlier DM found in Slack
     failed: int = 0
     escalations: int = 0
+    escalations_failed: int = 0
     rate_limited: timedelta | None = None
     following: Marks | None = None  # the next owner's pending rows, written with the record
 
@@ -218,6 +222,7 @@ async def _nudge_owner(
         if escalation is not None:
             deliveries += escalation.rows
             outcome.escalations += int(escalation.escalated)
+            outcome.escalations_failed += int(not escalation.escalated)
             if escalation.rate_limited is not None:
                 outcome.rate_limited = escalation.rate_limited
     _log_failure(owner, sent.failure, outcome)
