@@ -200,6 +200,18 @@ async def check_reminders(
                 )
             ).all()
         )
+        # DMs sent whose record a kill cut off: marked pending before the send, found by the
+        # next sweep's look-up when the lease ends (bot/followup/pending.py), not sent again.
+        marked = set(
+            (
+                await session.scalars(
+                    select(ReminderDelivery.action_item_id).where(
+                        ReminderDelivery.kind == DeliveryKind.REMINDER,
+                        ReminderDelivery.error == "pending",
+                    )
+                )
+            ).all()
+        )
         items = await session.scalar(select(func.count()).select_from(ActionItem))
     due = [f for f in fed if f.nudge_now and f.due_at <= due_by]
     missing = [f for f in due if dms[f.item_id] == 0]
@@ -213,19 +225,23 @@ async def check_reminders(
     for f in doubled:
         verdict.fail(f"doubled reminder: item {f.item_id} DMed {dms[f.item_id]} times")
     # The bot was stopped cleanly, which gives its claims back: a claim left is a killed
-    # sweep's, and its items are DMed when the lease ends, again if they were DMed already.
-    again = [f for f in fed if f.item_id in held and dms[f.item_id]]
+    # sweep's. An item it DMed is safe only if its pending mark is there for the look-up.
+    held_sent = [f for f in fed if f.item_id in held and dms[f.item_id]]
+    again = [f for f in held_sent if f.item_id not in marked]
     for f in again:
         verdict.fail(
             f"doubled reminder (pending): item {f.item_id} was DMed, but a killed sweep's claim "
-            "still holds it; it is DMed again when the lease ends"
+            "still holds it and no pending mark names it; it is DMed again when the lease ends"
         )
-    unlogged = [f.item_id for f in fed if dms[f.item_id] != logged[f.item_id]]
+    unlogged = [
+        f.item_id for f in fed if dms[f.item_id] != logged[f.item_id] and f.item_id not in marked
+    ]
     sent_once = sum(1 for f in due if dms[f.item_id] == 1)
     verdict.figures.append(
         f"reminders: {len(fed)} items fed ({items} in the table), {len(due)} due before the "
         f"end, {sum(not f.nudge_now for f in fed)} not for days; {sent_once} sent once, "
-        f"{len(missing)} missing, {len(doubled)} doubled (+{len(again)} pending), "
+        f"{len(missing)} missing, {len(doubled)} doubled (+{len(again)} unmarked, "
+        f"{len(held_sent) - len(again)} marked pending for the look-up), "
         f"{len(early)} early; "
         f"DMs ≠ delivery log for {len(unlogged)}"
     )
