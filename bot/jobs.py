@@ -75,80 +75,48 @@ class JobHost(Protocol):
 
 
 def schedule_jobs(runtime: JobHost) -> None:
-    """Add every periodic job to the runtime's scheduler (before or after it starts)."""
-    runtime.scheduler.add_job(
-        run_reminder_sweep,
-        "interval",
-        args=[runtime],
-        id=REMINDER_JOB_ID,
-        seconds=runtime.settings.reminder_interval_seconds,
-        max_instances=1,  # a slow sweep is never overlapped by the next one in this process
-        coalesce=True,  # missed runs (a busy loop, a suspended laptop) make one sweep, not many
-        next_run_time=datetime.now(UTC),  # first sweep right away: catch up after a restart
-        replace_existing=True,
-    )
-    runtime.scheduler.add_job(
-        run_backfill_resume,
-        "interval",
-        args=[runtime],
-        id=BACKFILL_RESUME_JOB_ID,
-        seconds=BACKFILL_RESUME_SECONDS,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=datetime.now(UTC),  # at start-up: what the last process left unread
-        replace_existing=True,
-    )
-    if runtime.settings.digest_schedule is not None:
-        runtime.scheduler.add_job(
-            run_weekly_digest,
-            "interval",
-            args=[runtime],
-            id=DIGEST_JOB_ID,
-            minutes=DIGEST_CHECK_MINUTES,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-            replace_existing=True,
-        )
+    """Add every periodic job to the runtime's scheduler (before or after it starts). Each
+    runs once at start-up (catching up on what a stopped process left) unless said otherwise."""
+    settings = runtime.settings
+    every(runtime, run_reminder_sweep, REMINDER_JOB_ID, seconds=settings.reminder_interval_seconds)
+    every(runtime, run_backfill_resume, BACKFILL_RESUME_JOB_ID, seconds=BACKFILL_RESUME_SECONDS)
+    if settings.digest_schedule is not None:
+        every(runtime, run_weekly_digest, DIGEST_JOB_ID, minutes=DIGEST_CHECK_MINUTES)
     if runtime.trackers:
         schedule_tracker_jobs(runtime)
-    if runtime.settings.multi_workspace:
-        runtime.scheduler.add_job(
-            run_purge,
-            "interval",
-            args=[runtime],
-            id=PURGE_JOB_ID,
-            hours=PURGE_INTERVAL_HOURS,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),  # a process restarted daily still purges
-            replace_existing=True,
-        )
+    if settings.multi_workspace:  # a process restarted daily still purges: at start-up too
+        every(runtime, run_purge, PURGE_JOB_ID, hours=PURGE_INTERVAL_HOURS)
 
 
 def schedule_tracker_jobs(runtime: JobHost) -> None:
     """The outbox's drain (the first at once: intents left by a stopped process) and the poll
     (the first one period after start: webhooks cover the meantime)."""
+    every(runtime, run_tracker_drain, TRACKER_DRAIN_JOB_ID, seconds=TRACKER_DRAIN_SECONDS)
+    minutes = runtime.settings.trackers.poll_minutes
+    every(runtime, run_tracker_poll, TRACKER_POLL_JOB_ID, at_start=False, minutes=minutes)
+
+
+def every(
+    runtime: JobHost,
+    job: Callable[[JobHost], Awaitable[None]],
+    job_id: str,
+    *,
+    at_start: bool = True,
+    **interval: int,
+) -> None:
+    """`job` on an interval: never overlapping itself in this process (max_instances=1), and
+    missed runs (a busy loop, a suspended laptop) made into one (coalesce)."""
+    first = {"next_run_time": datetime.now(UTC)} if at_start else {}
     runtime.scheduler.add_job(
-        run_tracker_drain,
+        job,
         "interval",
         args=[runtime],
-        id=TRACKER_DRAIN_JOB_ID,
-        seconds=TRACKER_DRAIN_SECONDS,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=datetime.now(UTC),
-        replace_existing=True,
-    )
-    runtime.scheduler.add_job(
-        run_tracker_poll,
-        "interval",
-        args=[runtime],
-        id=TRACKER_POLL_JOB_ID,
-        minutes=runtime.settings.trackers.poll_minutes,
+        id=job_id,
         max_instances=1,
         coalesce=True,
         replace_existing=True,
+        **interval,
+        **first,
     )
 
 
