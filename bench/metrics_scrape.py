@@ -22,14 +22,12 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import uvicorn
 from prometheus_client import generate_latest
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,46 +37,12 @@ from bot.app import Runtime, build_runtime  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.metrics import Metrics  # noqa: E402
 from bot.server import HindsightASGI, SidecarServer  # noqa: E402
-from models import ActionItem, ActionStatus, Incident, IncidentStatus, Severity  # noqa: E402
 from tests.fakeslack import FakeSlack  # noqa: E402
+from tests.test_metrics import seed_open_items  # noqa: E402
 
 TEAM_ID = "T0BENCH"
 OWNER = "U0OWNER"
-INCIDENTS = 200  # 50 items each: the search index's triggers re-read an incident's items
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-
-
-async def seed(sessions: async_sessionmaker[AsyncSession], items: int) -> None:
-    incidents = [
-        {
-            "team_id": TEAM_ID,
-            "number": n + 1,
-            "title": f"incident {n}",
-            "severity": Severity.SEV3,
-            "status": IncidentStatus.INVESTIGATING if n < 10 else IncidentStatus.CLOSED,
-            "channel_id": f"C{n:08d}",
-            "declared_by": OWNER,
-        }
-        for n in range(INCIDENTS)
-    ]
-    today = NOW.date()
-    async with sessions() as session, session.begin():
-        ids = (await session.scalars(insert(Incident).returning(Incident.id), incidents)).all()
-        rows = [
-            {
-                "team_id": TEAM_ID,
-                "incident_id": ids[n % INCIDENTS],
-                "title": f"item {n}",
-                "owner_id": OWNER,
-                "due_date": today - timedelta(days=1 if n % 4 == 0 else -3),
-                "status": ActionStatus.OPEN,
-                "created_by": OWNER,
-                "reminder_count": 0,
-                "overdue_nudges": 0,
-            }
-            for n in range(items)
-        ]
-        await session.execute(insert(ActionItem), rows)
 
 
 def line(name: str, timings: list[float]) -> str:
@@ -104,7 +68,7 @@ async def run(url: str, items: int, scrapes: int) -> None:
     }
     runtime = build_runtime(load_settings(env), clock=lambda: NOW)
     try:
-        await seed(runtime.sessions, items)
+        await seed_open_items(runtime.sessions, NOW.date(), items)
         await scrape_over_http(runtime, scrapes)
         assert runtime.metrics.database is not None
         counts, encodes = [], []

@@ -349,8 +349,11 @@ INCIDENTS = 200  # 50 items each: the search index's triggers re-read an inciden
 SCRAPE_LIMIT_MS = 50
 
 
-async def seed_open_items(sessions: async_sessionmaker[AsyncSession], today: date) -> None:
-    """10,000 open action items (a quarter past due) over 200 incidents, 10 of them open."""
+async def seed_open_items(
+    sessions: async_sessionmaker[AsyncSession], today: date, items: int = OPEN_ITEMS
+) -> None:
+    """10,000 open action items (a quarter past due) over 200 incidents, 10 of them open
+    (bench/metrics_scrape.py seeds with it too)."""
     incidents = [
         {
             "team_id": TEAM_ID,
@@ -365,7 +368,7 @@ async def seed_open_items(sessions: async_sessionmaker[AsyncSession], today: dat
     ]
     async with sessions() as session, session.begin():
         ids = (await session.scalars(insert(Incident).returning(Incident.id), incidents)).all()
-        items = [
+        rows = [
             {
                 "team_id": TEAM_ID,
                 "incident_id": ids[n % INCIDENTS],
@@ -377,9 +380,9 @@ async def seed_open_items(sessions: async_sessionmaker[AsyncSession], today: dat
                 "reminder_count": 0,
                 "overdue_nudges": 0,
             }
-            for n in range(OPEN_ITEMS)
+            for n in range(items)
         ]
-        await session.execute(insert(ActionItem), items)
+        await session.execute(insert(ActionItem), rows)
 
 
 async def test_scrape_under_50_ms_with_10000_open_action_items(
