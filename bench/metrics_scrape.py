@@ -41,7 +41,6 @@ from tests.fakeslack import FakeSlack  # noqa: E402
 from tests.test_metrics import seed_open_items  # noqa: E402
 
 TEAM_ID = "T0BENCH"
-OWNER = "U0OWNER"
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
