@@ -288,9 +288,13 @@ async def test_reassign_checks_the_new_owner_then_hands_the_item_over(
     assert item.next_reminder_at is not None and item.next_reminder_at > FRIDAY_AFTERNOON
     [audit] = await audits(sessions, "action.assign")
     assert audit.detail == {"item": item_id, "from": OWNER, "to": NEWCOMER}
-    [dm] = [
-        c for c in await fake_slack.wait_for("chat.postMessage", 2) if c.args["channel"] == NEWCOMER
-    ]
+    # The new owner's DM goes out after the ack: wait for it, not for a count of posts.
+    await fake_slack.wait_until(
+        lambda: any(c.args["channel"] == NEWCOMER for c in fake_slack.calls_to("chat.postMessage")),
+        timeout=3,
+        what=f"a DM to {NEWCOMER}",
+    )
+    [dm] = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == NEWCOMER]
     assert "Alert on p99" in dm.args["text"]
     await until_delivered(sessions, NEWCOMER)
     # Both Homes follow: the item left the old owner's list and joined the new owner's.
